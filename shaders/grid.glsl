@@ -1,0 +1,6 @@
+// 1-D work spread over a 2-D grid of workgroups: devices allow only 65535 workgroups per dimension.
+#ifndef VULKANCNN_GRID_GLSL
+#define VULKANCNN_GRID_GLSL
+int flatGroup() { return int(gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x); }
+int flatIndex() { return flatGroup() * int(gl_WorkGroupSize.x) + int(gl_LocalInvocationID.x); }
+#endif

@@ -1,0 +1,222 @@
+// Command dispatch and the shared option parsing of vcnn.
+using System.Diagnostics;
+using VulkanCnn.Graph;
+using VulkanCnn.Models;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Cli;
+
+internal static class Cli
+{
+    private const string Usage = """
+        vcnn - CNN inference on Vulkan
+
+        usage:
+          vcnn devices                              list Vulkan devices, limits and optional features
+          vcnn info ARCH [--size N]                 per-layer table: type, output WxHxD, parameters, multiply-adds
+          vcnn bench ARCH [--size N] [--runs N] [--warmup N] [--device D]
+                                                    time inference: min/median wall-clock and GPU ms, GFLOP/s, per-layer table
+          vcnn peak [--device D]                    measure the device's fp32 FMA throughput
+          vcnn filter KIND IN OUT [options]         classical filters of the notes (vcnn filter --help)
+          vcnn demo [--out DIR] [--image FILE]      filters and a small network on a photograph
+
+        ARCH: lenet5, alexnet, vgg16, vgg19, resnet18, resnet34, resnet50
+        --device D: device index or name substring (also VULKANCNN_DEVICE); --validation turns on the validation layer.
+        """;
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        var o = new Options(args.Skip(1).ToArray());
+        try
+        {
+            return args[0] switch
+            {
+                "devices" => Devices(),
+                "info" => Info(o),
+                "bench" => Bench(o),
+                "peak" => Peak(o),
+                "filter" => FilterCommand.Run(o),
+                "demo" => DemoCommand.Run(o),
+                _ => Fail($"unknown command '{args[0]}'.\n\n{Usage}"),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or VulkanException or IOException or InvalidOperationException or UnauthorizedAccessException
+                                        or SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException)
+        {
+            Console.Error.WriteLine($"vcnn {args[0]}: {e.Message}");
+            return 1;
+        }
+    }
+
+    internal static int Fail(string message)
+    {
+        Console.Error.WriteLine("vcnn: " + message);
+        return 2;
+    }
+
+    internal static VulkanContext OpenContext(Options o) => new(new VulkanContextOptions
+    {
+        Device = o.Get("device"),
+        Validation = o.Flag("validation") ? true : null,
+        ValidationCallback = m => Console.Error.WriteLine($"[validation {(m.IsError ? "error" : "warning")}] {m.MessageId}: {m.Text}"),
+    });
+
+    private static int Devices()
+    {
+        var devices = VulkanContext.ListDevices();
+        if (devices.Count == 0)
+        {
+            Console.WriteLine("No Vulkan device found. " + NoVulkanDeviceException.InstallHint);
+            return 1;
+        }
+        foreach (var d in devices)
+        {
+            Console.WriteLine($"#{d.Index}  {d.Name}");
+            Console.WriteLine($"    type {d.Kind}, driver {d.DriverName} {d.DriverInfo}, Vulkan {d.ApiVersion}, vendor 0x{d.VendorId:x4} device 0x{d.DeviceId:x4}");
+            Console.WriteLine($"    device-local heap {d.DeviceLocalHeapBytes / (1 << 20):N0} MiB, max allocation {d.MaxMemoryAllocationSize / (1 << 20):N0} MiB, " +
+                              $"max storage buffer range {d.MaxStorageBufferRange / (1 << 20):N0} MiB, offset alignment {d.MinStorageBufferOffsetAlignment}");
+            Console.WriteLine($"    workgroup ≤ {d.MaxComputeWorkGroupInvocations} invocations, shared memory {d.MaxComputeSharedMemorySize / 1024} KiB, push constants {d.MaxPushConstantsSize} B");
+            Console.WriteLine($"    subgroup size {d.SubgroupSize} (range {d.MinSubgroupSize}-{d.MaxSubgroupSize}), 16-bit storage {YesNo(d.StorageBuffer16BitAccess)}, " +
+                              $"fp16 arithmetic {YesNo(d.ShaderFloat16)}, timestamps {YesNo(d.TimestampsSupported)} ({d.TimestampPeriodNs} ns), compute-only queue {YesNo(d.HasComputeOnlyQueue)}");
+        }
+        return 0;
+    }
+
+    private static string YesNo(bool b) => b ? "yes" : "no";
+
+    private static Network BuildArch(Options o, out string arch)
+    {
+        if (o.Positional.Count < 1) throw new ArgumentException($"name an architecture: {string.Join(", ", Architectures.Names)}.");
+        arch = o.Positional[0].ToLowerInvariant();
+        int? size = o.Int("size");
+        return Architectures.Build(arch, size, seed: o.Int("seed") ?? 1);
+    }
+
+    private static int Info(Options o)
+    {
+        var net = BuildArch(o, out var arch);
+        Console.WriteLine($"{arch}: input {net.Inputs.First().OutputShape} (W×H×D)");
+        Console.Write(net.SummaryTable());
+        Console.WriteLine($"{net.ParameterCount:N0} parameters, {net.MultiplyAdds / 1e9:0.###} G multiply-adds ({2 * net.MultiplyAdds / 1e9:0.###} GFLOP)");
+        return 0;
+    }
+
+    private static int Peak(Options o)
+    {
+        using var ctx = OpenContext(o);
+        var p = PeakMeter.Measure(ctx);
+        Console.WriteLine($"{ctx.DeviceInfo.Name}: fp32 peak {p.GflopsPerSecond:0.0} GFLOP/s ({p.Flops / 1e9:0.##} GFLOP in {p.Milliseconds:0.0} ms)");
+        return 0;
+    }
+
+    private static int Bench(Options o)
+    {
+        var net = BuildArch(o, out var arch);
+        int runs = o.Int("runs") ?? 10, warmup = o.Int("warmup") ?? 2;
+        using var ctx = OpenContext(o);
+        Console.WriteLine($"device: {ctx.DeviceInfo}");
+        var peak = o.Flag("no-peak") ? null : PeakMeter.Measure(ctx);
+        var sw = Stopwatch.StartNew();
+        using var session = new Session(ctx, net);
+        Console.WriteLine($"{arch} {net.Inputs.First().OutputShape}: compiled in {sw.Elapsed.TotalMilliseconds:0} ms " +
+                          $"({ctx.Pipelines.PipelinesCreated} pipelines, {session.DispatchCount} dispatches, weights {session.WeightBytes / 1048576.0:0.0} MiB, activations {session.ActivationBytes / 1048576.0:0.0} MiB)");
+        var input = new float[session.InputShape().Size];
+        var rng = new Random(7);
+        for (int i = 0; i < input.Length; i++) input[i] = (float)rng.NextDouble();
+        session.SetInput(input);
+        for (int i = 0; i < warmup; i++) session.Run();
+        var wall = new List<double>();
+        var gpu = new List<double>();
+        var perLayer = new Dictionary<string, (string Type, List<double> Ms)>();
+        for (int i = 0; i < runs; i++)
+        {
+            sw.Restart();
+            session.Run();
+            wall.Add(sw.Elapsed.TotalMilliseconds);
+            gpu.Add(session.LastGpuMilliseconds);
+            foreach (var t in session.LastLayerTimes)
+            {
+                if (!perLayer.TryGetValue(t.Name, out var l)) perLayer[t.Name] = l = (t.Type, new List<double>());
+                l.Ms.Add(t.Milliseconds);
+            }
+        }
+        double flops = 2.0 * net.MultiplyAdds;
+        double minWall = wall.Min(), medWall = Median(wall), minGpu = gpu.Min(), medGpu = Median(gpu);
+        var macs = session.Network.Nodes.ToDictionary(n => n.Name, n => n.Layer.MultiplyAdds(n.Inputs.Select(x => session.Network.Nodes[x].OutputShape).ToArray(), n.OutputShape));
+        Console.WriteLine();
+        Console.WriteLine($"{"layer",-28} {"type",-14} {"median ms",10} {"GFLOP/s",9} {"% peak",7}");
+        foreach (var (name, (type, ms)) in perLayer)
+        {
+            double m = Median(ms);
+            double gf = m > 0 ? 2.0 * macs.GetValueOrDefault(name) / (m * 1e6) : 0;
+            Console.WriteLine($"{name,-28} {type,-14} {m,10:0.000} {gf,9:0.0} {(peak != null && gf > 0 ? $"{100 * gf / peak.GflopsPerSecond,6:0.0}%" : ""),7}");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"runs {runs}: wall min {minWall:0.00} ms, median {medWall:0.00} ms; GPU min {minGpu:0.00} ms, median {medGpu:0.00} ms");
+        Console.WriteLine($"{flops / 1e9:0.###} GFLOP per inference: {flops / (minWall * 1e6):0.0} GFLOP/s (best wall)" +
+                          (peak != null ? $", device peak {peak.GflopsPerSecond:0.0} GFLOP/s -> {100 * flops / (minWall * 1e6) / peak.GflopsPerSecond:0.0}% of peak" : ""));
+        // Where the convolution time goes: the fraction of peak reached by 3x3 convolutions alone.
+        var conv3 = session.Network.Nodes.Where(n => n.Layer is Layers.Conv2d c && c.KernelH == 3 && c.KernelW == 3 && perLayer.ContainsKey(n.Name)).ToArray();
+        if (conv3.Length > 0 && peak != null)
+        {
+            double ms = conv3.Sum(n => Median(perLayer[n.Name].Ms));
+            double f = conv3.Sum(n => 2.0 * macs[n.Name]);
+            if (ms > 0) Console.WriteLine($"3x3 convolutions: {f / 1e9:0.###} GFLOP in {ms:0.00} ms GPU = {f / (ms * 1e6):0.0} GFLOP/s = {100 * f / (ms * 1e6) / peak.GflopsPerSecond:0.0}% of peak");
+        }
+        return 0;
+    }
+
+    internal static double Median(List<double> v)
+    {
+        if (v.Count == 0) return 0;
+        var s = v.OrderBy(x => x).ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+}
+
+/// <summary>--name value and --flag options, and positional arguments.</summary>
+internal sealed class Options
+{
+    private readonly Dictionary<string, string?> _named = new();
+    public List<string> Positional { get; } = new();
+
+    public Options(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                var key = args[i][2..];
+                string? value = null;
+                int eq = key.IndexOf('=');
+                if (eq >= 0) { value = key[(eq + 1)..]; key = key[..eq]; }
+                else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) value = args[++i];
+                _named[key] = value;
+            }
+            else Positional.Add(args[i]);
+        }
+    }
+
+    public bool Flag(string name) => _named.ContainsKey(name);
+    public string? Get(string name) => _named.TryGetValue(name, out var v) ? v : null;
+
+    public int? Int(string name)
+    {
+        var v = Get(name);
+        if (v == null) return null;
+        return int.TryParse(v, out int r) ? r : throw new ArgumentException($"--{name} expects an integer, got '{v}'.");
+    }
+
+    public float? Float(string name)
+    {
+        var v = Get(name);
+        if (v == null) return null;
+        return float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float r)
+            ? r : throw new ArgumentException($"--{name} expects a number, got '{v}'.");
+    }
+}

@@ -1,0 +1,4 @@
+// vcnn: the VulkanCnn command-line tool (devices, info, bench, peak, filter, demo).
+using VulkanCnn.Cli;
+
+return Cli.Run(args);

@@ -1,0 +1,146 @@
+// What a layer sees while it is being compiled for a device: weight upload, pipelines, and the dispatch list.
+using System.Runtime.InteropServices;
+using VulkanCnn.Layers;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>The buffers and shapes of the node being compiled.</summary>
+internal sealed class NodeIO
+{
+    public required string Name { get; init; }
+    public required BufferSlice[] Inputs { get; init; }
+    public required Shape[] InputShapes { get; init; }
+    public required BufferSlice Output { get; init; }
+    public required Shape OutputShape { get; init; }
+}
+
+/// <summary>One recorded compute dispatch: what the session turns into a descriptor set and vkCmdDispatch.</summary>
+internal sealed class DispatchCommand
+{
+    public required Kernel Kernel { get; init; }
+    public required BufferSlice[] Bindings { get; init; }
+    /// <summary>Bit i set: binding i is written.</summary>
+    public required uint WriteMask { get; init; }
+    public required byte[] Push { get; init; }
+    public required uint X { get; init; }
+    public required uint Y { get; init; }
+    public required uint Z { get; init; }
+    public required int Node { get; init; }
+}
+
+internal sealed class LayerCompiler
+{
+    private readonly Uploader _uploader;
+    private readonly List<DispatchCommand> _dispatches;
+
+    public LayerCompiler(VulkanContext ctx, Uploader uploader, List<DispatchCommand> dispatches)
+    {
+        Ctx = ctx;
+        _uploader = uploader;
+        _dispatches = dispatches;
+        // Convolution workgroups are one subgroup wide, so that the channel block is uniform per SIMD batch.
+        Lanes = (int)Math.Clamp(ctx.DeviceInfo.SubgroupSize, 4u, 64u);
+    }
+
+    public VulkanContext Ctx { get; }
+
+    /// <summary>Index of the node being compiled (for per-layer timing).</summary>
+    public int NodeIndex { get; set; }
+
+    /// <summary>Invocations per convolution workgroup.</summary>
+    public int Lanes { get; }
+
+    /// <summary>Largest byte range one storage-buffer binding may cover on this device.</summary>
+    public ulong MaxBindingBytes => Ctx.DeviceInfo.MaxStorageBufferRange;
+
+    public BufferSlice Upload(ReadOnlySpan<float> data, string what) => _uploader.Upload(MemoryMarshal.AsBytes(data), what);
+
+    public Kernel Kernel(string shader, int bindings, uint pushSize, params int[] spec) =>
+        Ctx.Pipelines.Get(shader, bindings, pushSize, spec);
+
+    /// <summary>Adds a dispatch. The last binding is the one written unless <paramref name="writeMask"/> says otherwise.</summary>
+    public void Dispatch<T>(Kernel kernel, BufferSlice[] bindings, in T push, uint x, uint y = 1, uint z = 1, uint writeMask = 0) where T : unmanaged
+    {
+        if (bindings.Length != kernel.BindingCount)
+            throw new InvalidOperationException($"{kernel.Name} takes {kernel.BindingCount} buffers, {bindings.Length} given.");
+        var bytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(in push, 1)).ToArray();
+        if (bytes.Length != kernel.PushConstantSize)
+            throw new InvalidOperationException($"{kernel.Name}: push-constant struct is {bytes.Length} bytes, the pipeline layout says {kernel.PushConstantSize}.");
+        var max = Ctx.DeviceInfo.MaxComputeWorkGroupCountX;
+        if (x == 0 || y == 0 || z == 0) return;
+        if (x > max || y > 65535 || z > 65535)
+            throw new InvalidOperationException($"{kernel.Name}: dispatch of {x}×{y}×{z} workgroups exceeds the device limits.");
+        _dispatches.Add(new DispatchCommand
+        {
+            Kernel = kernel, Bindings = bindings, Push = bytes, X = x, Y = y, Z = z, Node = NodeIndex,
+            WriteMask = writeMask != 0 ? writeMask : 1u << (bindings.Length - 1),
+        });
+    }
+
+    /// <summary>Spreads <paramref name="groups"/> workgroups over x and y so that neither exceeds 65535.</summary>
+    public static (uint X, uint Y) Grid(long groups)
+    {
+        if (groups <= 0) return (0, 0);
+        if (groups <= 65535) return ((uint)groups, 1);
+        uint y = (uint)((groups + 65534) / 65535);
+        uint x = (uint)((groups + y - 1) / y);
+        return (x, y);
+    }
+
+    /// <summary>Rejects a tensor that one binding cannot cover on this device.</summary>
+    public void CheckBinding(string node, string what, ulong bytes)
+    {
+        if (bytes > MaxBindingBytes)
+            throw new ArgumentException($"{node}: {what} needs {bytes:N0} bytes in one buffer binding; {Ctx.DeviceInfo.Name} allows {MaxBindingBytes:N0} (maxStorageBufferRange). Use a smaller input.");
+    }
+}
+
+/// <summary>Uploads weights into a device arena: directly when the memory is mapped, else through staging copies.</summary>
+internal sealed unsafe class Uploader : IDisposable
+{
+    private readonly VulkanContext _ctx;
+    private readonly MemoryArena _target;
+    private MemoryArena? _staging;
+    private readonly List<(BufferSlice Src, BufferSlice Dst)> _copies = new();
+
+    public Uploader(VulkanContext ctx, MemoryArena target) { _ctx = ctx; _target = target; }
+
+    public BufferSlice Upload(ReadOnlySpan<byte> data, string what)
+    {
+        var dst = _target.Allocate((ulong)data.Length, what);
+        if (dst.Mapped != null)
+        {
+            data.CopyTo(new Span<byte>(dst.Mapped, data.Length));
+            return dst;
+        }
+        _staging ??= new MemoryArena(_ctx, MemoryUsage.Staging);
+        var src = _staging.Allocate((ulong)data.Length, what + " (staging)");
+        data.CopyTo(new Span<byte>(src.Mapped, data.Length));
+        _copies.Add((src, new BufferSlice(dst.Buffer, dst.Offset, (ulong)((data.Length + 3) & ~3), null)));
+        if (_staging.BytesReserved > (256UL << 20)) Flush();
+        return dst;
+    }
+
+    public void Flush()
+    {
+        if (_copies.Count == 0) return;
+        _ctx.RunOnce(cmd =>
+        {
+            foreach (var (src, dst) in _copies)
+            {
+                var region = new Silk.NET.Vulkan.BufferCopy(src.Offset, dst.Offset, dst.Size);
+                _ctx.Vk.CmdCopyBuffer(cmd, src.Buffer, dst.Buffer, 1, &region);
+            }
+        });
+        _copies.Clear();
+        _staging?.Dispose();
+        _staging = null;
+    }
+
+    public void Dispose()
+    {
+        _staging?.Dispose();
+        _staging = null;
+    }
+}

@@ -1,0 +1,68 @@
+// An immutable network description: nodes in topological order, each a layer with its input nodes and output shape.
+using VulkanCnn.Layers;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>One node of a network: a layer applied to the outputs of earlier nodes.</summary>
+public sealed record NetworkNode(int Id, string Name, Layer Layer, IReadOnlyList<int> Inputs, Shape OutputShape);
+
+/// <summary>One row of <see cref="Network.Summary"/>.</summary>
+public sealed record LayerSummary(string Name, string Type, string Settings, Shape Output, long Parameters, long MultiplyAdds);
+
+/// <summary>
+/// An immutable, validated network: nodes in topological order, input nodes and output nodes. Build one with
+/// <see cref="NetworkBuilder"/> (or the ONNX importer); run it with a <see cref="Session"/>.
+/// </summary>
+public sealed class Network
+{
+    public IReadOnlyList<NetworkNode> Nodes { get; }
+    public IReadOnlyList<int> InputIds { get; }
+    public IReadOnlyList<int> OutputIds { get; }
+    public string Name { get; }
+
+    internal Network(string name, IReadOnlyList<NetworkNode> nodes, IReadOnlyList<int> inputs, IReadOnlyList<int> outputs)
+    {
+        Name = name;
+        Nodes = nodes;
+        InputIds = inputs;
+        OutputIds = outputs;
+        if (inputs.Count == 0) throw new ArgumentException($"Network '{name}' has no input.");
+        if (outputs.Count == 0) throw new ArgumentException($"Network '{name}' has no output.");
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            if (nodes[i].Id != i) throw new ArgumentException($"Network '{name}': node {nodes[i].Name} has id {nodes[i].Id} at position {i}.");
+            foreach (var inp in nodes[i].Inputs)
+                if (inp < 0 || inp >= i) throw new ArgumentException($"Network '{name}': node {nodes[i].Name} reads node {inp}, which does not precede it.");
+        }
+    }
+
+    public IEnumerable<NetworkNode> Inputs => InputIds.Select(i => Nodes[i]);
+    public IEnumerable<NetworkNode> Outputs => OutputIds.Select(i => Nodes[i]);
+
+    /// <summary>Total learned parameters.</summary>
+    public long ParameterCount => Nodes.Sum(n => n.Layer.ParameterCount);
+
+    /// <summary>Total multiply-adds of one inference.</summary>
+    public long MultiplyAdds => Nodes.Sum(n => n.Layer.MultiplyAdds(n.Inputs.Select(i => Nodes[i].OutputShape).ToArray(), n.OutputShape));
+
+    /// <summary>One row per node (input nodes excluded): type, settings, output size, parameters, multiply-adds.</summary>
+    public IReadOnlyList<LayerSummary> Summary() => Nodes.Where(n => n.Layer is not InputLayer).Select(n =>
+        new LayerSummary(n.Name, n.Layer.TypeName, n.Layer.Describe(), n.OutputShape, n.Layer.ParameterCount,
+            n.Layer.MultiplyAdds(n.Inputs.Select(i => Nodes[i].OutputShape).ToArray(), n.OutputShape))).ToArray();
+
+    /// <summary>The summary as a text table (what `vcnn info` prints).</summary>
+    public string SummaryTable()
+    {
+        var sb = new System.Text.StringBuilder();
+        var rows = Summary();
+        int nameW = Math.Max(5, rows.Count == 0 ? 5 : rows.Max(r => r.Name.Length));
+        int setW = Math.Max(8, rows.Count == 0 ? 8 : rows.Max(r => r.Settings.Length));
+        sb.AppendLine($"{"layer".PadRight(nameW)}  {"type",-16} {"settings".PadRight(setW)}  {"output WxHxD",14} {"parameters",13} {"mult-adds",15}");
+        foreach (var n in Inputs)
+            sb.AppendLine($"{n.Name.PadRight(nameW)}  {"Input",-16} {"".PadRight(setW)}  {n.OutputShape,14} {0,13:N0} {0,15:N0}");
+        foreach (var r in rows)
+            sb.AppendLine($"{r.Name.PadRight(nameW)}  {r.Type,-16} {r.Settings.PadRight(setW)}  {r.Output,14} {r.Parameters,13:N0} {r.MultiplyAdds,15:N0}");
+        sb.AppendLine($"{"total".PadRight(nameW)}  {"",-16} {"".PadRight(setW)}  {"",14} {ParameterCount,13:N0} {MultiplyAdds,15:N0}");
+        return sb.ToString();
+    }
+}

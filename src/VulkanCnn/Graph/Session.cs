@@ -1,0 +1,367 @@
+// A network compiled for one device: weights uploaded, activation memory planned, one command buffer recorded
+// once and replayed for every input.
+using System.Diagnostics;
+using Silk.NET.Vulkan;
+using VulkanCnn.Layers;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>Options for compiling a network.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>Fold batch norms and fuse activations (default true).</summary>
+    public bool Optimize { get; init; } = true;
+    /// <summary>Record GPU timestamps around every layer (default true where the device supports them).</summary>
+    public bool Profile { get; init; } = true;
+}
+
+/// <summary>GPU time of one layer in the last run.</summary>
+public sealed record LayerTime(string Name, string Type, double Milliseconds);
+
+/// <summary>
+/// Runs a <see cref="Network"/> on a <see cref="VulkanContext"/>. Creating a session uploads the weights, plans the
+/// activation memory, builds the pipelines and records one command buffer; <see cref="Run()"/> only writes the
+/// inputs, submits that command buffer and waits. Not thread-safe: use one session per thread.
+/// </summary>
+public sealed unsafe class Session : IDisposable
+{
+    private readonly VulkanContext _ctx;
+    private readonly MemoryArena _weights, _activations;
+    private readonly MemoryArena? _staging;
+    private readonly BufferSlice[] _values;              // per node: where its output lives
+    private readonly BufferSlice[] _inputHost, _outputHost;
+    private readonly CommandPool _pool;
+    private readonly CommandBuffer _cmd;
+    private readonly Fence _fence;
+    private readonly DescriptorPool _descriptorPool;
+    private readonly QueryPool _queries;
+    private readonly int[] _timedNodes;                   // node index per timestamp slot (after the first)
+    private readonly ulong[] _stamps;
+    private readonly LayerTime[] _times;
+    private bool _disposed;
+
+    public Session(VulkanContext context, Network network, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(network);
+        context.ThrowIfDisposed();
+        options ??= new SessionOptions();
+        _ctx = context;
+        Network = options.Optimize ? Optimizer.Optimize(network) : network;
+        var nodes = Network.Nodes;
+        _weights = new MemoryArena(context, MemoryUsage.Device);
+        _activations = new MemoryArena(context, MemoryUsage.Device);
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            _values = PlanActivations(out ulong activationBytes);
+            ActivationBytes = activationBytes;
+
+            // Host access to inputs and outputs: directly when activations are mapped (CPU and unified-memory
+            // devices), else through staging buffers copied inside the command buffer.
+            bool direct = _values.Length > 0 && _values[Network.InputIds[0]].Mapped != null;
+            if (!direct) _staging = new MemoryArena(context, MemoryUsage.Staging);
+            _inputHost = Network.InputIds.Select(i => direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"input {nodes[i].Name} staging")).ToArray();
+            _outputHost = Network.OutputIds.Select(i => direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"output {nodes[i].Name} staging")).ToArray();
+
+            var dispatches = new List<DispatchCommand>();
+            using (var uploader = new Uploader(context, _weights))
+            {
+                var compiler = new LayerCompiler(context, uploader, dispatches);
+                for (int i = 0; i < nodes.Count; i++)
+                {
+                    var n = nodes[i];
+                    if (n.Layer.IsAlias || n.Layer is InputLayer) continue;
+                    compiler.NodeIndex = i;
+                    n.Layer.Compile(compiler, new NodeIO
+                    {
+                        Name = n.Name,
+                        Inputs = n.Inputs.Select(x => _values[x]).ToArray(),
+                        InputShapes = n.Inputs.Select(x => nodes[x].OutputShape).ToArray(),
+                        Output = _values[i],
+                        OutputShape = n.OutputShape,
+                    });
+                }
+                uploader.Flush();
+            }
+            WeightBytes = _weights.BytesReserved;
+            DispatchCount = dispatches.Count;
+
+            _timedNodes = dispatches.Select(d => d.Node).Distinct().ToArray();
+            _times = new LayerTime[_timedNodes.Length];
+            _stamps = new ulong[_timedNodes.Length + 1];
+            bool profile = options.Profile && context.DeviceInfo.TimestampsSupported;
+            if (profile)
+            {
+                var qi = new QueryPoolCreateInfo { SType = StructureType.QueryPoolCreateInfo, QueryType = QueryType.Timestamp, QueryCount = (uint)_stamps.Length };
+                QueryPool q;
+                context.Vk.CreateQueryPool(context.Device, &qi, null, &q).Check("vkCreateQueryPool");
+                _queries = q;
+            }
+
+            _descriptorPool = CreateDescriptorPool(dispatches);
+            _pool = context.CreateCommandPool();
+            _cmd = context.AllocateCommandBuffer(_pool);
+            _fence = context.CreateFence();
+            Record(dispatches, direct);
+            CompileTime = sw.Elapsed;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The network as compiled (after optimisation).</summary>
+    public Network Network { get; }
+    public ulong WeightBytes { get; }
+    /// <summary>Bytes of the activation allocation after lifetime-based reuse.</summary>
+    public ulong ActivationBytes { get; }
+    public int DispatchCount { get; }
+    /// <summary>Time taken to compile (weights, pipelines, recording).</summary>
+    public TimeSpan CompileTime { get; }
+    /// <summary>GPU time of the last run in ms (0 when timestamps are off).</summary>
+    public double LastGpuMilliseconds { get; private set; }
+    /// <summary>Per-layer GPU times of the last run (empty when timestamps are off).</summary>
+    public IReadOnlyList<LayerTime> LastLayerTimes => _queries.Handle == 0 ? Array.Empty<LayerTime>() : _times;
+
+    public Shape InputShape(int index = 0) => Network.Nodes[Network.InputIds[index]].OutputShape;
+    public Shape OutputShape(int index = 0) => Network.Nodes[Network.OutputIds[index]].OutputShape;
+
+    /// <summary>Copies input <paramref name="index"/> (D×H×W floats, channel-major) into the session.</summary>
+    public void SetInput(ReadOnlySpan<float> data, int index = 0)
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_inputHost.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_inputHost.Length} input(s); index {index} does not exist.");
+        var shape = InputShape(index);
+        if (data.Length != shape.Size)
+            throw new ArgumentException($"Input '{Network.Nodes[Network.InputIds[index]].Name}' expects {shape.Size} floats ({shape}, W×H×D), got {data.Length}.", nameof(data));
+        data.CopyTo(_inputHost[index].AsFloats());
+    }
+
+    /// <summary>Copies output <paramref name="index"/> of the last run into <paramref name="destination"/>.</summary>
+    public void GetOutput(Span<float> destination, int index = 0)
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_outputHost.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_outputHost.Length} output(s); index {index} does not exist.");
+        var shape = OutputShape(index);
+        if (destination.Length != shape.Size)
+            throw new ArgumentException($"Output '{Network.Nodes[Network.OutputIds[index]].Name}' has {shape.Size} floats ({shape}); the destination holds {destination.Length}.", nameof(destination));
+        _outputHost[index].AsFloats()[..destination.Length].CopyTo(destination);
+    }
+
+    /// <summary>Runs the recorded command buffer once and waits for it. No allocation.</summary>
+    public void Run()
+    {
+        ThrowIfDisposed();
+        _ctx.SubmitAndWait(_cmd, _fence);
+        if (_queries.Handle != 0) ReadTimestamps();
+    }
+
+    /// <summary>Convenience: sets the single input, runs, and returns the first output as a new array.</summary>
+    public float[] Run(ReadOnlySpan<float> input)
+    {
+        SetInput(input);
+        Run();
+        var r = new float[OutputShape().Size];
+        GetOutput(r);
+        return r;
+    }
+
+    private void ReadTimestamps()
+    {
+        fixed (ulong* p = _stamps)
+        {
+            var r = _ctx.Vk.GetQueryPoolResults(_ctx.Device, _queries, 0, (uint)_stamps.Length, (nuint)(_stamps.Length * 8), p, 8,
+                QueryResultFlags.Result64Bit | QueryResultFlags.ResultWaitBit);
+            r.Check("vkGetQueryPoolResults");
+        }
+        double period = _ctx.DeviceInfo.TimestampPeriodNs / 1e6;
+        for (int i = 0; i < _timedNodes.Length; i++)
+        {
+            var n = Network.Nodes[_timedNodes[i]];
+            _times[i] = new LayerTime(n.Name, n.Layer.TypeName, (_stamps[i + 1] - _stamps[i]) * period);
+        }
+        LastGpuMilliseconds = (_stamps[^1] - _stamps[0]) * period;
+    }
+
+    // --------------------------------------------------------------------------------------------------------
+
+    private BufferSlice[] PlanActivations(out ulong total)
+    {
+        var nodes = Network.Nodes;
+        int n = nodes.Count;
+        var root = new int[n];
+        for (int i = 0; i < n; i++) root[i] = nodes[i].Layer.IsAlias ? root[nodes[i].Inputs[0]] : i;
+        var first = new int[n];
+        var last = new int[n];
+        for (int i = 0; i < n; i++) { first[i] = i; last[i] = i; }
+        for (int i = 0; i < n; i++)
+            foreach (var x in nodes[i].Inputs) last[root[x]] = Math.Max(last[root[x]], i);
+        // Inputs stay intact across runs; outputs live to the end.
+        foreach (var i in Network.InputIds) { first[root[i]] = 0; last[root[i]] = n; }
+        foreach (var i in Network.OutputIds) last[root[i]] = n;
+
+        var owners = Enumerable.Range(0, n).Where(i => root[i] == i).ToArray();
+        var items = owners.Select(i => new MemoryPlanner.Item((ulong)nodes[i].OutputShape.Size * 4, first[i], last[i])).ToArray();
+        foreach (var i in owners)
+            if ((ulong)nodes[i].OutputShape.Size * 4 > _ctx.DeviceInfo.MaxStorageBufferRange)
+                throw new ArgumentException($"{nodes[i].Name}: output {nodes[i].OutputShape} (W×H×D) needs {nodes[i].OutputShape.Size * 4:N0} bytes; " +
+                                            $"{_ctx.DeviceInfo.Name} binds at most {_ctx.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange). Use a smaller input.");
+        ulong align = Math.Max(16UL, _ctx.DeviceInfo.MinStorageBufferOffsetAlignment);
+        var (offsets, size) = MemoryPlanner.Plan(items, align);
+        total = size;
+        var arena = _activations.Allocate(Math.Max(size, 16), "activations");
+        var values = new BufferSlice[n];
+        for (int k = 0; k < owners.Length; k++)
+            values[owners[k]] = arena.Sub(offsets[k], Math.Max(16UL, (items[k].Size + 15) & ~15UL));
+        for (int i = 0; i < n; i++) values[i] = values[root[i]];
+        return values;
+    }
+
+    private DescriptorPool CreateDescriptorPool(List<DispatchCommand> dispatches)
+    {
+        uint sets = (uint)Math.Max(1, dispatches.Count);
+        uint descriptors = (uint)Math.Max(1, dispatches.Sum(d => d.Bindings.Length));
+        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = descriptors };
+        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = sets, PoolSizeCount = 1, PPoolSizes = &size };
+        DescriptorPool pool;
+        _ctx.Vk.CreateDescriptorPool(_ctx.Device, &ci, null, &pool).Check("vkCreateDescriptorPool");
+        return pool;
+    }
+
+    private DescriptorSet WriteSet(DispatchCommand d)
+    {
+        var layout = d.Kernel.SetLayout;
+        var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = _descriptorPool, DescriptorSetCount = 1, PSetLayouts = &layout };
+        DescriptorSet set;
+        _ctx.Vk.AllocateDescriptorSets(_ctx.Device, &ai, &set).Check("vkAllocateDescriptorSets");
+        int n = d.Bindings.Length;
+        var infos = stackalloc DescriptorBufferInfo[n];
+        var writes = stackalloc WriteDescriptorSet[n];
+        for (int i = 0; i < n; i++)
+        {
+            infos[i] = new DescriptorBufferInfo(d.Bindings[i].Buffer, d.Bindings[i].Offset, d.Bindings[i].Size);
+            writes[i] = new WriteDescriptorSet
+            {
+                SType = StructureType.WriteDescriptorSet, DstSet = set, DstBinding = (uint)i, DescriptorCount = 1,
+                DescriptorType = DescriptorType.StorageBuffer, PBufferInfo = &infos[i],
+            };
+        }
+        _ctx.Vk.UpdateDescriptorSets(_ctx.Device, (uint)n, writes, 0, null);
+        return set;
+    }
+
+    private void Barrier(PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
+    {
+        var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
+        _ctx.Vk.CmdPipelineBarrier(_cmd, src, dst, 0, 1, &mb, 0, null, 0, null);
+    }
+
+    private void Record(List<DispatchCommand> dispatches, bool direct)
+    {
+        var vk = _ctx.Vk;
+        var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo };
+        vk.BeginCommandBuffer(_cmd, &bi).Check("vkBeginCommandBuffer");
+        bool timed = _queries.Handle != 0;
+        if (timed) vk.CmdResetQueryPool(_cmd, _queries, 0, (uint)_stamps.Length);
+
+        if (!direct)
+        {
+            for (int i = 0; i < _inputHost.Length; i++)
+            {
+                var dst = _values[Network.InputIds[i]];
+                var region = new BufferCopy(_inputHost[i].Offset, dst.Offset, dst.Size);
+                vk.CmdCopyBuffer(_cmd, _inputHost[i].Buffer, dst.Buffer, 1, &region);
+            }
+            Barrier(PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
+        }
+        if (timed) vk.CmdWriteTimestamp(_cmd, PipelineStageFlags.TopOfPipeBit, _queries, 0);
+
+        // A barrier goes in only where a dispatch touches memory that a dispatch since the last barrier wrote,
+        // or writes memory one of them read (activation buffers are reused, so write-after-read matters too).
+        var pending = new List<(ulong Buffer, ulong Start, ulong End, bool Write)>();
+        Pipeline bound = default;
+        int slot = 0;
+        for (int di = 0; di < dispatches.Count; di++)
+        {
+            var d = dispatches[di];
+            bool conflict = false;
+            for (int b = 0; b < d.Bindings.Length && !conflict; b++)
+            {
+                var s = d.Bindings[b];
+                bool w = (d.WriteMask & (1u << b)) != 0;
+                foreach (var p in pending)
+                    if (p.Buffer == s.Buffer.Handle && p.Start < s.Offset + s.Size && s.Offset < p.End && (p.Write || w)) { conflict = true; break; }
+            }
+            if (conflict)
+            {
+                Barrier(PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
+                pending.Clear();
+            }
+            for (int b = 0; b < d.Bindings.Length; b++)
+                pending.Add((d.Bindings[b].Buffer.Handle, d.Bindings[b].Offset, d.Bindings[b].Offset + d.Bindings[b].Size, (d.WriteMask & (1u << b)) != 0));
+
+            var set = WriteSet(d);
+            if (bound.Handle != d.Kernel.Pipeline.Handle)
+            {
+                vk.CmdBindPipeline(_cmd, PipelineBindPoint.Compute, d.Kernel.Pipeline);
+                bound = d.Kernel.Pipeline;
+            }
+            vk.CmdBindDescriptorSets(_cmd, PipelineBindPoint.Compute, d.Kernel.Layout, 0, 1, &set, 0, null);
+            if (d.Push.Length > 0)
+                fixed (byte* pc = d.Push) vk.CmdPushConstants(_cmd, d.Kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)d.Push.Length, pc);
+            vk.CmdDispatch(_cmd, d.X, d.Y, d.Z);
+            bool lastOfNode = di + 1 == dispatches.Count || dispatches[di + 1].Node != d.Node;
+            if (timed && lastOfNode) vk.CmdWriteTimestamp(_cmd, PipelineStageFlags.BottomOfPipeBit, _queries, (uint)++slot);
+        }
+
+        if (direct)
+        {
+            Barrier(PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
+        }
+        else
+        {
+            Barrier(PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
+            for (int i = 0; i < _outputHost.Length; i++)
+            {
+                var src = _values[Network.OutputIds[i]];
+                var region = new BufferCopy(src.Offset, _outputHost[i].Offset, src.Size);
+                vk.CmdCopyBuffer(_cmd, src.Buffer, _outputHost[i].Buffer, 1, &region);
+            }
+            Barrier(PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
+        }
+        vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
+    }
+
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _ctx.ThrowIfDisposed();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        var vk = _ctx.Vk;
+        // The command buffer may still be in flight after an exception: wait for its fence first.
+        if (_fence.Handle != 0)
+        {
+            var f = _fence;
+            vk.WaitForFences(_ctx.Device, 1, &f, true, 10_000_000_000UL);
+            vk.DestroyFence(_ctx.Device, _fence, null);
+        }
+        if (_pool.Handle != 0) vk.DestroyCommandPool(_ctx.Device, _pool, null);
+        if (_descriptorPool.Handle != 0) vk.DestroyDescriptorPool(_ctx.Device, _descriptorPool, null);
+        if (_queries.Handle != 0) vk.DestroyQueryPool(_ctx.Device, _queries, null);
+        _staging?.Dispose();
+        _activations?.Dispose();
+        _weights?.Dispose();
+    }
+}

@@ -1,0 +1,170 @@
+// 2-D convolution: K filters of Fh×Fw×(D/groups), stride, per-side padding (zero, replicate, reflect), dilation,
+// groups, optional bias and fused activation. GPU side: shaders/conv2d.comp.
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Layers;
+
+/// <summary>
+/// Convolution layer. Weights are in PyTorch/ONNX order [K][D/groups][Fh][Fw]; bias has K values.
+/// This computes cross-correlation, as CNN frameworks do; the classical filters mirror their masks first.
+/// </summary>
+public sealed record Conv2d : Layer
+{
+    public required int OutChannels { get; init; }
+    public required int KernelH { get; init; }
+    public required int KernelW { get; init; }
+    public int StrideH { get; init; } = 1;
+    public int StrideW { get; init; } = 1;
+    public int PadTop { get; init; }
+    public int PadLeft { get; init; }
+    public int PadBottom { get; init; }
+    public int PadRight { get; init; }
+    public int DilationH { get; init; } = 1;
+    public int DilationW { get; init; } = 1;
+    public int Groups { get; init; } = 1;
+    public PaddingMode PaddingMode { get; init; } = PaddingMode.Zero;
+    public Rounding Rounding { get; init; } = Rounding.Exact;
+    public Activation Activation { get; init; }
+    /// <summary>[K][D/groups][Fh][Fw] floats.</summary>
+    public required float[] Weights { get; init; }
+    /// <summary>K floats, or null for no bias.</summary>
+    public float[]? Bias { get; init; }
+
+    public override string TypeName => "Conv";
+
+    public int InChannelsPerGroup => Weights.Length / Math.Max(1, OutChannels * KernelH * KernelW);
+
+    public override long ParameterCount => Weights.LongLength + (Bias?.LongLength ?? 0);
+
+    public override string Describe()
+    {
+        var s = $"{KernelW}x{KernelH}/{StrideW}";
+        if (PadTop != 0 || PadLeft != 0 || PadBottom != 0 || PadRight != 0)
+            s += PadTop == PadBottom && PadLeft == PadRight && PadTop == PadLeft ? $" p{PadTop}" : $" p{PadTop},{PadLeft},{PadBottom},{PadRight}";
+        if (PaddingMode != PaddingMode.Zero) s += " " + PaddingMode.ToString().ToLowerInvariant();
+        if (DilationH != 1 || DilationW != 1) s += $" d{DilationH}";
+        if (Groups != 1) s += $" g{Groups}";
+        if (!Activation.IsNone) s += " +" + Activation;
+        return s;
+    }
+
+    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    {
+        CheckInputCount(node, "Conv", inputs, 1);
+        var s = inputs[0];
+        CheckNotEmpty(node, s);
+        if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || DilationH <= 0 || DilationW <= 0 || Groups <= 0)
+            throw new ArgumentException($"{node}: Conv needs positive sizes (K={OutChannels}, F={KernelH}x{KernelW}, S={StrideH}x{StrideW}, dilation={DilationH}x{DilationW}, groups={Groups}).");
+        if (PadTop < 0 || PadLeft < 0 || PadBottom < 0 || PadRight < 0)
+            throw new ArgumentException($"{node}: Conv padding must not be negative ({PadTop},{PadLeft},{PadBottom},{PadRight}).");
+        if (s.C % Groups != 0 || OutChannels % Groups != 0)
+            throw new ArgumentException($"{node}: Conv with {Groups} groups needs input channels ({s.C}) and filters ({OutChannels}) divisible by {Groups}.");
+        int cg = s.C / Groups;
+        CheckLength(node, $"Conv weights (K={OutChannels} × D/groups={cg} × {KernelH} × {KernelW})", Weights.Length, (long)OutChannels * cg * KernelH * KernelW);
+        if (Bias != null) CheckLength(node, "Conv bias", Bias.Length, OutChannels);
+        if (PaddingMode == PaddingMode.Reflect && (PadTop >= s.H || PadBottom >= s.H || PadLeft >= s.W || PadRight >= s.W))
+            throw new ArgumentException($"{node}: reflect padding ({PadTop},{PadLeft},{PadBottom},{PadRight}) must be smaller than the input {s.W}x{s.H}.");
+        int oh = SlideOutput(node, "Conv", "height", s.H, KernelH, PadTop, PadBottom, StrideH, DilationH, Rounding);
+        int ow = SlideOutput(node, "Conv", "width", s.W, KernelW, PadLeft, PadRight, StrideW, DilationW, Rounding);
+        return new Shape(OutChannels, oh, ow);
+    }
+
+    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) =>
+        output.Size * (inputs[0].C / Groups) * KernelH * KernelW;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Push
+    {
+        public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, BlocksPerGroup, BlockOffset;
+    }
+
+    /// <summary>Output channels per invocation: the block size among 16, 8, 4 that wastes the fewest padded channels.</summary>
+    internal static int ChooseChannelBlock(int kg)
+    {
+        int best = 16;
+        long bestTotal = long.MaxValue;
+        foreach (int cb in new[] { 16, 8, 4 })
+        {
+            long total = (kg + cb - 1) / cb * cb;
+            if (total < bestTotal) { best = cb; bestTotal = total; }
+        }
+        return best;
+    }
+
+    internal override void Compile(LayerCompiler c, NodeIO io)
+    {
+        var s = io.InputShapes[0];
+        var o = io.OutputShape;
+        int cg = s.C / Groups, kg = OutChannels / Groups;
+        c.CheckBinding(io.Name, "the input", (ulong)s.Size * 4);
+        c.CheckBinding(io.Name, "the output", (ulong)o.Size * 4);
+        EmitGemm(c, io.Name, io.Inputs[0], io.Output, s, o, Groups, cg, kg, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW,
+            PadTop, PadLeft, PaddingMode, Activation, Weights, Bias, (k, cc, ky, kx) => ((k * cg + cc) * KernelH + ky) * KernelW + kx);
+    }
+
+    /// <summary>
+    /// Packs weights for conv2d.comp and emits its dispatches. Used by Conv2d and Dense. <paramref name="weightIndex"/>
+    /// maps (output channel, input channel within group, ky, kx) to the source array.
+    /// </summary>
+    internal static void EmitGemm(LayerCompiler c, string node, Vulkan.BufferSlice input, Vulkan.BufferSlice output, Shape s, Shape o,
+        int groups, int cg, int kg, int kh, int kw, int sh, int sw, int dh, int dw, int padTop, int padLeft, PaddingMode mode,
+        Activation act, float[] weights, float[]? bias, Func<int, int, int, int, int> weightIndex)
+    {
+        int cb = ChooseChannelBlock(kg);
+        int q = cb / 4;
+        int bpg = (kg + cb - 1) / cb;
+        int blocks = groups * bpg;
+        long taps = (long)kh * kw * cg;
+        long blockFloats = taps * cb;
+        var packed = new float[blocks * blockFloats];
+        for (int g = 0; g < groups; g++)
+            for (int b = 0; b < bpg; b++)
+            {
+                long baseIdx = (g * bpg + b) * blockFloats;
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++)
+                        for (int cc = 0; cc < cg; cc++)
+                        {
+                            long t = baseIdx + ((ky * kw + kx) * (long)cg + cc) * cb;
+                            for (int j = 0; j < cb; j++)
+                            {
+                                int kk = b * cb + j;
+                                if (kk < kg) packed[t + j] = weights[weightIndex(g * kg + kk, cc, ky, kx)];
+                            }
+                        }
+            }
+        var packedBias = new float[blocks * cb];
+        if (bias != null)
+            for (int g = 0; g < groups; g++)
+                for (int kk = 0; kk < kg; kk++)
+                    packedBias[(g * bpg) * cb + kk] = bias[g * kg + kk];
+
+        int ohw = o.H * o.W;
+        // Several pixels per lane amortise the uniform weight loads; a 1x1 output (dense layer) has only one.
+        int ppl = ohw >= 4 * c.Lanes ? 2 : 1;
+        var (actKind, alpha, beta) = act.Spec;
+        var kernel = c.Kernel("conv2d", 4, (uint)Marshal.SizeOf<Push>(),
+            c.Lanes, cb, ppl, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
+        var biasSlice = c.Upload(packedBias, node + " bias");
+
+        // Weights larger than one binding are split into chunks of whole channel blocks, one dispatch each.
+        ulong blockBytes = (ulong)blockFloats * 4;
+        int chunk = (int)Math.Max(1, Math.Min(blocks, (long)(c.MaxBindingBytes / blockBytes)));
+        if (blockBytes > c.MaxBindingBytes)
+            throw new ArgumentException($"{node}: one block of {cb} filters needs {blockBytes:N0} bytes, more than the device's {c.MaxBindingBytes:N0}-byte binding limit.");
+        long pixelGroups = (ohw + (long)c.Lanes * ppl - 1) / ((long)c.Lanes * ppl);
+        var (gx, gz) = LayerCompiler.Grid(pixelGroups);
+        for (int first = 0; first < blocks; first += chunk)
+        {
+            int n = Math.Min(chunk, blocks - first);
+            var w = c.Upload(packed.AsSpan((int)(first * blockFloats), (int)(n * blockFloats)), $"{node} weights");
+            var push = new Push
+            {
+                C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = padTop, PadLeft = padLeft,
+                Cg = cg, Kg = kg, BlocksPerGroup = bpg, BlockOffset = first,
+            };
+            c.Dispatch(kernel, new[] { input, w, biasSlice, output }, push, gx, (uint)n, gz);
+        }
+    }
+}

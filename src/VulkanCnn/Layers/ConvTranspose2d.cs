@@ -1,0 +1,91 @@
+// Transposed convolution (learned upsampling in segmentation decoders). GPU side: shaders/conv_transpose2d.comp.
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Layers;
+
+/// <summary>
+/// Transposed convolution. Weights are [D][K/groups][Fh][Fw] (PyTorch ConvTranspose2d / ONNX ConvTranspose).
+/// Output size: (W − 1)·S − Pl − Pr + dilation·(F − 1) + 1 + outputPadding.
+/// </summary>
+public sealed record ConvTranspose2d : Layer
+{
+    public required int OutChannels { get; init; }
+    public required int KernelH { get; init; }
+    public required int KernelW { get; init; }
+    public int StrideH { get; init; } = 1;
+    public int StrideW { get; init; } = 1;
+    public int PadTop { get; init; }
+    public int PadLeft { get; init; }
+    public int PadBottom { get; init; }
+    public int PadRight { get; init; }
+    public int OutputPadH { get; init; }
+    public int OutputPadW { get; init; }
+    public int DilationH { get; init; } = 1;
+    public int DilationW { get; init; } = 1;
+    public int Groups { get; init; } = 1;
+    public Activation Activation { get; init; }
+    public required float[] Weights { get; init; }
+    public float[]? Bias { get; init; }
+
+    public override string TypeName => "ConvTranspose";
+    public override long ParameterCount => Weights.LongLength + (Bias?.LongLength ?? 0);
+    public override string Describe() => $"{KernelW}x{KernelH}/{StrideW}" + (PadTop > 0 ? $" p{PadTop}" : "");
+
+    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    {
+        CheckInputCount(node, "ConvTranspose", inputs, 1);
+        var s = inputs[0];
+        CheckNotEmpty(node, s);
+        if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || Groups <= 0 || DilationH <= 0 || DilationW <= 0)
+            throw new ArgumentException($"{node}: ConvTranspose needs positive sizes (K={OutChannels}, F={KernelH}x{KernelW}, S={StrideH}x{StrideW}, groups={Groups}).");
+        if (s.C % Groups != 0 || OutChannels % Groups != 0)
+            throw new ArgumentException($"{node}: ConvTranspose with {Groups} groups needs input ({s.C}) and output ({OutChannels}) channels divisible by {Groups}.");
+        CheckLength(node, $"ConvTranspose weights (D={s.C} × K/groups={OutChannels / Groups} × {KernelH} × {KernelW})", Weights.Length, (long)s.C * (OutChannels / Groups) * KernelH * KernelW);
+        if (Bias != null) CheckLength(node, "ConvTranspose bias", Bias.Length, OutChannels);
+        int oh = (s.H - 1) * StrideH - PadTop - PadBottom + DilationH * (KernelH - 1) + 1 + OutputPadH;
+        int ow = (s.W - 1) * StrideW - PadLeft - PadRight + DilationW * (KernelW - 1) + 1 + OutputPadW;
+        if (oh <= 0 || ow <= 0) throw new ArgumentException($"{node}: ConvTranspose output {ow}x{oh} is empty.");
+        return new Shape(OutChannels, oh, ow);
+    }
+
+    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) =>
+        inputs[0].Size * (OutChannels / Groups) * KernelH * KernelW;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Push { public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, KgQ; }
+
+    internal override void Compile(LayerCompiler c, NodeIO io)
+    {
+        var s = io.InputShapes[0];
+        var o = io.OutputShape;
+        int cg = s.C / Groups, kg = OutChannels / Groups, kq = (kg + 3) / 4;
+        // Pack to [g][kq][ky][kx][cg] vec4 (4 output channels per vec4).
+        var packed = new float[Groups * kq * KernelH * KernelW * cg * 4];
+        for (int g = 0; g < Groups; g++)
+            for (int q = 0; q < kq; q++)
+                for (int ky = 0; ky < KernelH; ky++)
+                    for (int kx = 0; kx < KernelW; kx++)
+                        for (int ci = 0; ci < cg; ci++)
+                            for (int e = 0; e < 4; e++)
+                            {
+                                int kk = q * 4 + e;
+                                if (kk >= kg) continue;
+                                int src = (((g * cg + ci) * kg + kk) * KernelH + ky) * KernelW + kx;
+                                packed[((((g * kq + q) * KernelH + ky) * KernelW + kx) * cg + ci) * 4 + e] = Weights[src];
+                            }
+        var bias = new float[Groups * kq * 4];
+        if (Bias != null)
+            for (int g = 0; g < Groups; g++)
+                for (int kk = 0; kk < kg; kk++) bias[(g * kq) * 4 + kk] = Bias[g * kg + kk];
+        c.CheckBinding(io.Name, "the weights", (ulong)packed.Length * 4);
+        var w = c.Upload(packed, io.Name + " weights");
+        var b = c.Upload(bias, io.Name + " bias");
+        var (ak, al, be) = Activation.Spec;
+        var k = c.Kernel("conv_transpose2d", 4, (uint)Marshal.SizeOf<Push>(), KernelH, KernelW, StrideH, StrideW, DilationH, DilationW, ak, al, be);
+        var (gx, gz) = LayerCompiler.Grid((o.H * o.W + 63) / 64);
+        c.Dispatch(k, new[] { io.Inputs[0], w, b, io.Output },
+            new Push { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft, Cg = cg, Kg = kg, KgQ = kq },
+            gx, (uint)(Groups * kq), gz);
+    }
+}

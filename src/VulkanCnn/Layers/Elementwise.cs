@@ -1,0 +1,92 @@
+// Element-wise layers: standalone activations, PReLU, and binary operations with channel broadcasting
+// (residual additions). GPU side: shaders/eltwise.comp.
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Layers;
+
+/// <summary>Binary element-wise operations.</summary>
+public enum BinaryOp { Add = 1, Mul = 2, Sub = 3, Div = 4, Max = 6, Min = 7 }
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct EltwisePush { public int Count, HW; }
+
+/// <summary>An activation function applied to every element (usually fused into the layer before it).</summary>
+public sealed record ActivationLayer(Activation Activation) : Layer
+{
+    public override string TypeName => Activation.Kind == ActivationKind.Clip && Activation.Alpha == 0 && Activation.Beta == 6 ? "ReLU6" : Activation.Kind.ToString();
+
+    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    {
+        CheckInputCount(node, TypeName, inputs, 1);
+        if (Activation.Kind == ActivationKind.Clip && Activation.Alpha > Activation.Beta)
+            throw new ArgumentException($"{node}: Clip minimum {Activation.Alpha} is above its maximum {Activation.Beta}.");
+        return inputs[0];
+    }
+
+    internal override void Compile(LayerCompiler c, NodeIO io) =>
+        Emit(c, io.Inputs[0], io.Inputs[0], io.Output, io.OutputShape, 0, 0, Activation);
+
+    internal static void Emit(LayerCompiler c, Vulkan.BufferSlice a, Vulkan.BufferSlice b, Vulkan.BufferSlice output, Shape shape, int op, int bmode, Activation act)
+    {
+        var (k, al, be) = act.Spec;
+        var kernel = c.Kernel("eltwise", 3, (uint)Marshal.SizeOf<EltwisePush>(), op, bmode, k, al, be);
+        var (x, y) = LayerCompiler.Grid((shape.Size + 255) / 256);
+        c.Dispatch(kernel, new[] { a, b, output }, new EltwisePush { Count = checked((int)shape.Size), HW = shape.H * shape.W }, x, y);
+    }
+}
+
+/// <summary>PReLU: x for x ≥ 0, slope[c]·x otherwise; one slope per channel (or one for all).</summary>
+public sealed record PRelu(float[] Slopes) : Layer
+{
+    public override string TypeName => "PReLU";
+    public override long ParameterCount => Slopes.Length;
+
+    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    {
+        CheckInputCount(node, "PReLU", inputs, 1);
+        if (Slopes.Length != 1 && Slopes.Length != inputs[0].C)
+            throw new ArgumentException($"{node}: PReLU has {Slopes.Length} slopes; expected 1 or one per channel ({inputs[0].C}).");
+        return inputs[0];
+    }
+
+    internal override void Compile(LayerCompiler c, NodeIO io)
+    {
+        var slopes = c.Upload(Slopes, io.Name + " slopes");
+        ActivationLayer.Emit(c, io.Inputs[0], slopes, io.Output, io.OutputShape, 5, Slopes.Length == 1 ? 2 : 1, Activation.None);
+    }
+}
+
+/// <summary>
+/// A binary operation of two tensors: the second has the same shape, one value per channel (D,1,1), or one value (1,1,1).
+/// Add is the residual connection of ResNet. An activation may follow (fused).
+/// </summary>
+public sealed record Binary(BinaryOp Op) : Layer
+{
+    public Activation Activation { get; init; }
+    public override string TypeName => Op.ToString();
+    public override int InputCount => 2;
+    public override string Describe() => Activation.IsNone ? "" : "+" + Activation;
+
+    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    {
+        CheckInputCount(node, TypeName, inputs, 2);
+        var (a, b) = (inputs[0], inputs[1]);
+        if (BroadcastMode(a, b) < 0)
+            throw new ArgumentException($"{node}: {TypeName} cannot combine {a} with {b} (W×H×D): the second input must have the same shape, {1}x{1}x{a.C}, or 1x1x1.");
+        return a;
+    }
+
+    internal static int BroadcastMode(Shape a, Shape b)
+    {
+        if (a == b) return 0;
+        if (b.H == 1 && b.W == 1 && b.C == a.C) return 1;
+        if (b.C == 1 && b.H == 1 && b.W == 1) return 2;
+        return -1;
+    }
+
+    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => output.Size;
+
+    internal override void Compile(LayerCompiler c, NodeIO io) =>
+        ActivationLayer.Emit(c, io.Inputs[0], io.Inputs[1], io.Output, io.OutputShape, (int)Op, BroadcastMode(io.InputShapes[0], io.InputShapes[1]), Activation);
+}

@@ -1,0 +1,76 @@
+// The base of all layer descriptions: immutable records that know their output shape, parameter count and cost,
+// and how to emit their GPU dispatches.
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Layers;
+
+/// <summary>An immutable description of one operation of a network. The GPU work behind it is internal.</summary>
+public abstract record Layer
+{
+    /// <summary>Short type name as printed by `vcnn info` (Conv, MaxPool, ...).</summary>
+    public abstract string TypeName { get; }
+
+    /// <summary>Number of inputs the layer takes (-1: one or more).</summary>
+    public virtual int InputCount => 1;
+
+    /// <summary>Learned parameters (weights and biases; batch norm: scale and shift, as PyTorch counts them).</summary>
+    public virtual long ParameterCount => 0;
+
+    /// <summary>Computes the output shape; throws <see cref="ArgumentException"/> naming <paramref name="node"/> and the numbers when the inputs do not fit.</summary>
+    public abstract Shape OutputShape(IReadOnlyList<Shape> inputs, string node);
+
+    /// <summary>Multiply-adds for one inference.</summary>
+    public virtual long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => 0;
+
+    /// <summary>True when the output is the input reinterpreted (flatten, identity): no GPU work, no memory.</summary>
+    internal virtual bool IsAlias => false;
+
+    /// <summary>Emits the dispatches that compute the node's output from its inputs.</summary>
+    internal abstract void Compile(LayerCompiler c, NodeIO io);
+
+    /// <summary>Describes extra settings for `vcnn info` (kernel size, stride...).</summary>
+    public virtual string Describe() => "";
+
+    // Helpers shared by the layer files.
+    internal static void CheckLength(string node, string what, int actual, long expected)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{node}: {what} has {actual} values, expected {expected}.");
+    }
+
+    internal static void CheckInputCount(string node, string type, IReadOnlyList<Shape> inputs, int expected)
+    {
+        if (inputs.Count != expected)
+            throw new ArgumentException($"{node}: {type} takes {expected} input(s), got {inputs.Count}.");
+    }
+
+    internal static void CheckNotEmpty(string node, Shape s)
+    {
+        if (s.C <= 0 || s.H <= 0 || s.W <= 0)
+            throw new ArgumentException($"{node}: input shape {s} (W×H×D) is empty.");
+    }
+
+    /// <summary>The notes' formula (W − F + 2P)/S + 1 with per-side padding and dilation, checked for fit.</summary>
+    internal static int SlideOutput(string node, string layer, string axis, int input, int filter, int padBefore, int padAfter, int stride, int dilation, Rounding rounding)
+    {
+        int effective = dilation * (filter - 1) + 1;
+        int span = input + padBefore + padAfter - effective;
+        if (span < 0)
+            throw new ArgumentException($"{node}: {layer} filter {filter} (dilation {dilation}, effective {effective}) is larger than the padded input {axis} {input}+{padBefore}+{padAfter}.");
+        if (span % stride != 0 && rounding == Rounding.Exact)
+        {
+            double exact = (double)span / stride + 1;
+            throw new ArgumentException(
+                $"{node}: {layer} stride does not fit the input {axis}: (N − F + 2P)/S + 1 = ({input} − {effective} + {padBefore + padAfter})/{stride} + 1 = {exact:0.##} is not an integer. " +
+                "Change padding or stride, or choose Rounding.Floor or Rounding.Ceil explicitly.");
+        }
+        int o = span / stride + 1;
+        if (rounding == Rounding.Ceil && span % stride != 0)
+        {
+            o++;
+            // The last window must start inside the input or the leading padding (PyTorch/ONNX ceil_mode rule).
+            if ((o - 1) * stride >= input + padBefore) o--;
+        }
+        return o;
+    }
+}

@@ -1,0 +1,87 @@
+// Tensor shapes and the small value types layers are described with.
+namespace VulkanCnn.Layers;
+
+/// <summary>The shape of one activation tensor: D (channels) × H × W, stored channel-major (NCHW with N = 1).</summary>
+public readonly record struct Shape(int C, int H, int W)
+{
+    /// <summary>Number of elements.</summary>
+    public long Size => (long)C * H * W;
+
+    /// <summary>W×H×D, the way the lecture notes write sizes.</summary>
+    public override string ToString() => $"{W}x{H}x{C}";
+}
+
+/// <summary>How a convolution reads pixels outside the image.</summary>
+public enum PaddingMode
+{
+    /// <summary>Zeros (zero padding).</summary>
+    Zero,
+    /// <summary>Copy of the nearest border pixel ("replicate", ONNX Pad mode edge).</summary>
+    Replicate,
+    /// <summary>Mirror without repeating the border pixel (ONNX Pad mode reflect).</summary>
+    Reflect,
+}
+
+/// <summary>What to do when (W − F + 2P)/S + 1 is not an integer.</summary>
+public enum Rounding
+{
+    /// <summary>Reject the layer: the stride does not fit the input (the lecture notes' rule).</summary>
+    Exact,
+    /// <summary>Round down: the last partial window is dropped (PyTorch and ONNX default).</summary>
+    Floor,
+    /// <summary>Round up: a last partial window is kept (ceil_mode).</summary>
+    Ceil,
+}
+
+/// <summary>Activation functions that can stand alone or be fused into the layer that produces their input.</summary>
+public enum ActivationKind
+{
+    None = 0, Relu = 1, LeakyRelu = 2, Clip = 3, Sigmoid = 4, HardSigmoid = 5, HardSwish = 6, Silu = 7, Tanh = 8, Elu = 9,
+}
+
+/// <summary>An activation with its parameters: LeakyRelu/Elu use Alpha; Clip clamps to [Alpha, Beta];
+/// HardSigmoid computes clamp(Alpha·x + Beta, 0, 1).</summary>
+public readonly record struct Activation(ActivationKind Kind, float Alpha = 0, float Beta = 0)
+{
+    public static Activation None => new(ActivationKind.None);
+    public static Activation Relu => new(ActivationKind.Relu);
+    public static Activation Relu6 => new(ActivationKind.Clip, 0, 6);
+    public static Activation Sigmoid => new(ActivationKind.Sigmoid);
+    public static Activation Tanh => new(ActivationKind.Tanh);
+    public static Activation HardSwish => new(ActivationKind.HardSwish);
+    public static Activation Silu => new(ActivationKind.Silu);
+    public static Activation LeakyRelu(float alpha = 0.01f) => new(ActivationKind.LeakyRelu, alpha);
+    public static Activation Clip(float min, float max) => new(ActivationKind.Clip, min, max);
+    public static Activation HardSigmoid(float alpha = 0.2f, float beta = 0.5f) => new(ActivationKind.HardSigmoid, alpha, beta);
+    public static Activation Elu(float alpha = 1f) => new(ActivationKind.Elu, alpha);
+
+    public bool IsNone => Kind == ActivationKind.None;
+
+    /// <summary>The same function on the CPU (used by the reference implementation and for constant folding).</summary>
+    public float Apply(float v) => Kind switch
+    {
+        ActivationKind.Relu => MathF.Max(v, 0),
+        ActivationKind.LeakyRelu => v >= 0 ? v : v * Alpha,
+        ActivationKind.Clip => Math.Clamp(v, Alpha, Beta),
+        ActivationKind.Sigmoid => 1f / (1f + MathF.Exp(-v)),
+        ActivationKind.HardSigmoid => Math.Clamp(v * Alpha + Beta, 0f, 1f),
+        ActivationKind.HardSwish => v * Math.Clamp(v / 6f + 0.5f, 0f, 1f),
+        ActivationKind.Silu => v / (1f + MathF.Exp(-v)),
+        ActivationKind.Tanh => MathF.Tanh(v),
+        ActivationKind.Elu => v >= 0 ? v : Alpha * (MathF.Exp(v) - 1),
+        _ => v,
+    };
+
+    /// <summary>Specialisation constants (ACT, ALPHA bits, BETA bits).</summary>
+    internal (int, int, int) Spec => ((int)Kind, BitConverter.SingleToInt32Bits(Alpha), BitConverter.SingleToInt32Bits(Beta));
+
+    public override string ToString() => Kind switch
+    {
+        ActivationKind.None => "",
+        ActivationKind.Clip when Alpha == 0 && Beta == 6 => "ReLU6",
+        ActivationKind.Clip => $"Clip({Alpha},{Beta})",
+        ActivationKind.LeakyRelu => $"LeakyReLU({Alpha})",
+        ActivationKind.Relu => "ReLU",
+        _ => Kind.ToString(),
+    };
+}

@@ -1,0 +1,544 @@
+// The Vulkan instance, device and queue VulkanCnn runs on: created here, or adopted from a host application.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Silk.NET.Core;
+using Silk.NET.Vulkan;
+
+namespace VulkanCnn.Vulkan;
+
+/// <summary>Options for creating a <see cref="VulkanContext"/>. Unset values fall back to environment variables.</summary>
+public sealed record VulkanContextOptions
+{
+    /// <summary>Device index or a case-insensitive substring of its name ("swiftshader", "llvmpipe", "nvidia").
+    /// Default: environment variable VULKANCNN_DEVICE, else the best device (discrete &gt; integrated &gt; virtual &gt; CPU).</summary>
+    public string? Device { get; init; }
+
+    /// <summary>Turn on VK_LAYER_KHRONOS_validation. Default: VULKANCNN_VALIDATION=1.</summary>
+    public bool? Validation { get; init; }
+
+    /// <summary>Receives validation-layer messages (warnings and errors). Errors are also kept in <see cref="VulkanContext.ValidationErrors"/>.</summary>
+    public Action<ValidationMessage>? ValidationCallback { get; init; }
+
+    /// <summary>Folder for the on-disk pipeline cache. Default: VULKANCNN_CACHE_DIR, else ~/.cache/vulkancnn. Empty string: no disk cache.</summary>
+    public string? PipelineCacheDirectory { get; init; }
+}
+
+/// <summary>A message from the validation layer.</summary>
+public sealed record ValidationMessage(bool IsError, string MessageId, string Text);
+
+/// <summary>
+/// Owns (or adopts) a Vulkan device and its compute queue, the memory allocator, and the compiled compute pipelines.
+/// Disposing it waits for the device to go idle and frees everything it created; an adopted device is left alive.
+/// </summary>
+public sealed unsafe class VulkanContext : IDisposable
+{
+    /// <summary>Where Debian's chromium-common package puts the SwiftShader driver manifest.</summary>
+    public const string SwiftShaderIcd = "/usr/lib/chromium/vk_swiftshader_icd.json";
+
+    internal readonly Vk Vk;
+    internal readonly Instance Instance;
+    internal readonly PhysicalDevice PhysicalDevice;
+    internal readonly Device Device;
+    internal readonly Queue Queue;
+    internal readonly uint QueueFamily;
+    internal readonly PhysicalDeviceMemoryProperties MemoryProperties;
+    internal readonly MemoryAllocator Allocator;
+    internal readonly PipelineStore Pipelines;
+
+    private readonly bool _ownsInstance, _ownsDevice;
+    private readonly DebugUtilsMessengerEXT _messenger;
+    private readonly GCHandle _selfHandle;
+    private readonly Action<ValidationMessage>? _validationCallback;
+    private readonly List<string> _validationErrors = new();
+    private readonly object _queueLock = new();
+    private CommandPool _oneShotPool;
+    private bool _disposed;
+
+    /// <summary>The device this context runs on.</summary>
+    public DeviceInfo DeviceInfo { get; }
+
+    /// <summary>True when the validation layer is active.</summary>
+    public bool ValidationEnabled { get; }
+
+    /// <summary>Validation errors reported so far (tests fail on any).</summary>
+    public IReadOnlyList<string> ValidationErrors { get { lock (_validationErrors) return _validationErrors.ToArray(); } }
+
+    /// <summary>Forget the validation errors collected so far.</summary>
+    public void ClearValidationErrors() { lock (_validationErrors) _validationErrors.Clear(); }
+
+    /// <summary>Creates an instance and a device with a compute queue.</summary>
+    public VulkanContext(VulkanContextOptions? options = null)
+    {
+        options ??= new VulkanContextOptions();
+        _validationCallback = options.ValidationCallback;
+        bool validation = options.Validation ?? Environment.GetEnvironmentVariable("VULKANCNN_VALIDATION") == "1";
+        Vk = LoadApi();
+        _selfHandle = GCHandle.Alloc(this, GCHandleType.Weak);
+        (Instance, _messenger, ValidationEnabled) = CreateInstance(Vk, validation, _selfHandle);
+        _ownsInstance = true;
+        try
+        {
+            var devices = EnumerateDevices(Vk, Instance);
+            if (devices.Count == 0)
+                throw new NoVulkanDeviceException("The Vulkan loader found no physical device.");
+            var choice = options.Device ?? Environment.GetEnvironmentVariable("VULKANCNN_DEVICE");
+            var (pd, info) = SelectDevice(devices, choice);
+            PhysicalDevice = pd;
+            DeviceInfo = info;
+            QueueFamily = FindComputeQueueFamily(Vk, pd);
+            Device = CreateDevice(Vk, pd, QueueFamily);
+            _ownsDevice = true;
+            Vk.GetDeviceQueue(Device, QueueFamily, 0, out Queue);
+            Vk.GetPhysicalDeviceMemoryProperties(pd, out MemoryProperties);
+            Allocator = new MemoryAllocator(this);
+            Pipelines = new PipelineStore(this, ResolveCacheDir(options.PipelineCacheDirectory));
+        }
+        catch
+        {
+            DestroyInstance();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Adopts a host application's Vulkan objects without taking ownership: a game shares its device and queue.
+    /// The host must keep them alive until this context is disposed, and must not use that queue
+    /// from another thread while VulkanCnn submits to it (or hand VulkanCnn a queue of its own).
+    /// </summary>
+    public VulkanContext(Vk vk, Instance instance, PhysicalDevice physicalDevice, Device device, uint queueFamily, uint queueIndex,
+                         string? pipelineCacheDirectory = null)
+    {
+        Vk = vk ?? throw new ArgumentNullException(nameof(vk));
+        if (instance.Handle == 0 || physicalDevice.Handle == 0 || device.Handle == 0)
+            throw new ArgumentException("Adopting a Vulkan device needs non-null instance, physical device and device handles.");
+        Instance = instance;
+        PhysicalDevice = physicalDevice;
+        Device = device;
+        QueueFamily = queueFamily;
+        uint familyCount = 0;
+        vk.GetPhysicalDeviceQueueFamilyProperties(physicalDevice, ref familyCount, null);
+        var families = new QueueFamilyProperties[familyCount];
+        fixed (QueueFamilyProperties* f = families) vk.GetPhysicalDeviceQueueFamilyProperties(physicalDevice, ref familyCount, f);
+        if (queueFamily >= familyCount)
+            throw new ArgumentException($"Queue family {queueFamily} does not exist: the device has {familyCount} families.", nameof(queueFamily));
+        if ((families[queueFamily].QueueFlags & QueueFlags.ComputeBit) == 0)
+            throw new ArgumentException($"Queue family {queueFamily} has no compute capability (flags {families[queueFamily].QueueFlags}).", nameof(queueFamily));
+        if (queueIndex >= families[queueFamily].QueueCount)
+            throw new ArgumentException($"Queue index {queueIndex} does not exist: family {queueFamily} has {families[queueFamily].QueueCount} queues.", nameof(queueIndex));
+        vk.GetDeviceQueue(device, queueFamily, queueIndex, out Queue);
+        vk.GetPhysicalDeviceMemoryProperties(physicalDevice, out MemoryProperties);
+        DeviceInfo = Describe(vk, physicalDevice, 0);
+        Allocator = new MemoryAllocator(this);
+        Pipelines = new PipelineStore(this, ResolveCacheDir(pipelineCacheDirectory));
+    }
+
+    /// <summary>Lists the physical devices the Vulkan loader sees (SwiftShader included when installed).</summary>
+    public static IReadOnlyList<DeviceInfo> ListDevices()
+    {
+        var vk = LoadApi();
+        var (instance, _, _) = CreateInstance(vk, false, default);
+        try { return EnumerateDevices(vk, instance).Select(d => d.Info).ToArray(); }
+        finally { vk.DestroyInstance(instance, null); }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static Vk LoadApi()
+    {
+        AddSwiftShaderToLoader();
+        try { return Vk.GetApi(); }
+        catch (Exception e) when (e is DllNotFoundException or FileNotFoundException or InvalidOperationException or TypeInitializationException)
+        {
+            throw new NoVulkanDeviceException($"The Vulkan loader (libvulkan.so.1) could not be loaded: {e.Message}.");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
+    /// <summary>
+    /// SwiftShader's manifest sits outside the loader's search path. Unless the user chose drivers explicitly,
+    /// add it so that every installed device (GPUs, lavapipe and SwiftShader) can be listed and selected.
+    /// .NET keeps its own copy of the environment, so the loader's getenv only sees what setenv writes.
+    /// </summary>
+    private static void AddSwiftShaderToLoader()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists(SwiftShaderIcd)) return;
+        foreach (var v in new[] { "VK_ICD_FILENAMES", "VK_DRIVER_FILES", "VK_ADD_DRIVER_FILES" })
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v))) return;
+        SetEnv("VK_ADD_DRIVER_FILES", SwiftShaderIcd, 0);
+        Environment.SetEnvironmentVariable("VK_ADD_DRIVER_FILES", SwiftShaderIcd);
+    }
+
+    private static (Instance, DebugUtilsMessengerEXT, bool) CreateInstance(Vk vk, bool validation, GCHandle self)
+    {
+        const string layerName = "VK_LAYER_KHRONOS_validation";
+        const string debugExt = "VK_EXT_debug_utils";
+        if (validation)
+        {
+            uint n = 0;
+            vk.EnumerateInstanceLayerProperties(ref n, null).Check();
+            var layers = new LayerProperties[n];
+            fixed (LayerProperties* p = layers) vk.EnumerateInstanceLayerProperties(ref n, p).Check();
+            if (!layers.Any(l => Marshal.PtrToStringUTF8((nint)l.LayerName) == layerName))
+                throw new VulkanException($"Validation was requested but {layerName} is not installed (apt-get install vulkan-validationlayers).",
+                    Result.ErrorLayerNotPresent, "vkEnumerateInstanceLayerProperties");
+        }
+
+        var appName = Marshal.StringToHGlobalAnsi("VulkanCnn");
+        var layerPtr = Marshal.StringToHGlobalAnsi(layerName);
+        var extPtr = Marshal.StringToHGlobalAnsi(debugExt);
+        try
+        {
+            var app = new ApplicationInfo
+            {
+                SType = StructureType.ApplicationInfo,
+                PApplicationName = (byte*)appName,
+                PEngineName = (byte*)appName,
+                ApiVersion = Vk.Version11,
+            };
+            var layers = stackalloc byte*[1] { (byte*)layerPtr };
+            var exts = stackalloc byte*[1] { (byte*)extPtr };
+            var messengerInfo = MessengerInfo(self);
+            var ci = new InstanceCreateInfo
+            {
+                SType = StructureType.InstanceCreateInfo,
+                PApplicationInfo = &app,
+                EnabledLayerCount = validation ? 1u : 0u,
+                PpEnabledLayerNames = layers,
+                EnabledExtensionCount = validation ? 1u : 0u,
+                PpEnabledExtensionNames = exts,
+                PNext = validation ? &messengerInfo : null,
+            };
+            Instance instance;
+            var r = vk.CreateInstance(&ci, null, &instance);
+            if (r == Result.ErrorIncompatibleDriver)
+                throw new NoVulkanDeviceException("vkCreateInstance found no compatible Vulkan driver.");
+            r.Check("vkCreateInstance");
+            var messenger = default(DebugUtilsMessengerEXT);
+            if (validation)
+            {
+                var create = (delegate* unmanaged<Instance, DebugUtilsMessengerCreateInfoEXT*, AllocationCallbacks*, DebugUtilsMessengerEXT*, Result>)
+                    (void*)vk.GetInstanceProcAddr(instance, "vkCreateDebugUtilsMessengerEXT").Handle;
+                if (create == null) throw new VulkanException("vkCreateDebugUtilsMessengerEXT is missing although validation is on.");
+                create(instance, &messengerInfo, null, &messenger).Check("vkCreateDebugUtilsMessengerEXT");
+            }
+            return (instance, messenger, validation);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(appName);
+            Marshal.FreeHGlobal(layerPtr);
+            Marshal.FreeHGlobal(extPtr);
+        }
+    }
+
+    private static DebugUtilsMessengerCreateInfoEXT MessengerInfo(GCHandle self) => new()
+    {
+        SType = StructureType.DebugUtilsMessengerCreateInfoExt,
+        MessageSeverity = DebugUtilsMessageSeverityFlagsEXT.ErrorBitExt | DebugUtilsMessageSeverityFlagsEXT.WarningBitExt,
+        MessageType = DebugUtilsMessageTypeFlagsEXT.GeneralBitExt | DebugUtilsMessageTypeFlagsEXT.ValidationBitExt |
+                      DebugUtilsMessageTypeFlagsEXT.PerformanceBitExt,
+        PfnUserCallback = new PfnDebugUtilsMessengerCallbackEXT(&OnDebugMessage),
+        PUserData = (void*)GCHandle.ToIntPtr(self),
+    };
+
+    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
+    private static Bool32 OnDebugMessage(DebugUtilsMessageSeverityFlagsEXT severity, DebugUtilsMessageTypeFlagsEXT types,
+                                         DebugUtilsMessengerCallbackDataEXT* data, void* user)
+    {
+        try
+        {
+            if (user == null) return false;
+            if (GCHandle.FromIntPtr((nint)user).Target is not VulkanContext ctx) return false;
+            bool isError = (severity & DebugUtilsMessageSeverityFlagsEXT.ErrorBitExt) != 0;
+            var id = data->PMessageIdName != null ? Marshal.PtrToStringUTF8((nint)data->PMessageIdName) ?? "" : "";
+            var text = data->PMessage != null ? Marshal.PtrToStringUTF8((nint)data->PMessage) ?? "" : "";
+            if (isError) lock (ctx._validationErrors) ctx._validationErrors.Add($"{id}: {text}");
+            ctx._validationCallback?.Invoke(new ValidationMessage(isError, id, text));
+        }
+        catch
+        {
+            // Never let an exception cross into the driver.
+        }
+        return false;
+    }
+
+    private static List<(PhysicalDevice Device, DeviceInfo Info)> EnumerateDevices(Vk vk, Instance instance)
+    {
+        uint count = 0;
+        var r = vk.EnumeratePhysicalDevices(instance, ref count, null);
+        if (r == Result.ErrorInitializationFailed) return new();
+        r.Check("vkEnumeratePhysicalDevices");
+        var arr = new PhysicalDevice[count];
+        fixed (PhysicalDevice* p = arr) vk.EnumeratePhysicalDevices(instance, ref count, p).Check("vkEnumeratePhysicalDevices");
+        var list = new List<(PhysicalDevice, DeviceInfo)>();
+        for (int i = 0; i < count; i++)
+        {
+            if (!HasComputeQueue(vk, arr[i])) continue;
+            list.Add((arr[i], Describe(vk, arr[i], i)));
+        }
+        return list;
+    }
+
+    private static (PhysicalDevice, DeviceInfo) SelectDevice(List<(PhysicalDevice Device, DeviceInfo Info)> devices, string? choice)
+    {
+        if (!string.IsNullOrWhiteSpace(choice))
+        {
+            if (int.TryParse(choice, out int idx))
+            {
+                var byIndex = devices.FirstOrDefault(d => d.Info.Index == idx);
+                if (byIndex.Info != null) return byIndex;
+            }
+            var byName = devices.FirstOrDefault(d => d.Info.Name.Contains(choice, StringComparison.OrdinalIgnoreCase) ||
+                                                     d.Info.DriverName.Contains(choice, StringComparison.OrdinalIgnoreCase));
+            if (byName.Info != null) return byName;
+            var known = string.Join("; ", devices.Select(d => d.Info.ToString()));
+            var hint = choice.Contains("swiftshader", StringComparison.OrdinalIgnoreCase) ? " " + NoVulkanDeviceException.InstallHint : "";
+            throw new NoVulkanDeviceException($"No Vulkan device matches '{choice}'. Devices found: {known}.{hint}");
+        }
+        // Best first: by device kind; among CPU devices lavapipe (llvmpipe) is several times faster than SwiftShader.
+        return devices.OrderBy(d => d.Info.Kind)
+                      .ThenBy(d => d.Info.Name.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+                      .ThenBy(d => d.Info.Index).First();
+    }
+
+    private static bool HasComputeQueue(Vk vk, PhysicalDevice pd)
+    {
+        uint n = 0;
+        vk.GetPhysicalDeviceQueueFamilyProperties(pd, ref n, null);
+        var fams = new QueueFamilyProperties[n];
+        fixed (QueueFamilyProperties* f = fams) vk.GetPhysicalDeviceQueueFamilyProperties(pd, ref n, f);
+        return fams.Any(f => (f.QueueFlags & QueueFlags.ComputeBit) != 0);
+    }
+
+    /// <summary>Prefers a compute-only family (asynchronous compute beside the game's graphics queue), else any with compute.</summary>
+    private static uint FindComputeQueueFamily(Vk vk, PhysicalDevice pd)
+    {
+        uint n = 0;
+        vk.GetPhysicalDeviceQueueFamilyProperties(pd, ref n, null);
+        var fams = new QueueFamilyProperties[n];
+        fixed (QueueFamilyProperties* f = fams) vk.GetPhysicalDeviceQueueFamilyProperties(pd, ref n, f);
+        for (uint i = 0; i < n; i++)
+            if ((fams[i].QueueFlags & QueueFlags.ComputeBit) != 0 && (fams[i].QueueFlags & QueueFlags.GraphicsBit) == 0 && fams[i].TimestampValidBits > 0)
+                return i;
+        for (uint i = 0; i < n; i++)
+            if ((fams[i].QueueFlags & QueueFlags.ComputeBit) != 0) return i;
+        throw new NoVulkanDeviceException("The selected device has no compute queue.");
+    }
+
+    internal static DeviceInfo Describe(Vk vk, PhysicalDevice pd, int index)
+    {
+        var driver = new PhysicalDeviceDriverProperties { SType = StructureType.PhysicalDeviceDriverProperties };
+        var subgroup = new PhysicalDeviceSubgroupProperties { SType = StructureType.PhysicalDeviceSubgroupProperties, PNext = &driver };
+        var props2 = new PhysicalDeviceProperties2 { SType = StructureType.PhysicalDeviceProperties2, PNext = &subgroup };
+        vk.GetPhysicalDeviceProperties2(pd, &props2);
+        var p = props2.Properties;
+
+        var f16 = new PhysicalDeviceShaderFloat16Int8Features { SType = StructureType.PhysicalDeviceShaderFloat16Int8Features };
+        var s16 = new PhysicalDevice16BitStorageFeatures { SType = StructureType.PhysicalDevice16BitStorageFeatures, PNext = &f16 };
+        var feats2 = new PhysicalDeviceFeatures2 { SType = StructureType.PhysicalDeviceFeatures2, PNext = &s16 };
+        vk.GetPhysicalDeviceFeatures2(pd, &feats2);
+
+        // Subgroup size control (min/max) is Vulkan 1.3 / an extension; report the fixed size where it is absent.
+        uint minSg = subgroup.SubgroupSize, maxSg = subgroup.SubgroupSize;
+        if (p.ApiVersion >= Vk.Version13)
+        {
+            var sgc = new PhysicalDeviceSubgroupSizeControlProperties { SType = StructureType.PhysicalDeviceSubgroupSizeControlProperties };
+            var pp = new PhysicalDeviceProperties2 { SType = StructureType.PhysicalDeviceProperties2, PNext = &sgc };
+            vk.GetPhysicalDeviceProperties2(pd, &pp);
+            if (sgc.MinSubgroupSize > 0) { minSg = sgc.MinSubgroupSize; maxSg = sgc.MaxSubgroupSize; }
+        }
+
+        vk.GetPhysicalDeviceMemoryProperties(pd, out var mem);
+        ulong localHeap = 0;
+        for (int i = 0; i < mem.MemoryHeapCount; i++)
+            if ((mem.MemoryHeaps[i].Flags & MemoryHeapFlags.DeviceLocalBit) != 0) localHeap = Math.Max(localHeap, mem.MemoryHeaps[i].Size);
+
+        uint n = 0;
+        vk.GetPhysicalDeviceQueueFamilyProperties(pd, ref n, null);
+        var fams = new QueueFamilyProperties[n];
+        fixed (QueueFamilyProperties* f = fams) vk.GetPhysicalDeviceQueueFamilyProperties(pd, ref n, f);
+        bool computeOnly = fams.Any(f => (f.QueueFlags & QueueFlags.ComputeBit) != 0 && (f.QueueFlags & QueueFlags.GraphicsBit) == 0);
+        bool timestamps = p.Limits.TimestampComputeAndGraphics || fams.Any(f => (f.QueueFlags & QueueFlags.ComputeBit) != 0 && f.TimestampValidBits > 0);
+
+        var maintenance3 = new PhysicalDeviceMaintenance3Properties { SType = StructureType.PhysicalDeviceMaintenance3Properties };
+        var pm = new PhysicalDeviceProperties2 { SType = StructureType.PhysicalDeviceProperties2, PNext = &maintenance3 };
+        vk.GetPhysicalDeviceProperties2(pd, &pm);
+
+        string name = Marshal.PtrToStringUTF8((nint)p.DeviceName) ?? "?";
+        string driverName = Marshal.PtrToStringUTF8((nint)driver.DriverName) ?? "";
+        string driverInfo = Marshal.PtrToStringUTF8((nint)driver.DriverInfo) ?? "";
+        var uuid = new byte[16];
+        for (int i = 0; i < 16; i++) uuid[i] = p.PipelineCacheUuid[i];
+        string cacheKey = $"{p.VendorID:x4}-{p.DeviceID:x4}-{p.DriverVersion:x8}-{Convert.ToHexString(uuid).ToLowerInvariant()}";
+        var kind = p.DeviceType switch
+        {
+            PhysicalDeviceType.DiscreteGpu => DeviceKind.Discrete,
+            PhysicalDeviceType.IntegratedGpu => DeviceKind.Integrated,
+            PhysicalDeviceType.VirtualGpu => DeviceKind.Virtual,
+            PhysicalDeviceType.Cpu => DeviceKind.Cpu,
+            _ => DeviceKind.Other,
+        };
+        string api = $"{p.ApiVersion >> 22}.{(p.ApiVersion >> 12) & 0x3ff}.{p.ApiVersion & 0xfff}";
+        return new DeviceInfo(index, name, kind, driverName, driverInfo, api, p.VendorID, p.DeviceID,
+            p.Limits.MaxStorageBufferRange, maintenance3.MaxMemoryAllocationSize, localHeap, p.Limits.MinStorageBufferOffsetAlignment,
+            p.Limits.MaxComputeWorkGroupInvocations, p.Limits.MaxComputeWorkGroupCount[0], p.Limits.MaxComputeSharedMemorySize,
+            p.Limits.MaxPushConstantsSize, subgroup.SubgroupSize, minSg, maxSg,
+            s16.StorageBuffer16BitAccess, f16.ShaderFloat16, timestamps, p.Limits.TimestampPeriod, computeOnly, cacheKey);
+    }
+
+    private static Device CreateDevice(Vk vk, PhysicalDevice pd, uint family)
+    {
+        float priority = 1f;
+        var qci = new DeviceQueueCreateInfo
+        {
+            SType = StructureType.DeviceQueueCreateInfo,
+            QueueFamilyIndex = family,
+            QueueCount = 1,
+            PQueuePriorities = &priority,
+        };
+        var ci = new DeviceCreateInfo
+        {
+            SType = StructureType.DeviceCreateInfo,
+            QueueCreateInfoCount = 1,
+            PQueueCreateInfos = &qci,
+        };
+        Device device;
+        vk.CreateDevice(pd, &ci, null, &device).Check("vkCreateDevice");
+        return device;
+    }
+
+    private static string? ResolveCacheDir(string? option)
+    {
+        var dir = option ?? Environment.GetEnvironmentVariable("VULKANCNN_CACHE_DIR");
+        if (dir == null)
+        {
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            dir = string.IsNullOrEmpty(home) ? "" : Path.Combine(home, ".cache", "vulkancnn");
+        }
+        return dir.Length == 0 ? null : dir;
+    }
+
+    // --------------------------------------------------------------------------------------------- submission
+
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(VulkanContext));
+    }
+
+    /// <summary>Submits a command buffer and waits on its fence. Serialised: the queue is externally synchronised.</summary>
+    internal void SubmitAndWait(CommandBuffer cmd, Fence fence)
+    {
+        ThrowIfDisposed();
+        var si = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cmd };
+        lock (_queueLock)
+        {
+            Vk.ResetFences(Device, 1, &fence).Check("vkResetFences");
+            Vk.QueueSubmit(Queue, 1, &si, fence).Check("vkQueueSubmit");
+        }
+        WaitFence(fence);
+    }
+
+    internal void WaitFence(Fence fence)
+    {
+        // A bounded wait turns a hung GPU into an error instead of a hung process.
+        const ulong timeoutNs = 120UL * 1_000_000_000UL;
+        var r = Vk.WaitForFences(Device, 1, &fence, true, timeoutNs);
+        if (r == Result.Timeout)
+            throw new VulkanException("vkWaitForFences timed out after 120 s: the GPU did not finish the work.", r, "vkWaitForFences");
+        r.Check("vkWaitForFences");
+    }
+
+    internal Fence CreateFence()
+    {
+        var fi = new FenceCreateInfo { SType = StructureType.FenceCreateInfo, Flags = FenceCreateFlags.SignaledBit };
+        Fence f;
+        Vk.CreateFence(Device, &fi, null, &f).Check("vkCreateFence");
+        return f;
+    }
+
+    internal CommandPool CreateCommandPool()
+    {
+        var pi = new CommandPoolCreateInfo
+        {
+            SType = StructureType.CommandPoolCreateInfo,
+            QueueFamilyIndex = QueueFamily,
+            Flags = CommandPoolCreateFlags.ResetCommandBufferBit,
+        };
+        CommandPool pool;
+        Vk.CreateCommandPool(Device, &pi, null, &pool).Check("vkCreateCommandPool");
+        return pool;
+    }
+
+    internal CommandBuffer AllocateCommandBuffer(CommandPool pool)
+    {
+        var ai = new CommandBufferAllocateInfo
+        {
+            SType = StructureType.CommandBufferAllocateInfo,
+            CommandPool = pool,
+            Level = CommandBufferLevel.Primary,
+            CommandBufferCount = 1,
+        };
+        CommandBuffer cb;
+        Vk.AllocateCommandBuffers(Device, &ai, &cb).Check("vkAllocateCommandBuffers");
+        return cb;
+    }
+
+    /// <summary>Records and runs a one-off command buffer (uploads at load time; never on the per-frame path).</summary>
+    internal void RunOnce(Action<CommandBuffer> record)
+    {
+        ThrowIfDisposed();
+        if (_oneShotPool.Handle == 0) _oneShotPool = CreateCommandPool();
+        var cb = AllocateCommandBuffer(_oneShotPool);
+        var fence = CreateFence();
+        try
+        {
+            var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
+            Vk.BeginCommandBuffer(cb, &bi).Check("vkBeginCommandBuffer");
+            record(cb);
+            Vk.EndCommandBuffer(cb).Check("vkEndCommandBuffer");
+            SubmitAndWait(cb, fence);
+        }
+        finally
+        {
+            Vk.DestroyFence(Device, fence, null);
+            Vk.FreeCommandBuffers(Device, _oneShotPool, 1, &cb);
+        }
+    }
+
+    /// <summary>Waits until the device has finished all work (on the queue VulkanCnn uses).</summary>
+    public void WaitIdle()
+    {
+        ThrowIfDisposed();
+        lock (_queueLock) Vk.QueueWaitIdle(Queue).Check("vkQueueWaitIdle");
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        try { lock (_queueLock) Vk.QueueWaitIdle(Queue); } catch { /* a lost device still has to be torn down */ }
+        Pipelines?.Dispose();
+        Allocator?.Dispose();
+        if (_oneShotPool.Handle != 0) Vk.DestroyCommandPool(Device, _oneShotPool, null);
+        if (_ownsDevice) Vk.DestroyDevice(Device, null);
+        _disposed = true;
+        DestroyInstance();
+    }
+
+    private void DestroyInstance()
+    {
+        if (_ownsInstance && Instance.Handle != 0)
+        {
+            if (_messenger.Handle != 0)
+            {
+                var destroy = (delegate* unmanaged<Instance, DebugUtilsMessengerEXT, AllocationCallbacks*, void>)
+                    (void*)Vk.GetInstanceProcAddr(Instance, "vkDestroyDebugUtilsMessengerEXT").Handle;
+                if (destroy != null) destroy(Instance, _messenger, null);
+            }
+            Vk.DestroyInstance(Instance, null);
+        }
+        if (_selfHandle.IsAllocated) _selfHandle.Free();
+    }
+}
