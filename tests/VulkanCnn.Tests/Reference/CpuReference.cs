@@ -1,0 +1,258 @@
+// The oracle: plain, obviously-correct C# implementations of every layer, written from the definitions (loops over
+// output elements, double accumulation), sharing no code with the GPU path beyond the layer records.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+
+namespace VulkanCnn.Tests.Reference;
+
+public static class CpuReference
+{
+    /// <summary>Evaluates every node of <paramref name="net"/> (unoptimised) and returns the outputs in order.</summary>
+    public static float[][] Run(Network net, params float[][] inputs)
+    {
+        var values = new float[net.Nodes.Count][];
+        int inputIndex = 0;
+        foreach (var n in net.Nodes)
+        {
+            var ins = n.Inputs.Select(i => values[i]).ToArray();
+            var shapes = n.Inputs.Select(i => net.Nodes[i].OutputShape).ToArray();
+            values[n.Id] = n.Layer switch
+            {
+                InputLayer => inputs[inputIndex++],
+                _ => Apply(n.Layer, ins, shapes, n.OutputShape),
+            };
+        }
+        return net.OutputIds.Select(i => values[i]).ToArray();
+    }
+
+    public static float[] Apply(Layer layer, float[][] x, Shape[] s, Shape o) => layer switch
+    {
+        Conv2d c => Conv(c, x[0], s[0], o),
+        ConvTranspose2d t => ConvTranspose(t, x[0], s[0], o),
+        Dense d => DenseRef(d, x[0]),
+        Pool2d p => Pool(p, x[0], s[0], o),
+        GlobalPool2d g => GlobalPool(g, x[0], s[0]),
+        ActivationLayer a => x[0].Select(a.Activation.Apply).ToArray(),
+        PRelu pr => PReluRef(pr, x[0], s[0]),
+        BatchNorm bn => BatchNormRef(bn, x[0], s[0]),
+        Binary b => BinaryRef(b, x[0], s[0], x[1], s[1]),
+        Concat => x.SelectMany(v => v).ToArray(),
+        Flatten or Identity => (float[])x[0].Clone(),
+        Softmax sm => SoftmaxRef(sm, x[0], s[0]),
+        Upsample u => UpsampleRef(u, x[0], s[0], o),
+        _ => throw new NotSupportedException(layer.GetType().Name),
+    };
+
+    private static int MapIndex(int i, int n, PaddingMode mode)
+    {
+        if (mode == PaddingMode.Replicate) return Math.Clamp(i, 0, n - 1);
+        if (mode == PaddingMode.Reflect)
+        {
+            // Mirror about the border pixel without repeating it: -1 -> 1, n -> n-2.
+            while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+            return i;
+        }
+        return i;
+    }
+
+    public static float[] Conv(Conv2d c, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        int cg = s.C / c.Groups, kg = c.OutChannels / c.Groups;
+        for (int k = 0; k < o.C; k++)
+        {
+            int g = k / kg;
+            for (int oy = 0; oy < o.H; oy++)
+                for (int ox = 0; ox < o.W; ox++)
+                {
+                    double acc = c.Bias?[k] ?? 0;
+                    for (int ci = 0; ci < cg; ci++)
+                        for (int ky = 0; ky < c.KernelH; ky++)
+                            for (int kx = 0; kx < c.KernelW; kx++)
+                            {
+                                int iy = oy * c.StrideH - c.PadTop + ky * c.DilationH;
+                                int ix = ox * c.StrideW - c.PadLeft + kx * c.DilationW;
+                                if (c.PaddingMode == PaddingMode.Zero)
+                                {
+                                    if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+                                }
+                                else { iy = MapIndex(iy, s.H, c.PaddingMode); ix = MapIndex(ix, s.W, c.PaddingMode); }
+                                double w = c.Weights[((k * cg + ci) * c.KernelH + ky) * c.KernelW + kx];
+                                acc += w * x[((g * cg + ci) * s.H + iy) * s.W + ix];
+                            }
+                    y[(k * o.H + oy) * o.W + ox] = c.Activation.Apply((float)acc);
+                }
+        }
+        return y;
+    }
+
+    public static float[] ConvTranspose(ConvTranspose2d t, float[] x, Shape s, Shape o)
+    {
+        // Scatter form, straight from the definition: every input pixel adds its weighted kernel to the output.
+        var acc = new double[o.Size];
+        int cg = s.C / t.Groups, kg = t.OutChannels / t.Groups;
+        for (int ci = 0; ci < s.C; ci++)
+        {
+            int g = ci / cg;
+            for (int iy = 0; iy < s.H; iy++)
+                for (int ix = 0; ix < s.W; ix++)
+                {
+                    double v = x[(ci * s.H + iy) * s.W + ix];
+                    for (int kk = 0; kk < kg; kk++)
+                        for (int ky = 0; ky < t.KernelH; ky++)
+                            for (int kx = 0; kx < t.KernelW; kx++)
+                            {
+                                int oy = iy * t.StrideH - t.PadTop + ky * t.DilationH;
+                                int ox = ix * t.StrideW - t.PadLeft + kx * t.DilationW;
+                                if (oy < 0 || oy >= o.H || ox < 0 || ox >= o.W) continue;
+                                int k = g * kg + kk;
+                                acc[(k * o.H + oy) * o.W + ox] += v * t.Weights[((ci * kg + kk) * t.KernelH + ky) * t.KernelW + kx];
+                            }
+                }
+        }
+        var y = new float[o.Size];
+        for (int k = 0; k < o.C; k++)
+            for (int p = 0; p < o.H * o.W; p++)
+                y[k * o.H * o.W + p] = t.Activation.Apply((float)(acc[k * o.H * o.W + p] + (t.Bias?[k] ?? 0)));
+        return y;
+    }
+
+    public static float[] DenseRef(Dense d, float[] x)
+    {
+        var y = new float[d.OutFeatures];
+        for (int k = 0; k < d.OutFeatures; k++)
+        {
+            double acc = d.Bias?[k] ?? 0;
+            for (int i = 0; i < x.Length; i++) acc += (double)d.Weights[(long)k * x.Length + i] * x[i];
+            y[k] = d.Activation.Apply((float)acc);
+        }
+        return y;
+    }
+
+    public static float[] Pool(Pool2d p, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        for (int c = 0; c < o.C; c++)
+            for (int oy = 0; oy < o.H; oy++)
+                for (int ox = 0; ox < o.W; ox++)
+                {
+                    double sum = 0, max = double.NegativeInfinity;
+                    int n = 0, cells = 0;
+                    for (int ky = 0; ky < p.KernelH; ky++)
+                        for (int kx = 0; kx < p.KernelW; kx++)
+                        {
+                            int iy = oy * p.StrideH - p.PadTop + ky, ix = ox * p.StrideW - p.PadLeft + kx;
+                            // Cells inside the padded input count for count_include_pad; cells past it never do.
+                            if (iy < s.H + p.PadBottom && ix < s.W + p.PadRight) cells++;
+                            if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+                            double v = x[(c * s.H + iy) * s.W + ix];
+                            sum += v; max = Math.Max(max, v); n++;
+                        }
+                    y[(c * o.H + oy) * o.W + ox] = p.Kind == PoolKind.Max ? (float)max : (float)(sum / (p.CountIncludePad ? cells : n));
+                }
+        return y;
+    }
+
+    public static float[] GlobalPool(GlobalPool2d g, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        var y = new float[s.C];
+        for (int c = 0; c < s.C; c++)
+        {
+            var seg = x.AsSpan(c * hw, hw).ToArray();
+            y[c] = g.Kind == PoolKind.Max ? seg.Max() : (float)(seg.Sum(v => (double)v) / hw);
+        }
+        return y;
+    }
+
+    public static float[] PReluRef(PRelu p, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        return x.Select((v, i) => v >= 0 ? v : v * p.Slopes[p.Slopes.Length == 1 ? 0 : i / hw]).ToArray();
+    }
+
+    public static float[] BatchNormRef(BatchNorm bn, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        var y = new float[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int c = i / hw;
+            double v = (x[i] - bn.Mean[c]) / Math.Sqrt(bn.Variance[c] + bn.Epsilon) * bn.Scale[c] + bn.Shift[c];
+            y[i] = bn.Activation.Apply((float)v);
+        }
+        return y;
+    }
+
+    public static float[] BinaryRef(Binary b, float[] x, Shape s, float[] u, Shape su)
+    {
+        int hw = s.H * s.W;
+        var y = new float[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = u[su == s ? i : su.C == s.C ? i / hw : 0];
+            float r = b.Op switch
+            {
+                BinaryOp.Add => x[i] + v,
+                BinaryOp.Mul => x[i] * v,
+                BinaryOp.Sub => x[i] - v,
+                BinaryOp.Div => x[i] / v,
+                BinaryOp.Max => Math.Max(x[i], v),
+                BinaryOp.Min => Math.Min(x[i], v),
+                _ => throw new NotSupportedException(b.Op.ToString()),
+            };
+            y[i] = b.Activation.Apply(r);
+        }
+        return y;
+    }
+
+    public static float[] SoftmaxRef(Softmax sm, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        var y = new float[x.Length];
+        for (int p = 0; p < hw; p++)
+        {
+            double max = double.NegativeInfinity;
+            for (int c = 0; c < s.C; c++) max = Math.Max(max, x[c * hw + p]);
+            double sum = 0;
+            for (int c = 0; c < s.C; c++) sum += Math.Exp(x[c * hw + p] - max);
+            for (int c = 0; c < s.C; c++)
+                y[c * hw + p] = (float)(sm.Log ? x[c * hw + p] - max - Math.Log(sum) : Math.Exp(x[c * hw + p] - max) / sum);
+        }
+        return y;
+    }
+
+    public static float[] UpsampleRef(Upsample u, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        double sy = u.OutH.HasValue ? (double)o.H / s.H : u.ScaleH, sx = u.OutW.HasValue ? (double)o.W / s.W : u.ScaleW;
+        double Src(int oc, int inSize, int outSize, double scale) => u.Coordinates switch
+        {
+            CoordinateMode.AlignCorners => outSize > 1 ? oc * (inSize - 1.0) / (outSize - 1.0) : 0,
+            CoordinateMode.Asymmetric => oc / scale,
+            _ => (oc + 0.5) / scale - 0.5,
+        };
+        for (int c = 0; c < o.C; c++)
+            for (int oy = 0; oy < o.H; oy++)
+                for (int ox = 0; ox < o.W; ox++)
+                {
+                    float v;
+                    if (u.Mode == UpsampleMode.Nearest)
+                    {
+                        int iy = Math.Min((int)Math.Floor(oy / sy), s.H - 1), ix = Math.Min((int)Math.Floor(ox / sx), s.W - 1);
+                        v = x[(c * s.H + iy) * s.W + ix];
+                    }
+                    else
+                    {
+                        double fy = Math.Clamp(Src(oy, s.H, o.H, sy), 0, s.H - 1), fx = Math.Clamp(Src(ox, s.W, o.W, sx), 0, s.W - 1);
+                        int y0 = (int)Math.Floor(fy), x0 = (int)Math.Floor(fx);
+                        int y1 = Math.Min(y0 + 1, s.H - 1), x1 = Math.Min(x0 + 1, s.W - 1);
+                        double ly = fy - y0, lx = fx - x0;
+                        double At(int yy, int xx) => x[(c * s.H + yy) * s.W + xx];
+                        v = (float)((At(y0, x0) * (1 - lx) + At(y0, x1) * lx) * (1 - ly) + (At(y1, x0) * (1 - lx) + At(y1, x1) * lx) * ly);
+                    }
+                    y[(c * o.H + oy) * o.W + ox] = v;
+                }
+        return y;
+    }
+}
