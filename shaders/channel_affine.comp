@@ -1,8 +1,8 @@
 #version 450
 // y = x * scale[c] + shift[c], then an optional activation: inference batch norm where no convolution precedes it.
 #extension GL_GOOGLE_include_directive : require
-#include "grid.glsl"
 layout(local_size_x = 64) in;
+#include "grid.glsl"
 layout(constant_id = 0) const int ACT = 0;
 layout(constant_id = 1) const float ALPHA = 0.0;
 layout(constant_id = 2) const float BETA = 0.0;

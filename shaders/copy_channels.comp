@@ -1,8 +1,8 @@
 #version 450
 // Copies a (C,H,W) tensor into channels [offset, offset+C) of a larger (Ctotal,H,W) tensor: channel concat.
 #extension GL_GOOGLE_include_directive : require
-#include "grid.glsl"
 layout(local_size_x = 64) in;
+#include "grid.glsl"
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
 layout(push_constant) uniform Params { int count, dstOffset; } p;

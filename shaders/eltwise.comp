@@ -3,8 +3,8 @@
 // the second broadcasts over channels (C,1,1) or is a scalar (1,1,1), followed by an optional activation.
 // PReLU takes its per-channel slopes from the second input. Four elements per invocation.
 #extension GL_GOOGLE_include_directive : require
-#include "grid.glsl"
 layout(local_size_x = 64) in;
+#include "grid.glsl"
 layout(constant_id = 0) const int OP = 0;         // 0 unary, 1 add, 2 mul, 3 sub, 4 div, 5 prelu, 6 max, 7 min
 layout(constant_id = 1) const int BMODE = 0;      // second input: 0 same shape, 1 per channel, 2 scalar
 layout(constant_id = 2) const int ACT = 0;

@@ -2,8 +2,8 @@
 // Max and average pooling with per-side padding, ceil mode and count_include_pad. One output per invocation:
 // pooling is memory-bound and has no reuse worth tiling for.
 #extension GL_GOOGLE_include_directive : require
-#include "grid.glsl"
 layout(local_size_x = 64) in;
+#include "grid.glsl"
 layout(constant_id = 0) const int MODE = 0;            // 0 max, 1 average
 layout(constant_id = 1) const int KH = 2;
 layout(constant_id = 2) const int KW = 2;

@@ -2,8 +2,8 @@
 // Nearest and bilinear resampling of every channel to (OH, OW). Source coordinates follow the ONNX Resize
 // conventions: half_pixel (PyTorch align_corners=False), align_corners, asymmetric.
 #extension GL_GOOGLE_include_directive : require
-#include "grid.glsl"
 layout(local_size_x = 64) in;
+#include "grid.glsl"
 layout(constant_id = 0) const int MODE = 0;        // 0 nearest, 1 bilinear
 layout(constant_id = 1) const int COORD = 0;       // 0 half_pixel, 1 align_corners, 2 asymmetric
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
