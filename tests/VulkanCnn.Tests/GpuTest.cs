@@ -1,6 +1,8 @@
 // Shared GPU test set-up: one context per test run on SwiftShader (or VULKANCNN_TEST_DEVICE) with the validation
 // layer on; a validation error fails the test that caused it; no device means the test is skipped, not passed.
 using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Tests;
@@ -75,6 +77,22 @@ public abstract class GpuTest
             s.GetOutput(outs[i], i);
         }
         return outs;
+    }
+
+    /// <summary>
+    /// Runs one layer on random inputs of the given shapes on the GPU and in <see cref="CpuReference"/>, and asserts
+    /// they agree. <paramref name="inputs"/> may supply some inputs (null entries are filled with random values in ±scale).
+    /// </summary>
+    protected static double CheckLayer(Layer layer, Shape[] shapes, Random rng, string what, float scale = 1f, float[]?[]? inputs = null, double eps = 1e-3)
+    {
+        var b = new NetworkBuilder();
+        var ins = shapes.Select((s, i) => b.Input(s, $"in{i}")).ToArray();
+        b.Add(layer, "layer", ins).Output();
+        var net = b.Build();
+        var xs = shapes.Select((s, i) => inputs?[i] ?? TestData.Random(rng, s.Size, scale)).ToArray();
+        var expected = CpuReference.Run(net, xs)[0];
+        var actual = RunGpu(net, xs)[0];
+        return TestData.AssertClose(expected, actual, $"{what}: inputs {string.Join(", ", shapes)} (W×H×D) -> {net.Nodes[^1].OutputShape}", eps);
     }
 }
 

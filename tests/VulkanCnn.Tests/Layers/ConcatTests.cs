@@ -1,0 +1,46 @@
+// Channel concatenation on the GPU: 2 and 3 inputs whose sizes are not multiples of 4 (the copy shader reads vec4s),
+// inputs computed by earlier layers, and the same tensor twice.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+
+namespace VulkanCnn.Tests.Layers;
+
+public class ConcatTests : GpuTest
+{
+    [Test]
+    public void TwoAndThreeInputs([Values(new[] { 3, 5 }, new[] { 1, 6, 3 }, new[] { 2, 7, 1 })] int[] channels)
+    {
+        var rng = new Random(channels.Sum());
+        var shapes = channels.Select(c => new Shape(c, 7, 9)).ToArray();   // 63 pixels: odd sizes everywhere
+        CheckLayer(new Concat(), shapes, rng, $"concat of {string.Join("+", channels)} channels");
+    }
+
+    [Test]
+    public void InputsProducedByLayersAndRepeatedInput()
+    {
+        var rng = new Random(3);
+        var b = new NetworkBuilder();
+        var x = b.Input(3, 5, 7, "x");
+        var r = x.Relu("relu");
+        var t = x.Activate(Activation.Tanh, "tanh");
+        b.Add(new Concat(), "cat", r, x, t, r).Output();
+        var net = b.Build();
+        Assert.That(net.Nodes[^1].OutputShape, Is.EqualTo(new Shape(12, 5, 7)));
+        var input = TestData.Random(rng, 105);
+        var expected = CpuReference.Run(net, input)[0];
+        // Independent of the reference: the second block is the input itself.
+        Assert.That(expected.AsSpan(105, 105).ToArray(), Is.EqualTo(input));
+        TestData.AssertClose(expected, RunGpu(net, input)[0], "concat(relu, x, tanh, relu)");
+    }
+
+    [Test]
+    public void MismatchedSpatialSizesAreRejected()
+    {
+        var b = new NetworkBuilder();
+        var x = b.Input(3, 5, 7, "x");
+        var y = b.Input(3, 5, 6, "y");
+        var e = Assert.Throws<ArgumentException>(() => b.Add(new Concat(), "badcat", x, y))!;
+        Assert.That(e.Message, Does.Contain("badcat").And.Contain("7x5x3").And.Contain("6x5x3"));
+    }
+}

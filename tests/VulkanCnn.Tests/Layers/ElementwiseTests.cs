@@ -1,0 +1,128 @@
+// Element-wise layers on the GPU against the C# reference: every activation (with extreme inputs), PReLU, and the
+// binary operations with same-shape, per-channel and scalar broadcasting and a fused activation.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+
+namespace VulkanCnn.Tests.Layers;
+
+public class ElementwiseTests : GpuTest
+{
+    public static IEnumerable<Activation> AllActivations()
+    {
+        yield return Activation.Relu;
+        yield return Activation.LeakyRelu(0.1f);
+        yield return Activation.Relu6;
+        yield return Activation.Clip(-0.75f, 2.5f);
+        yield return Activation.Sigmoid;
+        yield return Activation.HardSigmoid();
+        yield return Activation.HardSwish;
+        yield return Activation.Silu;
+        yield return Activation.Tanh;
+        yield return Activation.Elu(0.7f);
+    }
+
+    [Test]
+    public void EveryActivationKindIsCovered()
+    {
+        var kinds = AllActivations().Select(a => a.Kind).ToHashSet();
+        foreach (var k in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.None))
+            Assert.That(kinds, Does.Contain(k), $"no test for {k}");
+    }
+
+    [TestCaseSource(nameof(AllActivations))]
+    public void ActivationMatchesReference(Activation act)
+    {
+        var rng = new Random((int)act.Kind + 100);
+        var s = new Shape(3, 11, 13);   // 429 elements: two workgroups of 256, not a multiple of the 4 per invocation
+        var x = TestData.Random(rng, s.Size, 8f);
+        // Large magnitudes: exp overflow in sigmoid/tanh/SiLU/ELU must not produce NaN or a wrong sign.
+        float[] extremes = { 30f, -30f, 100f, -100f, 88.7f, -88.7f, 0f, 1e-4f, -1e-4f, 3f, -3f, 6f, -6f };
+        extremes.CopyTo(x, 0);
+        double err = CheckLayer(new ActivationLayer(act), new[] { s }, rng, $"activation {act.Kind} {act} (alpha {act.Alpha}, beta {act.Beta})", inputs: new[] { x });
+        TestContext.Out.WriteLine($"{act.Kind}: max |diff| {err:G3}");
+    }
+
+    [Test]
+    public void TanhAndSigmoidSaturateWithoutNaN()
+    {
+        // Independent of the reference: the limits at ±30 are ±1 and 1/0 to within float precision.
+        var s = new Shape(1, 1, 4);
+        float[] x = { 30f, -30f, 100f, -100f };
+        var t = RunGpu(Single(new ActivationLayer(Activation.Tanh), s), x)[0];
+        Assert.That(t, Is.EqualTo(new[] { 1f, -1f, 1f, -1f }).Within(1e-6f));
+        var sg = RunGpu(Single(new ActivationLayer(Activation.Sigmoid), s), x)[0];
+        Assert.That(sg[0], Is.EqualTo(1f).Within(1e-6f));
+        Assert.That(sg[1], Is.EqualTo(0f).Within(1e-12f));
+        Assert.That(sg[2], Is.EqualTo(1f).Within(1e-6f));
+        Assert.That(sg[3], Is.EqualTo(0f).Within(1e-12f));
+    }
+
+    private static Network Single(Layer layer, params Shape[] shapes)
+    {
+        var b = new NetworkBuilder();
+        var ins = shapes.Select((s, i) => b.Input(s, $"in{i}")).ToArray();
+        b.Add(layer, "layer", ins).Output();
+        return b.Build();
+    }
+
+    [Test]
+    public void PReluPerChannelAndSingleSlope([Values(1, 6)] int slopes)
+    {
+        var rng = new Random(40 + slopes);
+        var s = new Shape(6, 5, 9);
+        var p = new PRelu(TestData.Random(rng, slopes, 0.8f));
+        CheckLayer(p, new[] { s }, rng, $"PReLU with {slopes} slope(s)");
+        Assert.Throws<ArgumentException>(() => new PRelu(new float[4]).OutputShape(new[] { s }, "p"));
+    }
+
+    [Test]
+    public void BinaryMatchesReference(
+        [Values(BinaryOp.Add, BinaryOp.Mul, BinaryOp.Sub, BinaryOp.Div, BinaryOp.Max, BinaryOp.Min)] BinaryOp op,
+        [Values("same", "channel", "scalar")] string broadcast,
+        [Values(false, true)] bool relu)
+    {
+        var rng = new Random((int)op * 31 + broadcast.Length * 7 + (relu ? 1 : 0));
+        var a = new Shape(5, 7, 9);
+        var bs = broadcast switch { "same" => a, "channel" => new Shape(5, 1, 1), _ => new Shape(1, 1, 1) };
+        // Divisors bounded away from zero: ±[0.5, 1.5].
+        var bx = TestData.Random(rng, bs.Size).Select(v => op == BinaryOp.Div ? MathF.CopySign(0.5f + MathF.Abs(v), v) : v).ToArray();
+        var layer = new Binary(op) { Activation = relu ? Activation.Relu : Activation.None };
+        CheckLayer(layer, new[] { a, bs }, rng, $"{op} with {broadcast} broadcast, relu={relu}", inputs: new[] { null, bx });
+    }
+
+    [Test]
+    public void BinaryActivationFusedByTheOptimiserMatchesReference()
+    {
+        // add → LeakyReLU as two nodes: the optimiser fuses them; the result must equal the unfused reference.
+        var rng = new Random(77);
+        var net = BuildSubLeaky();
+        var xs = new[] { TestData.Random(rng, 120), TestData.Random(rng, 4) };
+        using var session = new Session(Ctx, net);
+        Assert.That(session.Network.Nodes.Count, Is.EqualTo(3), "sub and LeakyReLU fused into one node");
+        for (int i = 0; i < 2; i++) session.SetInput(xs[i], i);
+        session.Run();
+        var actual = new float[120];
+        session.GetOutput(actual);
+        TestData.AssertClose(CpuReference.Run(net, xs)[0], actual, "sub + LeakyReLU(0.2) fused");
+    }
+
+    private static Network BuildSubLeaky()
+    {
+        var b = new NetworkBuilder();
+        var x = b.Input(4, 6, 5, "x");
+        var y = b.Input(4, 1, 1, "y");
+        b.Add(new Binary(BinaryOp.Sub), "sub", x, y).Activate(Activation.LeakyRelu(0.2f), "leaky").Output();
+        return b.Build();
+    }
+
+    [Test]
+    public void BinaryRejectsShapesThatDoNotBroadcast()
+    {
+        var b = new NetworkBuilder();
+        var x = b.Input(4, 6, 5, "x");
+        var y = b.Input(3, 1, 1, "y");
+        var e = Assert.Throws<ArgumentException>(() => b.Add(new Binary(BinaryOp.Add), "badadd", x, y))!;
+        Assert.That(e.Message, Does.Contain("badadd").And.Contain("1x1x3"));
+    }
+}
