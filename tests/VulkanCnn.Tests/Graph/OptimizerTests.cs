@@ -1,0 +1,82 @@
+// The load-time optimiser: conv + batch norm + ReLU become one node with the unoptimised network's result; a value
+// read by two consumers, or marked as an output, is never fused away.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+using VulkanCnn.Tests.Layers;
+using VulkanCnn.Tests.Reference;
+
+namespace VulkanCnn.Tests.Graph;
+
+public class OptimizerTests : GpuTest
+{
+    private static float[] W(Random rng, int k, int c, int f) => TestData.Random(rng, k * c * f * f, 0.4f);
+
+    [Test]
+    public void ConvBatchNormReluBecomeOneNode()
+    {
+        var rng = new Random(1);
+        var b = new NetworkBuilder();
+        b.Input(3, 11, 9, "x").Conv(6, 3, W(rng, 6, 3, 3), padding: 1, name: "conv")
+         .Then(BatchNormTests.RandomBatchNorm(rng, 6), "bn").Relu("relu").Output();
+        var net = b.Build();
+        Assert.That(net.Nodes.Count, Is.EqualTo(4));
+
+        using var s = new Session(Ctx, net);
+        Assert.That(s.Network.Nodes.Select(n => n.Layer.GetType()), Is.EqualTo(new[] { typeof(InputLayer), typeof(Conv2d) }));
+        var conv = (Conv2d)s.Network.Nodes[1].Layer;
+        Assert.That(conv.Activation, Is.EqualTo(Activation.Relu));
+        Assert.That(conv.Bias, Is.Not.Null, "the folded batch norm supplies a bias");
+        Assert.That(s.Network.OutputIds, Is.EqualTo(new[] { 1 }));
+        Assert.That(s.Network.Nodes[1].Name, Is.EqualTo("relu"), "the output keeps its name");
+
+        var x = TestData.Random(rng, 3 * 11 * 9);
+        TestData.AssertClose(CpuReference.Run(net, x)[0], s.Run(x), "conv+BN+ReLU folded vs unoptimised reference");
+
+        using var plain = new Session(Ctx, net, new SessionOptions { Optimize = false });
+        Assert.That(plain.Network.Nodes.Count, Is.EqualTo(4), "Optimize = false keeps every node");
+        TestData.AssertClose(CpuReference.Run(net, x)[0], plain.Run(x), "unoptimised session");
+    }
+
+    [Test]
+    public void ConvWithTwoConsumersIsNotFused()
+    {
+        var rng = new Random(2);
+        var b = new NetworkBuilder();
+        var c = b.Input(4, 7, 8, "x").Conv(4, 3, W(rng, 4, 4, 3), padding: 1, name: "conv");
+        var bn = c.Then(BatchNormTests.RandomBatchNorm(rng, 4), "bn");
+        var r = c.Relu("relu");
+        bn.Add(r, name: "add").Output();
+        var net = b.Build();
+
+        using var s = new Session(Ctx, net);
+        var types = s.Network.Nodes.Select(n => n.Layer.TypeName).ToArray();
+        Assert.That(types, Is.EqualTo(new[] { "Input", "Conv", "BatchNorm", "Relu", "Add" }), string.Join(",", types));
+        Assert.That(((Conv2d)s.Network.Nodes[1].Layer).Activation.IsNone, Is.True);
+        var x = TestData.Random(rng, 4 * 7 * 8);
+        TestData.AssertClose(CpuReference.Run(net, x)[0], s.Run(x), "conv read by BN and ReLU");
+    }
+
+    [Test]
+    public void OutputsAreNotFusedAway()
+    {
+        // conv is an output and also feeds a ReLU: fusing the ReLU into it would change the first output.
+        var rng = new Random(3);
+        var b = new NetworkBuilder();
+        var c = b.Input(2, 6, 5, "x").Conv(3, 3, W(rng, 3, 2, 3), TestData.Random(rng, 3), padding: 1, name: "conv").Output();
+        c.Relu("relu").Output();
+        var net = b.Build();
+        using var s = new Session(Ctx, net);
+        Assert.That(s.Network.Nodes.Count, Is.EqualTo(3));
+        var x = TestData.Random(rng, 60);
+        s.SetInput(x);
+        s.Run();
+        var expected = CpuReference.Run(net, x);
+        for (int i = 0; i < 2; i++)
+        {
+            var y = new float[90];
+            s.GetOutput(y, i);
+            TestData.AssertClose(expected[i], y, $"output {i}");
+        }
+        Assert.That(expected[0].Any(v => v < 0), Is.True, "the test needs negative conv outputs to tell the outputs apart");
+    }
+}
