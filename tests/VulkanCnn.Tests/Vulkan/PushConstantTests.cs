@@ -1,0 +1,137 @@
+// Guards the one-to-one match of every shader's push-constant block with its C# mirror struct: the block size is
+// read from the embedded SPIR-V by a small parser written from the SPIR-V specification (section 2.3, physical layout).
+using System.Runtime.InteropServices;
+using VulkanCnn.Layers;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Tests.Vulkan;
+
+public class PushConstantTests
+{
+    private const uint Magic = 0x07230203;
+    private const int OpTypeInt = 21, OpTypeFloat = 22, OpTypeStruct = 30, OpTypePointer = 32, OpVariable = 59, OpMemberDecorate = 72;
+    private const uint StorageClassPushConstant = 9, DecorationOffset = 35;
+
+    /// <summary>
+    /// Size in bytes of the push-constant block of a SPIR-V module (0 when it has none): the highest member Offset plus
+    /// that member's size. Members must be 32-bit int or float scalars, which is all these shaders use.
+    /// </summary>
+    internal static int PushConstantBlockSize(byte[] spirv, string what)
+    {
+        Assert.That(spirv.Length % 4, Is.EqualTo(0), $"{what}: SPIR-V length {spirv.Length} is not a whole number of words");
+        var words = MemoryMarshal.Cast<byte, uint>(spirv);
+        Assert.That(words[0], Is.EqualTo(Magic), $"{what}: bad SPIR-V magic number");
+
+        var pointers = new Dictionary<uint, uint>();                 // pointer type id → pointee type id
+        var structs = new Dictionary<uint, uint[]>();                // struct id → member type ids
+        var scalarWidth = new Dictionary<uint, uint>();              // int/float type id → bit width
+        var offsets = new Dictionary<(uint Struct, uint Member), uint>();
+        var pushVariables = new List<uint>();                        // pointer types of PushConstant variables
+
+        int i = 5;   // magic, version, generator, bound, schema
+        while (i < words.Length)
+        {
+            uint first = words[i];
+            int op = (int)(first & 0xFFFF), count = (int)(first >> 16);
+            Assert.That(count, Is.GreaterThan(0), $"{what}: zero word count at word {i}");
+            Assert.That(i + count, Is.LessThanOrEqualTo(words.Length), $"{what}: instruction at word {i} runs past the end");
+            var operands = words.Slice(i + 1, count - 1);
+            switch (op)
+            {
+                case OpTypeInt:
+                case OpTypeFloat:
+                    scalarWidth[operands[0]] = operands[1];
+                    break;
+                case OpTypeStruct:
+                    structs[operands[0]] = operands[1..].ToArray();
+                    break;
+                case OpTypePointer:
+                    pointers[operands[0]] = operands[2];
+                    break;
+                case OpVariable:
+                    if (operands[2] == StorageClassPushConstant) pushVariables.Add(operands[0]);
+                    break;
+                case OpMemberDecorate:
+                    if (operands[2] == DecorationOffset) offsets[(operands[0], operands[1])] = operands[3];
+                    break;
+            }
+            i += count;
+        }
+        Assert.That(i, Is.EqualTo(words.Length), $"{what}: instruction stream does not end on a word boundary");
+        if (pushVariables.Count == 0) return 0;
+        Assert.That(pushVariables, Has.Count.EqualTo(1), $"{what}: more than one push-constant block");
+        uint structId = pointers[pushVariables[0]];
+        Assert.That(structs.ContainsKey(structId), $"{what}: push-constant variable does not point to a struct");
+        var members = structs[structId];
+        int size = 0;
+        for (uint m = 0; m < members.Length; m++)
+        {
+            Assert.That(scalarWidth.TryGetValue(members[m], out uint width) && width == 32, $"{what}: member {m} is not a 32-bit scalar");
+            Assert.That(offsets.TryGetValue((structId, m), out uint off), $"{what}: member {m} has no Offset decoration");
+            size = Math.Max(size, (int)off + 4);
+        }
+        return size;
+    }
+
+    private static readonly Dictionary<string, Type> Mirrors = new()
+    {
+        ["channel_affine"] = typeof(BatchNorm.Push),
+        ["conv2d"] = typeof(Conv2d.Push),
+        ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
+        ["copy_channels"] = typeof(Concat.Push),
+        ["eltwise"] = typeof(EltwisePush),
+        ["globalpool"] = typeof(GlobalPool2d.Push),
+        ["peak"] = typeof(PeakMeter).GetNestedType("Push", System.Reflection.BindingFlags.NonPublic)!,
+        ["pool2d"] = typeof(Pool2d.Push),
+        ["softmax"] = typeof(Softmax.Push),
+        ["upsample"] = typeof(Upsample.Push),
+    };
+
+    public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;
+
+    [Test]
+    public void EveryShaderIsEmbeddedAndHasAMirror()
+    {
+        Assert.That(PipelineStore.ShaderNames, Is.Not.Empty);
+        Assert.That(PipelineStore.ShaderNames, Is.EquivalentTo(Mirrors.Keys), "shaders/*.comp and the mirror table must list the same shaders");
+    }
+
+    [TestCaseSource(nameof(Shaders))]
+    public void BlockSizeEqualsMirrorStruct(string shader)
+    {
+        Assert.That(Mirrors.TryGetValue(shader, out var mirror), $"no C# mirror listed for {shader}");
+        Assert.That(mirror, Is.Not.Null, $"{shader}: mirror type not found");
+        int block = PushConstantBlockSize(PipelineStore.LoadSpirv(shader), shader);
+        Assert.That(block, Is.GreaterThan(0), $"{shader} declares no push-constant block");
+        Assert.That(Marshal.SizeOf(mirror!), Is.EqualTo(block), $"{shader}: push-constant block is {block} bytes, {mirror!.FullName} is {Marshal.SizeOf(mirror)}");
+    }
+
+    [Test]
+    public void ParserReadsKnownBlocks()
+    {
+        // Independent of the mirrors: conv2d.comp declares 12 ints, upsample.comp 5 ints and 2 floats.
+        Assert.That(PushConstantBlockSize(PipelineStore.LoadSpirv("conv2d"), "conv2d"), Is.EqualTo(48));
+        Assert.That(PushConstantBlockSize(PipelineStore.LoadSpirv("upsample"), "upsample"), Is.EqualTo(28));
+    }
+
+    [Test]
+    public void ParserOnAHandWrittenModule()
+    {
+        // %int = OpTypeInt 32 1; %s = OpTypeStruct %int %int %int; OpMemberDecorate %s 0/1/2 Offset 0/4/16;
+        // %p = OpTypePointer PushConstant %s; %v = OpVariable %p PushConstant  → 20 bytes.
+        uint Op(int op, int count) => (uint)(count << 16 | op);
+        uint[] words =
+        {
+            Magic, 0x00010300, 0, 10, 0,
+            Op(OpMemberDecorate, 5), 3, 0, DecorationOffset, 0,
+            Op(OpMemberDecorate, 5), 3, 1, DecorationOffset, 4,
+            Op(OpMemberDecorate, 5), 3, 2, DecorationOffset, 16,
+            Op(OpTypeInt, 4), 2, 32, 1,
+            Op(OpTypeStruct, 5), 3, 2, 2, 2,
+            Op(OpTypePointer, 4), 4, StorageClassPushConstant, 3,
+            Op(OpVariable, 4), 4, 5, StorageClassPushConstant,
+        };
+        Assert.That(PushConstantBlockSize(MemoryMarshal.AsBytes(words.AsSpan()).ToArray(), "hand-written"), Is.EqualTo(20));
+        Assert.That(PushConstantBlockSize(MemoryMarshal.AsBytes(words.AsSpan(0, 29)).ToArray(), "no variable"), Is.EqualTo(0));
+    }
+}
