@@ -1,15 +1,23 @@
 #version 450
 // Convolution (and dense layers, as 1x1 convolutions of a 1x1 image) as a register-blocked implicit GEMM.
-// Each invocation computes CB output channels for PPL output pixels. The channel block is uniform over the
-// workgroup, so weight loads are uniform (one vec4 load serves every lane); lanes take consecutive pixels, so
-// input loads are consecutive across lanes. Padding offsets and masks are computed once per kernel tap and
-// reused over all input channels of the group: the inner loop is one input load, CB/4 vec4 weight loads and
-// CB*PPL FMAs.
+// A workgroup is one subgroup: lanes take consecutive output pixels (PPL each, WG apart) and share one block of
+// CB output channels, so each lane accumulates CB x PPL outputs in registers.
+//
+// Why loads are organised this way: on the software devices (llvmpipe, SwiftShader) every buffer load inside a
+// loop is executed lane by lane, so loads, not FMAs, bound the speed. The weights of one input channel are
+// therefore loaded once per lane (lane l loads weight l, l+SG, ...) and handed to all lanes with
+// subgroupBroadcast, which is a register move: CB/SG loads instead of CB. Built per subgroup size (SUBGROUP is
+// defined at compile time because subgroupBroadcast needs a literal lane index); without SUBGROUP (devices whose
+// subgroup size varies) each lane loads the weights itself.
 #extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#endif
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const int CB = 16;        // output channels per invocation, multiple of 4
-layout(constant_id = 2) const int PPL = 2;        // output pixels per invocation
+layout(constant_id = 1) const int CB = 16;        // output channels per workgroup: 4, 8, 12 or 16
+layout(constant_id = 2) const int PPL = 2;        // output pixels per lane: 1 to 4
 layout(constant_id = 3) const int KH = 3;
 layout(constant_id = 4) const int KW = 3;
 layout(constant_id = 5) const int SH = 1;
@@ -20,13 +28,13 @@ layout(constant_id = 9) const int PAD_MODE = 0;   // 0 zero, 1 replicate (edge),
 layout(constant_id = 10) const int ACT = 0;
 layout(constant_id = 11) const float ALPHA = 0.0;
 layout(constant_id = 12) const float BETA = 0.0;
-layout(constant_id = 13) const int WG = 8;         // must equal local_size_x
+layout(constant_id = 13) const int WG = 8;         // must equal local_size_x (and SUBGROUP when defined)
 
 #include "activation.glsl"
 
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) readonly buffer Weights { vec4 w[]; };
-layout(std430, binding = 2) readonly buffer Bias { vec4 bias[]; };
+layout(std430, binding = 1) readonly buffer Weights { float w[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer Output { float y[]; };
 
 layout(push_constant) uniform Params {
@@ -39,7 +47,6 @@ layout(push_constant) uniform Params {
     int blockOffset;        // first block of this dispatch (layers whose weights exceed one binding are split)
 } p;
 
-const int Q = CB / 4;
 
 int mapIndex(int i, int n)
 {
@@ -53,6 +60,26 @@ int mapIndex(int i, int n)
     return i;
 }
 
+// Accumulators are named variables, never arrays: SwiftShader keeps arrays in memory even when every index is a
+// constant. aQI holds output channels 4Q..4Q+3 of the block for pixel I of the lane.
+#define FOR_QI(M) M(0,0) M(0,1) M(0,2) M(0,3) M(1,0) M(1,1) M(1,2) M(1,3) M(2,0) M(2,1) M(2,2) M(2,3) M(3,0) M(3,1) M(3,2) M(3,3)
+#define DECL(Q, I) vec4 a##Q##I = vec4(0.0);
+#define MAC(Q, I) if (4 * Q < CB && I < PPL) a##Q##I = fma(w##Q, vec4(x##I), a##Q##I);
+
+#ifdef SUBGROUP
+// Weight j of the block for this input channel, taken from the lane that loaded it.
+#define WL(j) ((j) / SUBGROUP == 0 ? wl0 : (j) / SUBGROUP == 1 ? wl1 : (j) / SUBGROUP == 2 ? wl2 : wl3)
+#define WB(j) subgroupBroadcast(WL(j), (j) % SUBGROUP)
+#define WQUAD(Q) vec4(WB(4 * Q), WB(4 * Q + 1), WB(4 * Q + 2), WB(4 * Q + 3))
+#else
+#define WQUAD(Q) vec4(w[wp + 4 * Q], w[wp + 4 * Q + 1], w[wp + 4 * Q + 2], w[wp + 4 * Q + 3])
+#endif
+
+// Bias, activation and store of the lane's pixel I for the 4 channels of quad Q.
+#define STORE(Q, I) if (4 * Q < CB && I < PPL) { int pix = pixBase + I * WG; if (pix < OHW) { \
+    for (int e = 0; e < 4; e++) { int kk = b * CB + 4 * Q + e; \
+        if (kk < p.Kg) y[(g * p.Kg + kk) * OHW + pix] = activate(a##Q##I[e] + bias[blk * CB + 4 * Q + e]); } } }
+
 void main()
 {
     const int lane = int(gl_LocalInvocationID.x);
@@ -63,62 +90,54 @@ void main()
     const int OHW = p.OH * p.OW;
     const int pixBase = int(gl_WorkGroupID.x + gl_WorkGroupID.z * gl_NumWorkGroups.x) * (WG * PPL) + lane;
 
-    int iy0[PPL], ix0[PPL];
-    for (int i = 0; i < PPL; i++) {
-        int pix = min(pixBase + i * WG, OHW - 1);
+    // Top-left input coordinate of the lane's pixels (pixels past the end repeat the last one).
+    ivec4 iy0, ix0;
+    for (int i = 0; i < 4; i++) {
+        int pix = min(pixBase + min(i, PPL - 1) * WG, OHW - 1);
         int oy = pix / p.OW;
-        int ox = pix - oy * p.OW;
         iy0[i] = oy * SH - p.padTop;
-        ix0[i] = ox * SW - p.padLeft;
+        ix0[i] = (pix - oy * p.OW) * SW - p.padLeft;
     }
-
-    vec4 acc[PPL * Q];
-    for (int j = 0; j < PPL * Q; j++) acc[j] = vec4(0.0);
+    FOR_QI(DECL)
 
     const int xBase = g * p.Cg * HW;
-    int wp = (blk - p.blockOffset) * KH * KW * p.Cg * Q;
+    int wp = (blk - p.blockOffset) * KH * KW * p.Cg * CB;
     for (int ky = 0; ky < KH; ky++) {
         for (int kx = 0; kx < KW; kx++) {
-            int off[PPL];
-            bool ok[PPL];
-            for (int i = 0; i < PPL; i++) {
-                int iy = iy0[i] + ky * DH;
-                int ix = ix0[i] + kx * DW;
-                if (PAD_MODE == 0) {
-                    ok[i] = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W;
-                    off[i] = ok[i] ? iy * p.W + ix : 0;
-                } else {
-                    ok[i] = true;
-                    off[i] = mapIndex(iy, p.H) * p.W + mapIndex(ix, p.W);
-                }
-                off[i] += xBase;
+            // Input offsets and padding masks of this tap, shared by all input channels.
+            ivec4 iy = iy0 + ky * DH, ix = ix0 + kx * DW;
+            ivec4 o;
+            bvec4 ok;
+            if (PAD_MODE == 0) {
+                ok = bvec4(uvec4(greaterThanEqual(iy, ivec4(0))) & uvec4(lessThan(iy, ivec4(p.H))) &
+                           uvec4(greaterThanEqual(ix, ivec4(0))) & uvec4(lessThan(ix, ivec4(p.W))));
+                o = mix(ivec4(0), iy * p.W + ix, ok) + xBase;
+            } else {
+                ok = bvec4(true);
+                for (int i = 0; i < 4; i++) o[i] = mapIndex(iy[i], p.H) * p.W + mapIndex(ix[i], p.W) + xBase;
             }
+            int o0 = o.x, o1 = o.y, o2 = o.z, o3 = o.w;
             for (int c = 0; c < p.Cg; c++) {
-                float xv[PPL];
-                for (int i = 0; i < PPL; i++) {
-                    float v = x[off[i]];
-                    xv[i] = ok[i] ? v : 0.0;
-                    off[i] += HW;
-                }
-                for (int q = 0; q < Q; q++) {
-                    vec4 wv = w[wp + q];
-                    for (int i = 0; i < PPL; i++) acc[i * Q + q] = fma(wv, vec4(xv[i]), acc[i * Q + q]);
-                }
-                wp += Q;
+                float x0 = x[o0];
+                float x1 = PPL > 1 ? x[o1] : 0.0;
+                float x2 = PPL > 2 ? x[o2] : 0.0;
+                float x3 = PPL > 3 ? x[o3] : 0.0;
+                x0 = ok.x ? x0 : 0.0; x1 = ok.y ? x1 : 0.0; x2 = ok.z ? x2 : 0.0; x3 = ok.w ? x3 : 0.0;
+                o0 += HW; o1 += HW; o2 += HW; o3 += HW;
+#ifdef SUBGROUP
+                float wl0 = w[wp + min(lane, CB - 1)];
+                float wl1 = CB > SUBGROUP ? w[wp + min(SUBGROUP + lane, CB - 1)] : 0.0;
+                float wl2 = CB > 2 * SUBGROUP ? w[wp + min(2 * SUBGROUP + lane, CB - 1)] : 0.0;
+                float wl3 = CB > 3 * SUBGROUP ? w[wp + min(3 * SUBGROUP + lane, CB - 1)] : 0.0;
+#endif
+                vec4 w0 = WQUAD(0);
+                vec4 w1 = CB > 4 ? WQUAD(1) : vec4(0.0);
+                vec4 w2 = CB > 8 ? WQUAD(2) : vec4(0.0);
+                vec4 w3 = CB > 12 ? WQUAD(3) : vec4(0.0);
+                FOR_QI(MAC)
+                wp += CB;
             }
         }
     }
-
-    for (int q = 0; q < Q; q++) {
-        vec4 bv = bias[b * Q + q + g * p.blocksPerGroup * Q];
-        for (int e = 0; e < 4; e++) {
-            int kk = b * CB + q * 4 + e;
-            if (kk >= p.Kg) continue;
-            int oc = g * p.Kg + kk;
-            for (int i = 0; i < PPL; i++) {
-                int pix = pixBase + i * WG;
-                if (pix < OHW) y[oc * OHW + pix] = activate(acc[i * Q + q][e] + bv[e]);
-            }
-        }
-    }
+    FOR_QI(STORE)
 }

@@ -94,7 +94,20 @@ internal static class Cli
         if (o.Positional.Count < 1) throw new ArgumentException($"name an architecture: {string.Join(", ", Architectures.Names)}.");
         arch = o.Positional[0].ToLowerInvariant();
         int? size = o.Int("size");
+        if (arch == "conv") return SingleConv(o);
         return Architectures.Build(arch, size, seed: o.Int("seed") ?? 1);
+    }
+
+    /// <summary>`bench conv`: one convolution layer (--channels, --filters, --kernel, --stride, --size) for kernel tuning.</summary>
+    private static Network SingleConv(Options o)
+    {
+        int c = o.Int("channels") ?? 64, k = o.Int("filters") ?? 64, f = o.Int("kernel") ?? 3, s = o.Int("stride") ?? 1, n = o.Int("size") ?? 56;
+        var rng = new Random(3);
+        var w = new float[k * c * f * f];
+        for (int i = 0; i < w.Length; i++) w[i] = (float)rng.NextDouble() - 0.5f;
+        var b = new NetworkBuilder("conv");
+        b.Input(c, n, n).Conv(k, f, w, new float[k], s, f / 2, Layers.Activation.Relu, rounding: Layers.Rounding.Floor, name: $"conv{f}x{f}").Output();
+        return b.Build();
     }
 
     private static int Info(Options o)

@@ -45,6 +45,20 @@ internal sealed class LayerCompiler
 
     public VulkanContext Ctx { get; }
 
+    /// <summary>
+    /// The convolution shader for this device: the variant built for its subgroup size when the size is fixed
+    /// (the workgroup is then exactly one subgroup), else the generic one.
+    /// </summary>
+    public string ConvShader
+    {
+        get
+        {
+            var d = Ctx.DeviceInfo;
+            bool fixedSize = d.MinSubgroupSize == d.MaxSubgroupSize && d.SubgroupSize == Lanes;
+            return fixedSize && d.SubgroupSize is 4 or 8 or 16 or 32 or 64 ? $"conv2d_sg{d.SubgroupSize}" : "conv2d";
+        }
+    }
+
     /// <summary>Index of the node being compiled (for per-layer timing).</summary>
     public int NodeIndex { get; set; }
 

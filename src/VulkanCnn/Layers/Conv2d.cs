@@ -141,10 +141,11 @@ public sealed record Conv2d : Layer
                     packedBias[(g * bpg) * cb + kk] = bias[g * kg + kk];
 
         int ohw = o.H * o.W;
-        // Several pixels per lane amortise the uniform weight loads; a 1x1 output (dense layer) has only one.
-        int ppl = ohw >= 4 * c.Lanes ? 2 : 1;
+        // Several pixels per lane amortise the weight loads (4 measured best on llvmpipe and SwiftShader); small
+        // maps take fewer so that lanes are not left idle, and a dense layer (1x1 output) has one.
+        int ppl = ohw >= 8 * c.Lanes ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
         var (actKind, alpha, beta) = act.Spec;
-        var kernel = c.Kernel("conv2d", 4, (uint)Marshal.SizeOf<Push>(),
+        var kernel = c.Kernel(c.ConvShader, 4, (uint)Marshal.SizeOf<Push>(),
             c.Lanes, cb, ppl, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
         var biasSlice = c.Upload(packedBias, node + " bias");
 

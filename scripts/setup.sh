@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up for a fresh Debian machine with the .NET SDK: the Vulkan loader, the SwiftShader and
+# lavapipe software devices, the validation layer, glslc, and the test photographs. Fast when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in libvulkan1 glslc chromium-common mesa-vulkan-drivers vulkan-validationlayers vulkan-tools; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Photographs: scikit-image's public-domain sample images, taken from Debian's python3-skimage package
+# (downloaded, not installed: only the PNG files are extracted). Checked by SHA-256.
+images=.cache/images
+declare -A sums=(
+  [astronaut.png]=88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5
+  [camera.png]=b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a
+  [coffee.png]=cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7
+  [chelsea.png]=596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb
+  [page.png]=341a6f0a61557662b02734a9b6e56ec33a915b2c41886b97509dedf2a43b47a3
+)
+ok=1
+for f in "${!sums[@]}"; do
+  [ -f "$images/$f" ] && echo "${sums[$f]}  $images/$f" | sha256sum -c --quiet - 2>/dev/null || ok=0
+done
+if [ $ok -eq 0 ]; then
+  echo "setup: fetching sample photographs from Debian's python3-skimage package"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && apt-get download -qq python3-skimage >/dev/null 2>&1) || { apt-get update -qq && (cd "$tmp" && apt-get download -qq python3-skimage); }
+  dpkg-deb -x "$tmp"/python3-skimage_*.deb "$tmp/x"
+  mkdir -p "$images"
+  for f in "${!sums[@]}"; do
+    cp "$tmp/x/usr/lib/python3/dist-packages/skimage/data/$f" "$images/$f"
+    echo "${sums[$f]}  $images/$f" | sha256sum -c --quiet - || { echo "setup: checksum mismatch for $f" >&2; exit 1; }
+  done
+  cp "$tmp/x/usr/share/doc/python3-skimage/copyright" "$images/COPYRIGHT.python3-skimage"
+fi
