@@ -2,8 +2,8 @@
 // Sobel gradient strength sqrt(fx² + fy²) or direction atan2(fy, fx) from interleaved derivative channels:
 // input channel 2c holds fx and 2c+1 holds fy of image channel c; output channel c holds the result.
 #extension GL_GOOGLE_include_directive : require
-#include "grid.glsl"
 layout(local_size_x = 64) in;
+#include "grid.glsl"                              // after local_size_x: before it gl_WorkGroupSize reads as 1
 layout(constant_id = 0) const int MODE = 0;       // 0 magnitude, 1 direction
 
 layout(std430, binding = 0) readonly buffer Input { float x[]; };

@@ -185,6 +185,9 @@ internal sealed class Options
     private readonly Dictionary<string, string?> _named = new();
     public List<string> Positional { get; } = new();
 
+    // Options that never take a value: without this list "--color in.png out.png" would read in.png as the colour value.
+    private static readonly HashSet<string> BooleanFlags = new() { "help", "validation", "no-peak", "color" };
+
     public Options(string[] args)
     {
         for (int i = 0; i < args.Length; i++)
@@ -195,12 +198,15 @@ internal sealed class Options
                 string? value = null;
                 int eq = key.IndexOf('=');
                 if (eq >= 0) { value = key[(eq + 1)..]; key = key[..eq]; }
-                else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) value = args[++i];
+                else if (!BooleanFlags.Contains(key) && i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) value = args[++i];
                 _named[key] = value;
             }
             else Positional.Add(args[i]);
         }
     }
+
+    /// <summary>The --names given, for commands that reject options they do not know.</summary>
+    public IEnumerable<string> Names => _named.Keys;
 
     public bool Flag(string name) => _named.ContainsKey(name);
     public string? Get(string name) => _named.TryGetValue(name, out var v) ? v : null;
