@@ -45,7 +45,7 @@ internal static class Cli
                 _ => Fail($"unknown command '{args[0]}'.\n\n{Usage}"),
             };
         }
-        catch (Exception e) when (e is ArgumentException or VulkanException or IOException or InvalidOperationException or UnauthorizedAccessException
+        catch (Exception e) when (e is ArgumentException or VulkanException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
                                         or SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException)
         {
             Console.Error.WriteLine($"vcnn {args[0]}: {e.Message}");

@@ -181,29 +181,55 @@ public static class ClassicalFilters
     public static Network BuildNetwork(FilterKind kind, Shape image, FilterOptions? options = null)
     {
         var o = Validate(kind, options);
+        GradientMode? gradient = kind switch
+        {
+            FilterKind.SobelMagnitude => GradientMode.Magnitude,
+            FilterKind.SobelDirection => GradientMode.Direction,
+            _ => null,
+        };
+        return Build(Masks(kind, o), image, o.Border, NameOf(kind), gradient);
+    }
+
+    /// <summary>
+    /// The network that convolves every channel of an image of <paramref name="image"/> shape with one's own
+    /// <paramref name="mask"/> (odd height and width, not necessarily square; the notes' "special-purpose filters"):
+    /// true convolution, output of the input's size.
+    /// </summary>
+    public static Network BuildNetwork(FilterMask mask, Shape image, PaddingMode border = PaddingMode.Replicate)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        if (mask.Height % 2 == 0 || mask.Width % 2 == 0)
+            throw new ArgumentException($"A filter mask needs odd height and width so that it has a centre pixel; got {mask.Width}x{mask.Height}.", nameof(mask));
+        if (border is not (PaddingMode.Zero or PaddingMode.Replicate))
+            throw new ArgumentException($"Filter border must be Zero or Replicate, got {border}.", nameof(border));
+        return Build(new[] { mask }, image, border, "mask", null);
+    }
+
+    private static Network Build(IReadOnlyList<FilterMask> masks, Shape image, PaddingMode border, string name, GradientMode? gradient)
+    {
         if (image.C <= 0 || image.H <= 0 || image.W <= 0)
             throw new ArgumentException($"Image shape {image} (W×H×D) is empty.", nameof(image));
-        var masks = Masks(kind, o);
-        int f = masks[0].Height;
+        int fh = masks[0].Height, fw = masks[0].Width;
         // Conv2d computes cross-correlation; true convolution is cross-correlation with the mask rotated by 180°.
         var mirrored = masks.Select(m => m.Mirrored().ToArray()).ToArray();
         int per = mirrored.Length;
-        var weights = new float[image.C * per * f * f];
+        var weights = new float[image.C * per * fh * fw];
         for (int c = 0; c < image.C; c++)
             for (int k = 0; k < per; k++)
-                mirrored[k].CopyTo(weights, (c * per + k) * f * f);
+                mirrored[k].CopyTo(weights, (c * per + k) * fh * fw);
 
-        var b = new NetworkBuilder(NameOf(kind));
+        var b = new NetworkBuilder(name);
         var x = b.Input(image, "image");
+        // groups = channels: each channel is filtered alone (depthwise), with per filters (fx, fy for Sobel) each.
         var conv = x.Then(new Conv2d
         {
-            OutChannels = image.C * per, KernelH = f, KernelW = f, Groups = image.C, Weights = weights, PaddingMode = o.Border,
-            PadTop = f / 2, PadBottom = f / 2, PadLeft = f / 2, PadRight = f / 2,
-        }, per == 2 ? "sobel" : NameOf(kind));
-        var result = kind switch
+            OutChannels = image.C * per, KernelH = fh, KernelW = fw, Groups = image.C, Weights = weights, PaddingMode = border,
+            PadTop = fh / 2, PadBottom = fh / 2, PadLeft = fw / 2, PadRight = fw / 2,
+        }, gradient != null ? "sobel" : name);
+        var result = gradient switch
         {
-            FilterKind.SobelMagnitude => conv.Then(new Gradient(GradientMode.Magnitude), "strength"),
-            FilterKind.SobelDirection => conv.Then(new Gradient(GradientMode.Direction), "direction"),
+            GradientMode.Magnitude => conv.Then(new Gradient(GradientMode.Magnitude), "strength"),
+            GradientMode.Direction => conv.Then(new Gradient(GradientMode.Direction), "direction"),
             _ => conv,
         };
         result.Output();
