@@ -18,7 +18,8 @@ internal static class Cli
                                                     time inference: min/median wall-clock and GPU ms, GFLOP/s, per-layer table
           vcnn peak [--device D]                    measure the device's fp32 FMA throughput
           vcnn filter KIND IN OUT [options]         classical filters of the notes (vcnn filter --help)
-          vcnn demo [--out DIR] [--image FILE]      filters and a small network on a photograph
+          vcnn demo [--out DIR] [--image FILE] [--device D]
+                                                    every filter and two small networks on a photograph, with timings
 
         ARCH: lenet5, alexnet, vgg16, vgg19, resnet18, resnet34, resnet50
         --device D: device index or name substring (also VULKANCNN_DEVICE); --validation turns on the validation layer.
