@@ -18,7 +18,8 @@ internal static class Cli
                                                     time inference: min/median wall-clock and GPU ms, GFLOP/s, per-layer table
           vcnn peak [--device D]                    measure the device's fp32 FMA throughput
           vcnn filter KIND IN OUT [options]         classical filters of the notes (vcnn filter --help)
-          vcnn demo [--out DIR] [--image FILE]      filters and a small network on a photograph
+          vcnn demo [--out DIR] [--image FILE] [--device D]
+                                                    every filter and two small networks on a photograph, with timings
 
         ARCH: lenet5, alexnet, vgg16, vgg19, resnet18, resnet34, resnet50
         --device D: device index or name substring (also VULKANCNN_DEVICE); --validation turns on the validation layer.
@@ -45,7 +46,7 @@ internal static class Cli
                 _ => Fail($"unknown command '{args[0]}'.\n\n{Usage}"),
             };
         }
-        catch (Exception e) when (e is ArgumentException or VulkanException or IOException or InvalidOperationException or UnauthorizedAccessException
+        catch (Exception e) when (e is ArgumentException or VulkanException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
                                         or SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException)
         {
             Console.Error.WriteLine($"vcnn {args[0]}: {e.Message}");
@@ -198,6 +199,9 @@ internal sealed class Options
     private readonly Dictionary<string, string?> _named = new();
     public List<string> Positional { get; } = new();
 
+    // Options that never take a value: without this list "--color in.png out.png" would read in.png as the colour value.
+    private static readonly HashSet<string> BooleanFlags = new() { "help", "validation", "no-peak", "color" };
+
     public Options(string[] args)
     {
         for (int i = 0; i < args.Length; i++)
@@ -208,12 +212,15 @@ internal sealed class Options
                 string? value = null;
                 int eq = key.IndexOf('=');
                 if (eq >= 0) { value = key[(eq + 1)..]; key = key[..eq]; }
-                else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) value = args[++i];
+                else if (!BooleanFlags.Contains(key) && i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) value = args[++i];
                 _named[key] = value;
             }
             else Positional.Add(args[i]);
         }
     }
+
+    /// <summary>The --names given, for commands that reject options they do not know.</summary>
+    public IEnumerable<string> Names => _named.Keys;
 
     public bool Flag(string name) => _named.ContainsKey(name);
     public string? Get(string name) => _named.TryGetValue(name, out var v) ? v : null;

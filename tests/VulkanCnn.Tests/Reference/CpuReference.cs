@@ -40,6 +40,7 @@ public static class CpuReference
         Flatten or Identity => (float[])x[0].Clone(),
         Softmax sm => SoftmaxRef(sm, x[0], s[0]),
         Upsample u => UpsampleRef(u, x[0], s[0], o),
+        Gradient g => GradientRef(g, x[0], o),
         _ => throw new NotSupportedException(layer.GetType().Name),
     };
 
@@ -253,6 +254,23 @@ public static class CpuReference
                     }
                     y[(c * o.H + oy) * o.W + ox] = v;
                 }
+        return y;
+    }
+
+    /// <summary>Channel c of the output from input channels 2c (fx) and 2c+1 (fy): strength or direction atan2(fy, fx),
+    /// with the layer's convention of 0 where fx = fy = 0 and π (not −π) on the negative fx axis.</summary>
+    public static float[] GradientRef(Gradient g, float[] x, Shape o)
+    {
+        int hw = o.H * o.W;
+        var y = new float[o.Size];
+        for (int c = 0; c < o.C; c++)
+            for (int p = 0; p < hw; p++)
+            {
+                double fx = x[2 * c * hw + p], fy = x[(2 * c + 1) * hw + p];
+                y[c * hw + p] = (float)(g.Mode == GradientMode.Magnitude
+                    ? Math.Sqrt(fx * fx + fy * fy)
+                    : fy == 0 ? (fx < 0 ? Math.PI : 0) : Math.Atan2(fy, fx));
+            }
         return y;
     }
 }
