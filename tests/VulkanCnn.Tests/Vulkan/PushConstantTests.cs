@@ -86,6 +86,7 @@ public class PushConstantTests
         ["copy_channels"] = typeof(Concat.Push),
         ["eltwise"] = typeof(EltwisePush),
         ["globalpool"] = typeof(GlobalPool2d.Push),
+        ["gradient"] = typeof(Gradient.Push),
         ["peak"] = typeof(PeakMeter).GetNestedType("Push", System.Reflection.BindingFlags.NonPublic)!,
         ["pool2d"] = typeof(Pool2d.Push),
         ["softmax"] = typeof(Softmax.Push),
