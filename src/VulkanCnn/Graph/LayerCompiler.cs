@@ -13,6 +13,8 @@ internal sealed class NodeIO
     public required Shape[] InputShapes { get; init; }
     public required BufferSlice Output { get; init; }
     public required Shape OutputShape { get; init; }
+    /// <summary>The session's scratch region (at least what the layer asked for; shared with other layers).</summary>
+    public BufferSlice Scratch { get; init; }
 }
 
 /// <summary>One recorded compute dispatch: what the session turns into a descriptor set and vkCmdDispatch.</summary>
@@ -58,6 +60,9 @@ internal sealed class LayerCompiler
             return fixedSize && d.SubgroupSize is 4 or 8 or 16 or 32 or 64 ? $"conv2d_sg{d.SubgroupSize}" : "conv2d";
         }
     }
+
+    /// <summary>Use Winograd F(2x2,3x3) for eligible 3x3 convolutions.</summary>
+    public bool Winograd { get; init; } = true;
 
     /// <summary>Index of the node being compiled (for per-layer timing).</summary>
     public int NodeIndex { get; set; }

@@ -92,6 +92,15 @@ public sealed record Conv2d : Layer
         return best;
     }
 
+    /// <summary>True when this layer runs as Winograd F(2x2,3x3): 3x3, stride 1, no dilation or groups, and enough
+    /// channels and pixels for the transforms to pay for themselves.</summary>
+    internal bool UsesWinograd(LayerCompiler c, Shape s, Shape o) =>
+        c.Winograd && KernelH == 3 && KernelW == 3 && StrideH == 1 && StrideW == 1 && DilationH == 1 && DilationW == 1 &&
+        Groups == 1 && s.C >= 16 && OutChannels >= 16 && o.H * o.W >= 64 && Winograd.Fits(c, s, o);
+
+    internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<Shape> inputs, Shape output) =>
+        UsesWinograd(c, inputs[0], output) ? Winograd.ScratchBytes(c, inputs[0], output) : 0;
+
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var s = io.InputShapes[0];
@@ -99,6 +108,11 @@ public sealed record Conv2d : Layer
         int cg = s.C / Groups, kg = OutChannels / Groups;
         c.CheckBinding(io.Name, "the input", (ulong)s.Size * 4);
         c.CheckBinding(io.Name, "the output", (ulong)o.Size * 4);
+        if (UsesWinograd(c, s, o))
+        {
+            Winograd.Emit(c, io, this);
+            return;
+        }
         EmitGemm(c, io.Name, io.Inputs[0], io.Output, s, o, Groups, cg, kg, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW,
             PadTop, PadLeft, PaddingMode, Activation, Weights, Bias, (k, cc, ky, kx) => ((k * cg + cc) * KernelH + ky) * KernelW + kx);
     }

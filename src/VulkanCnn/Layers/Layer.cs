@@ -25,6 +25,9 @@ public abstract record Layer
     /// <summary>True when the output is the input reinterpreted (flatten, identity): no GPU work, no memory.</summary>
     internal virtual bool IsAlias => false;
 
+    /// <summary>Temporary device memory the layer needs while it runs (shared by all layers of a session).</summary>
+    internal virtual ulong ScratchBytes(LayerCompiler c, IReadOnlyList<Shape> inputs, Shape output) => 0;
+
     /// <summary>Emits the dispatches that compute the node's output from its inputs.</summary>
     internal abstract void Compile(LayerCompiler c, NodeIO io);
 

@@ -109,6 +109,20 @@ public class ArchitecturesTests : GpuTest
     [Test]
     public void ResNet18At64MatchesReference() => CompareWithReference(Architectures.Build("resnet18", 64, seed: 12), "fc", 2);
 
+    /// <summary>ResNet-50 with the last batch norm of every bottleneck scaled down (as in zero-init-residual training):
+    /// with plain random statistics the residual sums grow to thousands and the logits become sums that cancel,
+    /// where any fp32 reordering (Winograd, other summation orders) moves them by more than 1e-3.</summary>
     [Test]
-    public void ResNet50At32MatchesReference() => CompareWithReference(Architectures.Build("resnet50", 32, seed: 13), "fc", 3);
+    public void ResNet50At32MatchesReference()
+    {
+        var random = Architectures.RandomWeights(13);
+        WeightSource tamed = (tensor, length, fanIn) =>
+        {
+            var w = random(tensor, length, fanIn);
+            if (tensor.EndsWith(".bn3.bn_weight", StringComparison.Ordinal))
+                for (int i = 0; i < w.Length; i++) w[i] *= 0.2f;
+            return w;
+        };
+        CompareWithReference(Architectures.Build("resnet50", 32, weights: tamed), "fc", 3);
+    }
 }

@@ -91,6 +91,9 @@ public class PushConstantTests
         ["pool2d"] = typeof(Pool2d.Push),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
+        ["winograd_gemm"] = typeof(Winograd.GemmPush),
+        ["winograd_input"] = typeof(Winograd.InputPush),
+        ["winograd_output"] = typeof(Winograd.OutputPush),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;

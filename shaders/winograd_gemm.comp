@@ -1,0 +1,41 @@
+#version 450
+// Winograd F(2x2, 3x3), step 2: for each of the 16 tile positions, M[pos] = U[pos] · V[pos], a GEMM of
+// (K x C) weights by (C x tiles) transformed inputs. A workgroup is one subgroup; each lane takes 4 consecutive
+// tiles, read as one vec4 (V rows are padded to a multiple of 4 tiles and to whole workgroups), and CB = 16
+// output channels, so one vec4 input load and four uniform vec4 weight loads feed 64 FMAs.
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const int CB = 16;        // output channels per workgroup: 4, 8, 12 or 16
+
+layout(std430, binding = 0) readonly buffer V { vec4 v[]; };
+layout(std430, binding = 1) readonly buffer U { vec4 u[]; };
+layout(std430, binding = 2) writeonly buffer M { vec4 m[]; };
+layout(push_constant) uniform Params { int C, K, tPad, blocks; } p;
+
+#define FOR_QI(X) X(0,0) X(0,1) X(0,2) X(0,3) X(1,0) X(1,1) X(1,2) X(1,3) X(2,0) X(2,1) X(2,2) X(2,3) X(3,0) X(3,1) X(3,2) X(3,3)
+#define DECL(Q, I) vec4 a##Q##I = vec4(0.0);
+// aQI: channels 4Q..4Q+3 for tile I of the lane.
+#define MAC(Q, I) if (4 * Q < CB) a##Q##I = fma(w##Q, vec4(xv[I]), a##Q##I);
+#define STORE(Q) if (4 * Q < CB) for (int e = 0; e < 4; e++) { int k = b * CB + 4 * Q + e; \
+    if (k < p.K) m[((pos * p.K + k) * p.tPad) / 4 + t4] = vec4(a##Q##0[e], a##Q##1[e], a##Q##2[e], a##Q##3[e]); }
+
+void main()
+{
+    const int pos = int(gl_WorkGroupID.y) / p.blocks;
+    const int b = int(gl_WorkGroupID.y) - pos * p.blocks;
+    const int t4 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x);   // vec4 of tiles
+    const int q4 = p.tPad / 4;
+    FOR_QI(DECL)
+    int vp = pos * p.C * q4 + t4;
+    int up = (pos * p.blocks + b) * p.C * (CB / 4);
+    for (int c = 0; c < p.C; c++) {
+        vec4 xv = v[vp];
+        vec4 w0 = u[up];
+        vec4 w1 = CB > 4 ? u[up + 1] : vec4(0.0);
+        vec4 w2 = CB > 8 ? u[up + 2] : vec4(0.0);
+        vec4 w3 = CB > 12 ? u[up + 3] : vec4(0.0);
+        FOR_QI(MAC)
+        vp += q4;
+        up += CB / 4;
+    }
+    STORE(0) STORE(1) STORE(2) STORE(3)
+}
