@@ -1,19 +1,13 @@
 #version 450
 // Convolution (and dense layers, as 1x1 convolutions of a 1x1 image) as a register-blocked implicit GEMM.
-// A workgroup is one subgroup: lanes take consecutive output pixels (PPL each, WG apart) and share one block of
-// CB output channels, so each lane accumulates CB x PPL outputs in registers.
+// A workgroup is one subgroup wide: lanes take consecutive output pixels (PPL each, WG apart) and share one block
+// of CB output channels, so each lane accumulates CB x PPL outputs in registers.
 //
-// Why loads are organised this way: on the software devices (llvmpipe, SwiftShader) every buffer load inside a
-// loop is executed lane by lane, so loads, not FMAs, bound the speed. The weights of one input channel are
-// therefore loaded once per lane (lane l loads weight l, l+SG, ...) and handed to all lanes with
-// subgroupBroadcast, which is a register move: CB/SG loads instead of CB. Built per subgroup size (SUBGROUP is
-// defined at compile time because subgroupBroadcast needs a literal lane index); without SUBGROUP (devices whose
-// subgroup size varies) each lane loads the weights itself.
+// Why it is organised this way: on the software devices (llvmpipe, SwiftShader) every buffer load inside a loop
+// is executed lane by lane, so loads, not FMAs, bound the speed. Per input channel and tap a lane makes PPL
+// input loads and CB/4 vec4 weight loads (the same address in every lane) for CB x PPL FMAs. Loading weights
+// once per lane and sharing them with subgroupBroadcast was measured too: no faster on either device.
 #extension GL_GOOGLE_include_directive : require
-#ifdef SUBGROUP
-#extension GL_KHR_shader_subgroup_basic : require
-#extension GL_KHR_shader_subgroup_ballot : require
-#endif
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int CB = 16;        // output channels per workgroup: 4, 8, 12 or 16
@@ -28,12 +22,12 @@ layout(constant_id = 9) const int PAD_MODE = 0;   // 0 zero, 1 replicate (edge),
 layout(constant_id = 10) const int ACT = 0;
 layout(constant_id = 11) const float ALPHA = 0.0;
 layout(constant_id = 12) const float BETA = 0.0;
-layout(constant_id = 13) const int WG = 8;         // must equal local_size_x (and SUBGROUP when defined)
+layout(constant_id = 13) const int WG = 8;         // must equal local_size_x
 
 #include "activation.glsl"
 
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) readonly buffer Weights { float w[]; };
+layout(std430, binding = 1) readonly buffer Weights { vec4 w4[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer Output { float y[]; };
 
@@ -66,14 +60,7 @@ int mapIndex(int i, int n)
 #define DECL(Q, I) vec4 a##Q##I = vec4(0.0);
 #define MAC(Q, I) if (4 * Q < CB && I < PPL) a##Q##I = fma(w##Q, vec4(x##I), a##Q##I);
 
-#ifdef SUBGROUP
-// Weight j of the block for this input channel, taken from the lane that loaded it.
-#define WL(j) ((j) / SUBGROUP == 0 ? wl0 : (j) / SUBGROUP == 1 ? wl1 : (j) / SUBGROUP == 2 ? wl2 : wl3)
-#define WB(j) subgroupBroadcast(WL(j), (j) % SUBGROUP)
-#define WQUAD(Q) vec4(WB(4 * Q), WB(4 * Q + 1), WB(4 * Q + 2), WB(4 * Q + 3))
-#else
-#define WQUAD(Q) vec4(w[wp + 4 * Q], w[wp + 4 * Q + 1], w[wp + 4 * Q + 2], w[wp + 4 * Q + 3])
-#endif
+#define WQUAD(Q) w4[wp / 4 + Q]
 
 // Bias, activation and store of the lane's pixel I for the 4 channels of quad Q.
 #define STORE(Q, I) if (4 * Q < CB && I < PPL) { int pix = pixBase + I * WG; if (pix < OHW) { \
@@ -124,12 +111,6 @@ void main()
                 float x3 = PPL > 3 ? x[o3] : 0.0;
                 x0 = ok.x ? x0 : 0.0; x1 = ok.y ? x1 : 0.0; x2 = ok.z ? x2 : 0.0; x3 = ok.w ? x3 : 0.0;
                 o0 += HW; o1 += HW; o2 += HW; o3 += HW;
-#ifdef SUBGROUP
-                float wl0 = w[wp + min(lane, CB - 1)];
-                float wl1 = CB > SUBGROUP ? w[wp + min(SUBGROUP + lane, CB - 1)] : 0.0;
-                float wl2 = CB > 2 * SUBGROUP ? w[wp + min(2 * SUBGROUP + lane, CB - 1)] : 0.0;
-                float wl3 = CB > 3 * SUBGROUP ? w[wp + min(3 * SUBGROUP + lane, CB - 1)] : 0.0;
-#endif
                 vec4 w0 = WQUAD(0);
                 vec4 w1 = CB > 4 ? WQUAD(1) : vec4(0.0);
                 vec4 w2 = CB > 8 ? WQUAD(2) : vec4(0.0);

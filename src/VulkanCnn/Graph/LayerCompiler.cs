@@ -47,20 +47,6 @@ internal sealed class LayerCompiler
 
     public VulkanContext Ctx { get; }
 
-    /// <summary>
-    /// The convolution shader for this device: the variant built for its subgroup size when the size is fixed
-    /// (the workgroup is then exactly one subgroup), else the generic one.
-    /// </summary>
-    public string ConvShader
-    {
-        get
-        {
-            var d = Ctx.DeviceInfo;
-            bool fixedSize = d.MinSubgroupSize == d.MaxSubgroupSize && d.SubgroupSize == Lanes;
-            return fixedSize && d.SubgroupSize is 4 or 8 or 16 or 32 or 64 ? $"conv2d_sg{d.SubgroupSize}" : "conv2d";
-        }
-    }
-
     /// <summary>Use Winograd F(2x2,3x3) for eligible 3x3 convolutions.</summary>
     public bool Winograd { get; init; } = true;
 

@@ -92,11 +92,11 @@ public sealed record Conv2d : Layer
         return best;
     }
 
-    /// <summary>True when this layer runs as Winograd F(2x2,3x3): 3x3, stride 1, no dilation or groups, and enough
-    /// channels and pixels for the transforms to pay for themselves.</summary>
+    /// <summary>True when this layer runs as Winograd F(2x2,3x3): 3x3, stride 1, no dilation or groups, enough
+    /// channels for the transforms to pay for themselves, and few enough padded tiles (see Winograd.Pays).</summary>
     internal bool UsesWinograd(LayerCompiler c, Shape s, Shape o) =>
         c.Winograd && KernelH == 3 && KernelW == 3 && StrideH == 1 && StrideW == 1 && DilationH == 1 && DilationW == 1 &&
-        Groups == 1 && s.C >= 16 && OutChannels >= 16 && o.H * o.W >= 64 && Winograd.Fits(c, s, o);
+        Groups == 1 && s.C >= 16 && OutChannels >= 16 && Winograd.Pays(c, o) && Winograd.Fits(c, s, o);
 
     internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<Shape> inputs, Shape output) =>
         UsesWinograd(c, inputs[0], output) ? Winograd.ScratchBytes(c, inputs[0], output) : 0;
@@ -159,7 +159,7 @@ public sealed record Conv2d : Layer
         // maps take fewer so that lanes are not left idle, and a dense layer (1x1 output) has one.
         int ppl = ohw >= 8 * c.Lanes ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
         var (actKind, alpha, beta) = act.Spec;
-        var kernel = c.Kernel(c.ConvShader, 4, (uint)Marshal.SizeOf<Push>(),
+        var kernel = c.Kernel("conv2d", 4, (uint)Marshal.SizeOf<Push>(),
             c.Lanes, cb, ppl, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
         var biasSlice = c.Upload(packedBias, node + " bias");
 

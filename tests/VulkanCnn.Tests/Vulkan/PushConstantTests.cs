@@ -77,11 +77,6 @@ public class PushConstantTests
     {
         ["channel_affine"] = typeof(BatchNorm.Push),
         ["conv2d"] = typeof(Conv2d.Push),
-        ["conv2d_sg4"] = typeof(Conv2d.Push),
-        ["conv2d_sg8"] = typeof(Conv2d.Push),
-        ["conv2d_sg16"] = typeof(Conv2d.Push),
-        ["conv2d_sg32"] = typeof(Conv2d.Push),
-        ["conv2d_sg64"] = typeof(Conv2d.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["copy_channels"] = typeof(Concat.Push),
         ["eltwise"] = typeof(EltwisePush),
