@@ -79,6 +79,25 @@ public sealed record Conv2d : Layer
         public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, BlocksPerGroup, BlockOffset;
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct DepthwisePush { public int C, H, W, K, OH, OW, PadTop, PadLeft; }
+
+    /// <summary>One input channel per group: shaders/depthwise_conv2d.comp (no channel blocking to waste).</summary>
+    private void EmitDepthwise(LayerCompiler c, NodeIO io)
+    {
+        var s = io.InputShapes[0];
+        var o = io.OutputShape;
+        var weights = c.Upload(Weights, io.Name + " weights");
+        var bias = c.Upload(Bias ?? new float[OutChannels], io.Name + " bias");
+        var (ak, al, be) = Activation.Spec;
+        var kernel = c.Kernel("depthwise_conv2d", 4, (uint)Marshal.SizeOf<DepthwisePush>(),
+            c.Lanes, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW, (int)PaddingMode, ak, al, be, OutChannels / s.C);
+        long quads = (long)(o.W + 3) / 4 * o.H;
+        var (gx, gz) = LayerCompiler.Grid((quads + c.Lanes - 1) / c.Lanes);
+        c.Dispatch(kernel, new[] { io.Inputs[0], weights, bias, io.Output },
+            new DepthwisePush { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft }, gx, (uint)o.C, gz);
+    }
+
     /// <summary>Output channels per invocation: the block size among 16, 8, 4 that wastes the fewest padded channels.</summary>
     internal static int ChooseChannelBlock(int kg)
     {
@@ -111,6 +130,11 @@ public sealed record Conv2d : Layer
         if (UsesWinograd(c, s, o))
         {
             Winograd.Emit(c, io, this);
+            return;
+        }
+        if (cg == 1)
+        {
+            EmitDepthwise(c, io);
             return;
         }
         EmitGemm(c, io.Name, io.Inputs[0], io.Output, s, o, Groups, cg, kg, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW,

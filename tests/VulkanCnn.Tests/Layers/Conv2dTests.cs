@@ -64,6 +64,11 @@ public class Conv2dTests : GpuTest
         var rng = new Random(6);
         Check(RandomConv(rng, 12, 12, 3, 3, 12, true, Activation.Relu, pt: 1, pl: 1, pb: 1, pr: 1), new Shape(12, 15, 14), rng, "depthwise 3x3");
         Check(RandomConv(rng, 8, 16, 5, 5, 8, false, Activation.None, sh: 2, sw: 2, pt: 2, pl: 2, pb: 2, pr: 2), new Shape(8, 19, 21), rng, "depthwise x2 5x5 s2");
+        // The sliding-window path (stride 1) with every padding mode, a wide non-square mask, and dilation.
+        Check(RandomConv(rng, 3, 3, 3, 7, 3, true, Activation.None, pt: 1, pl: 3, pb: 1, pr: 3, mode: PaddingMode.Replicate), new Shape(3, 11, 13), rng, "depthwise 3x7 replicate");
+        Check(RandomConv(rng, 2, 2, 5, 5, 2, false, Activation.None, pt: 2, pl: 2, pb: 2, pr: 2, mode: PaddingMode.Reflect), new Shape(2, 9, 10), rng, "depthwise 5x5 reflect");
+        Check(RandomConv(rng, 4, 4, 3, 3, 4, true, Activation.Relu, pt: 2, pl: 2, pb: 2, pr: 2, dh: 2, dw: 2), new Shape(4, 12, 15), rng, "depthwise 3x3 dilation 2");
+        Check(RandomConv(rng, 5, 5, 21, 21, 5, false, Activation.None, pt: 10, pl: 10, pb: 10, pr: 10, mode: PaddingMode.Replicate), new Shape(5, 23, 26), rng, "depthwise 21x21 replicate");
     }
 
     [Test]
