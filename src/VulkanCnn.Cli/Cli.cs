@@ -136,7 +136,7 @@ internal static class Cli
         Console.WriteLine($"device: {ctx.DeviceInfo}");
         var peak = o.Flag("no-peak") ? null : PeakMeter.Measure(ctx);
         var sw = Stopwatch.StartNew();
-        using var session = new Session(ctx, net, new SessionOptions { Winograd = !o.Flag("no-winograd") });
+        using var session = new Session(ctx, net, new SessionOptions { Winograd = !o.Flag("no-winograd"), Profile = !o.Flag("no-timestamps") });
         Console.WriteLine($"{arch} {net.Inputs.First().OutputShape}: compiled in {sw.Elapsed.TotalMilliseconds:0} ms " +
                           $"({ctx.Pipelines.PipelinesCreated} pipelines, {session.DispatchCount} dispatches, weights {session.WeightBytes / 1048576.0:0.0} MiB, activations {session.ActivationBytes / 1048576.0:0.0} MiB)");
         var input = new float[session.InputShape().Size];
@@ -200,7 +200,7 @@ internal sealed class Options
     public List<string> Positional { get; } = new();
 
     // Options that never take a value: without this list "--color in.png out.png" would read in.png as the colour value.
-    private static readonly HashSet<string> BooleanFlags = new() { "help", "validation", "no-peak", "no-winograd", "color" };
+    private static readonly HashSet<string> BooleanFlags = new() { "help", "validation", "no-peak", "no-winograd", "no-timestamps", "color" };
 
     public Options(string[] args)
     {

@@ -96,7 +96,7 @@ public sealed unsafe class Session : IDisposable
                 }
                 uploader.Flush();
             }
-            WeightBytes = _weights.BytesReserved;
+            WeightBytes = _weights.BytesRequested;
             DispatchCount = dispatches.Count;
 
             _timedNodes = dispatches.Select(d => d.Node).Distinct().ToArray();

@@ -164,12 +164,16 @@ internal sealed class MemoryArena : IDisposable
     private readonly VulkanContext _ctx;
     private readonly MemoryUsage _usage;
     private readonly List<MemoryBlock> _blocks = new();
-    private ulong _used;
+    private ulong _used, _requested;
     private bool _disposed;
 
     public MemoryArena(VulkanContext ctx, MemoryUsage usage) { _ctx = ctx; _usage = usage; }
 
+    /// <summary>Bytes of device memory held in blocks.</summary>
     public ulong BytesReserved => _blocks.Aggregate(0UL, (s, b) => s + b.Size);
+
+    /// <summary>Bytes handed out (before alignment).</summary>
+    public ulong BytesRequested => _requested;
 
     /// <summary>Allocates <paramref name="size"/> bytes aligned for storage-buffer descriptors.</summary>
     public unsafe BufferSlice Allocate(ulong size, string what)
@@ -180,9 +184,13 @@ internal sealed class MemoryArena : IDisposable
         size = (size + 15) & ~15UL;
         var block = _blocks.Count > 0 ? _blocks[^1] : null;
         ulong offset = (_used + align - 1) / align * align;
+        _requested += size;
         if (block == null || offset + size > block.Size)
         {
-            ulong blockSize = Math.Max(MemoryAllocator.DefaultBlockSize, size);
+            // Blocks grow with the arena (1 MiB, then twice what is held, up to 64 MiB): a small network does not
+            // reserve 64 MiB, a large one does not make thousands of allocations.
+            ulong grown = Math.Clamp(BytesReserved * 2, 1UL << 20, MemoryAllocator.DefaultBlockSize);
+            ulong blockSize = Math.Max(grown, size);
             if (_ctx.DeviceInfo.MaxMemoryAllocationSize > 0) blockSize = Math.Min(blockSize, Math.Max(size, _ctx.DeviceInfo.MaxMemoryAllocationSize));
             try { block = _ctx.Allocator.CreateBlock(blockSize, _usage); }
             catch (VulkanException e) { throw new VulkanException($"Out of memory allocating {size:N0} bytes for {what}: {e.Message}", e.Result, e.Call); }
