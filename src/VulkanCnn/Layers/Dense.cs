@@ -1,5 +1,7 @@
-// Fully connected layer: y = W·x + b over the flattened input (D·H·W values). Runs on conv2d.comp as a 1x1
-// convolution of a 1x1 image, so weight loads stay uniform and big layers are split like big convolutions.
+// Fully connected layer: y = W·x + b over the flattened input (D·H·W values). GPU side: shaders/dense.comp, a
+// matrix-vector product that reads every weight once as part of a vec4; weights larger than one binding are split
+// into row chunks, one dispatch each.
+using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
 
 namespace VulkanCnn.Layers;
@@ -29,11 +31,33 @@ public sealed record Dense : Layer
 
     public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => inputs[0].Size * OutFeatures;
 
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Push { public int N, K, N4, RowOffset; }
+
+    internal const int Rows = 4;
+
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
-        int n = (int)io.InputShapes[0].Size;
-        var flat = new Shape(n, 1, 1);
-        Conv2d.EmitGemm(c, io.Name, io.Inputs[0], io.Output, flat, io.OutputShape, 1, n, OutFeatures, 1, 1, 1, 1, 1, 1, 0, 0,
-            PaddingMode.Zero, Activation, Weights, Bias, (k, cc, _, _) => k * n + cc);
+        int n = (int)io.InputShapes[0].Size, k = OutFeatures;
+        int n4 = (n + 3) / 4;
+        int kPad = (k + Rows - 1) / Rows * Rows;
+        long rowBytes = n4 * 16L;
+        if (rowBytes * Rows > (long)c.MaxBindingBytes)
+            throw new ArgumentException($"{io.Name}: {Rows} rows of {n} weights need {rowBytes * Rows:N0} bytes, more than the device's {c.MaxBindingBytes:N0}-byte binding limit.");
+        var bias = c.Upload(Bias ?? new float[k], io.Name + " bias");
+        var (ak, al, be) = Activation.Spec;
+        var kernel = c.Kernel("dense", 4, (uint)Marshal.SizeOf<Push>(), c.Lanes, Rows, ak, al, be);
+        // Rows per chunk: as many whole groups of Rows as one binding holds.
+        int chunkRows = (int)Math.Min(kPad, (long)c.MaxBindingBytes / (rowBytes * Rows) * Rows);
+        var packed = new float[(long)chunkRows * n4 * 4];
+        for (int first = 0; first < kPad; first += chunkRows)
+        {
+            int rows = Math.Min(chunkRows, kPad - first);
+            Array.Clear(packed);
+            for (int r = 0; r < rows && first + r < k; r++)
+                Array.Copy(Weights, (long)(first + r) * n, packed, (long)r * n4 * 4, n);
+            var w = c.Upload(packed.AsSpan(0, (int)((long)rows * n4 * 4)), io.Name + " weights");
+            c.Dispatch(kernel, new[] { io.Inputs[0], w, bias, io.Output }, new Push { N = n, K = k, N4 = n4, RowOffset = first }, (uint)(rows / Rows));
+        }
     }
 }

@@ -78,6 +78,7 @@ public class PushConstantTests
         ["channel_affine"] = typeof(BatchNorm.Push),
         ["conv2d"] = typeof(Conv2d.Push),
         ["depthwise_conv2d"] = typeof(Conv2d.DepthwisePush),
+        ["dense"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["copy_channels"] = typeof(Concat.Push),
         ["eltwise"] = typeof(EltwisePush),
