@@ -39,6 +39,7 @@ layout(push_constant) uniform Params {
     int Kg;                 // output channels per group
     int blocksPerGroup;     // ceil(Kg / CB)
     int blockOffset;        // first block of this dispatch (layers whose weights exceed one binding are split)
+    int dispatchBlocks;     // channel blocks in this dispatch
 } p;
 
 
@@ -70,12 +71,16 @@ int mapIndex(int i, int n)
 void main()
 {
     const int lane = int(gl_LocalInvocationID.x);
-    const int blk = int(gl_WorkGroupID.y) + p.blockOffset;
+    // Channel blocks vary fastest across workgroups, so that consecutive workgroups read the same input pixels
+    // while they are still in cache.
+    const int groupIndex = int(gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x);
+    const int pixGroup = groupIndex / p.dispatchBlocks;
+    const int blk = groupIndex - pixGroup * p.dispatchBlocks + p.blockOffset;
     const int g = blk / p.blocksPerGroup;
     const int b = blk - g * p.blocksPerGroup;
     const int HW = p.H * p.W;
     const int OHW = p.OH * p.OW;
-    const int pixBase = int(gl_WorkGroupID.x + gl_WorkGroupID.z * gl_NumWorkGroups.x) * (WG * PPL) + lane;
+    const int pixBase = pixGroup * (WG * PPL) + lane;
 
     // Top-left input coordinate of the lane's pixels (pixels past the end repeat the last one).
     ivec4 iy0, ix0;

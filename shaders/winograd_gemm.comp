@@ -20,9 +20,12 @@ layout(push_constant) uniform Params { int C, K, tPad, blocks; } p;
 
 void main()
 {
-    const int pos = int(gl_WorkGroupID.y) / p.blocks;
-    const int b = int(gl_WorkGroupID.y) - pos * p.blocks;
-    const int t4 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x);   // vec4 of tiles
+    // Channel blocks vary fastest across workgroups, so that consecutive workgroups read the same tiles of V
+    // while they are still in cache.
+    const int pos = int(gl_WorkGroupID.y);
+    const int group = int(gl_WorkGroupID.x) / p.blocks;
+    const int b = int(gl_WorkGroupID.x) - group * p.blocks;
+    const int t4 = group * int(gl_WorkGroupSize.x) + int(gl_LocalInvocationID.x);   // vec4 of tiles
     const int q4 = p.tPad / 4;
     FOR_QI(DECL)
     int vp = pos * p.C * q4 + t4;

@@ -76,7 +76,7 @@ public sealed record Conv2d : Layer
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {
-        public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, BlocksPerGroup, BlockOffset;
+        public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, BlocksPerGroup, BlockOffset, DispatchBlocks;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -193,7 +193,6 @@ public sealed record Conv2d : Layer
         if (blockBytes > c.MaxBindingBytes)
             throw new ArgumentException($"{node}: one block of {cb} filters needs {blockBytes:N0} bytes, more than the device's {c.MaxBindingBytes:N0}-byte binding limit.");
         long pixelGroups = (ohw + (long)c.Lanes * ppl - 1) / ((long)c.Lanes * ppl);
-        var (gx, gz) = LayerCompiler.Grid(pixelGroups);
         for (int first = 0; first < blocks; first += chunk)
         {
             int n = Math.Min(chunk, blocks - first);
@@ -201,9 +200,10 @@ public sealed record Conv2d : Layer
             var push = new Push
             {
                 C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = padTop, PadLeft = padLeft,
-                Cg = cg, Kg = kg, BlocksPerGroup = bpg, BlockOffset = first,
+                Cg = cg, Kg = kg, BlocksPerGroup = bpg, BlockOffset = first, DispatchBlocks = n,
             };
-            c.Dispatch(kernel, new[] { input, w, biasSlice, output }, push, gx, (uint)n, gz);
+            var (gx, gy) = LayerCompiler.Grid(pixelGroups * n);
+            c.Dispatch(kernel, new[] { input, w, biasSlice, output }, push, gx, gy);
         }
     }
 }

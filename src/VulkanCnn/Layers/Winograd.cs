@@ -111,7 +111,7 @@ internal static class Winograd
 
         var kg = c.Kernel("winograd_gemm", 3, (uint)Marshal.SizeOf<GemmPush>(), c.Lanes, cb);
         c.Dispatch(kg, new[] { v, uSlice, m }, new GemmPush { C = C, K = K, TPad = tPad, Blocks = blocks },
-            (uint)(tPad / (4 * c.Lanes)), (uint)(16 * blocks));
+            (uint)(tPad / (4 * c.Lanes) * blocks), 16);
 
         var (ak, al, be) = conv.Activation.Spec;
         var kout = c.Kernel("winograd_output", 3, (uint)Marshal.SizeOf<OutputPush>(), ak, al, be);
