@@ -91,6 +91,7 @@ public class PushConstantTests
         ["pool2d"] = typeof(Pool2d.Push),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
+        ["transpose"] = typeof(Transpose.Push),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;
