@@ -86,6 +86,6 @@ internal static class TestOnnxCommand
                 }
             }
         }
-        return string.Create(CultureInfo.InvariantCulture, $"PASS {dir} ({sets.Length} data set(s), worst |diff| at {100 * worstRatio:0.#}% of tolerance)");
+        return string.Create(CultureInfo.InvariantCulture, $"PASS {dir} ({sets.Length} data set(s), worst |diff| {100 * worstRatio:G2}% of the tolerance)");
     }
 }
