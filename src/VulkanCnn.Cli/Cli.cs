@@ -20,6 +20,14 @@ internal static class Cli
           vcnn filter KIND IN OUT [options]         classical filters of the notes (vcnn filter --help)
           vcnn demo [--out DIR] [--image FILE] [--device D]
                                                     every filter and two small networks on a photograph, with timings
+          vcnn info MODEL.onnx [--input-shape NAME=1,3,H,W ...]
+                                                    the imported, optimised graph and its peak activation memory
+          vcnn run MODEL.onnx --input NAME=FILE ... [--input-shape NAME=1,3,H,W ...] --output-dir DIR [--device D]
+                                                    run an ONNX model on .npy (float32) or TensorProto .pb inputs; writes
+                                                    every output as DIR/OUTPUT.npy (non-alphanumerics replaced by _)
+          vcnn test-onnx DIR... [--atol A] [--rtol R] [--device D]
+                                                    ONNX backend-test cases (DIR/model.onnx, DIR/test_data_set_N/*.pb):
+                                                    PASS/FAIL/SKIP per case, |expected-actual| <= atol + rtol*|expected|
 
         ARCH: lenet5, alexnet, vgg16, vgg19, resnet18, resnet34, resnet50
         --device D: device index or name substring (also VULKANCNN_DEVICE); --validation turns on the validation layer.
@@ -38,7 +46,10 @@ internal static class Cli
             return args[0] switch
             {
                 "devices" => Devices(),
+                "info" when o.Positional.Count > 0 && o.Positional[0].EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) => RunCommand.Info(o),
                 "info" => Info(o),
+                "run" => RunCommand.RunModel(o),
+                "test-onnx" => TestOnnxCommand.Run(o),
                 "bench" => Bench(o),
                 "peak" => Peak(o),
                 "filter" => FilterCommand.Run(o),
@@ -46,7 +57,7 @@ internal static class Cli
                 _ => Fail($"unknown command '{args[0]}'.\n\n{Usage}"),
             };
         }
-        catch (Exception e) when (e is ArgumentException or VulkanException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or VulkanException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
                                         or SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException)
         {
             Console.Error.WriteLine($"vcnn {args[0]}: {e.Message}");
@@ -197,6 +208,7 @@ internal static class Cli
 internal sealed class Options
 {
     private readonly Dictionary<string, string?> _named = new();
+    private readonly Dictionary<string, List<string>> _all = new();
     public List<string> Positional { get; } = new();
 
     // Options that never take a value: without this list "--color in.png out.png" would read in.png as the colour value.
@@ -214,6 +226,11 @@ internal sealed class Options
                 if (eq >= 0) { value = key[(eq + 1)..]; key = key[..eq]; }
                 else if (!BooleanFlags.Contains(key) && i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) value = args[++i];
                 _named[key] = value;
+                if (value != null)
+                {
+                    if (!_all.TryGetValue(key, out var list)) _all[key] = list = new List<string>();
+                    list.Add(value);
+                }
             }
             else Positional.Add(args[i]);
         }
@@ -223,6 +240,8 @@ internal sealed class Options
     public IEnumerable<string> Names => _named.Keys;
 
     public bool Flag(string name) => _named.ContainsKey(name);
+    /// <summary>Every value of an option that may be repeated (--input a=x.npy --input b=y.npy).</summary>
+    public IReadOnlyList<string> GetAll(string name) => _all.TryGetValue(name, out var l) ? l : Array.Empty<string>();
     public string? Get(string name) => _named.TryGetValue(name, out var v) ? v : null;
 
     public int? Int(string name)

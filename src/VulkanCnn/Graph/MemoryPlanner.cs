@@ -35,4 +35,28 @@ internal static class MemoryPlanner
         }
         return (offsets, total);
     }
+
+    /// <summary>
+    /// Plans a network's activations: aliases (flatten, reshape) share their source's bytes; inputs live for the whole
+    /// run (they stay intact across runs) and outputs to its end. Returns per node the node owning its bytes, the
+    /// owners with their items and offsets, and the total bytes (the peak activation memory).
+    /// </summary>
+    public static (int[] Root, int[] Owners, Item[] Items, ulong[] Offsets, ulong Total) PlanNetwork(Network net, ulong align)
+    {
+        var nodes = net.Nodes;
+        int n = nodes.Count;
+        var root = new int[n];
+        for (int i = 0; i < n; i++) root[i] = nodes[i].Layer.IsAlias ? root[nodes[i].Inputs[0]] : i;
+        var first = new int[n];
+        var last = new int[n];
+        for (int i = 0; i < n; i++) { first[i] = i; last[i] = i; }
+        for (int i = 0; i < n; i++)
+            foreach (var x in nodes[i].Inputs) last[root[x]] = Math.Max(last[root[x]], i);
+        foreach (var i in net.InputIds) { first[root[i]] = 0; last[root[i]] = n; }
+        foreach (var i in net.OutputIds) last[root[i]] = n;
+        var owners = Enumerable.Range(0, n).Where(i => root[i] == i).ToArray();
+        var items = owners.Select(i => new Item((ulong)nodes[i].OutputShape.Size * 4, first[i], last[i])).ToArray();
+        var (offsets, total) = Plan(items, align);
+        return (root, owners, items, offsets, total);
+    }
 }

@@ -208,25 +208,12 @@ public sealed unsafe class Session : IDisposable
     {
         var nodes = Network.Nodes;
         int n = nodes.Count;
-        var root = new int[n];
-        for (int i = 0; i < n; i++) root[i] = nodes[i].Layer.IsAlias ? root[nodes[i].Inputs[0]] : i;
-        var first = new int[n];
-        var last = new int[n];
-        for (int i = 0; i < n; i++) { first[i] = i; last[i] = i; }
-        for (int i = 0; i < n; i++)
-            foreach (var x in nodes[i].Inputs) last[root[x]] = Math.Max(last[root[x]], i);
-        // Inputs stay intact across runs; outputs live to the end.
-        foreach (var i in Network.InputIds) { first[root[i]] = 0; last[root[i]] = n; }
-        foreach (var i in Network.OutputIds) last[root[i]] = n;
-
-        var owners = Enumerable.Range(0, n).Where(i => root[i] == i).ToArray();
-        var items = owners.Select(i => new MemoryPlanner.Item((ulong)nodes[i].OutputShape.Size * 4, first[i], last[i])).ToArray();
-        foreach (var i in owners)
-            if ((ulong)nodes[i].OutputShape.Size * 4 > _ctx.DeviceInfo.MaxStorageBufferRange)
-                throw new ArgumentException($"{nodes[i].Name}: output {nodes[i].OutputShape} (W×H×D) needs {nodes[i].OutputShape.Size * 4:N0} bytes; " +
+        foreach (var node in nodes)
+            if (!node.Layer.IsAlias && (ulong)node.OutputShape.Size * 4 > _ctx.DeviceInfo.MaxStorageBufferRange)
+                throw new ArgumentException($"{node.Name}: output {node.OutputShape} (W×H×D) needs {node.OutputShape.Size * 4:N0} bytes; " +
                                             $"{_ctx.DeviceInfo.Name} binds at most {_ctx.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange). Use a smaller input.");
         ulong align = Math.Max(16UL, _ctx.DeviceInfo.MinStorageBufferOffsetAlignment);
-        var (offsets, size) = MemoryPlanner.Plan(items, align);
+        var (root, owners, items, offsets, size) = MemoryPlanner.PlanNetwork(Network, align);
         total = size;
         var arena = _activations.Allocate(Math.Max(size, 16), "activations");
         var values = new BufferSlice[n];

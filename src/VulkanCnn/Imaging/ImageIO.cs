@@ -171,6 +171,26 @@ public static class ImageIO
         File.WriteAllBytes(path, bytes);
     }
 
+    /// <summary>Writes floats as a float32 .npy array of the given dimensions (C order, as stored; no transposition).</summary>
+    public static void WriteNpyArray(string path, ReadOnlySpan<float> data, IReadOnlyList<int> dims)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        long count = dims.Aggregate(1L, (a, d) => a * d);
+        if (count != data.Length) throw new ArgumentException($"'{path}': dimensions ({string.Join(", ", dims)}) need {count} floats, got {data.Length}.");
+        string shape = dims.Count == 1 ? $"({dims[0]},)" : $"({string.Join(", ", dims)})";
+        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
+        int unpadded = 10 + dict.Length + 1;
+        int total = (unpadded + 63) / 64 * 64;
+        var header = dict + new string(' ', total - unpadded) + "\n";
+        var bytes = new byte[total + 4 * data.Length];
+        NpyMagic.CopyTo(bytes);
+        bytes[6] = 1; bytes[7] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
+        Encoding.ASCII.GetBytes(header, bytes.AsSpan(10));
+        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(total + 4 * i), data[i]);
+        File.WriteAllBytes(path, bytes);
+    }
+
     /// <summary>
     /// Reads a float32 .npy file (format 1.0, 2.0 or 3.0, little-endian '&lt;f4', C order) and returns its values in file
     /// order with its shape (for <see cref="WriteNpy"/> output: (H, W) or (H, W, C), not C×H×W).

@@ -37,7 +37,9 @@ public static class CpuReference
         BatchNorm bn => BatchNormRef(bn, x[0], s[0]),
         Binary b => BinaryRef(b, x[0], s[0], x[1], s[1]),
         Concat => x.SelectMany(v => v).ToArray(),
-        Flatten or Identity => (float[])x[0].Clone(),
+        Flatten or Identity or Reshape => (float[])x[0].Clone(),
+        Constant k => (float[])k.Values.Clone(),
+        Transpose t => TransposeRef(t, x[0], s[0]),
         Softmax sm => SoftmaxRef(sm, x[0], s[0]),
         Upsample u => UpsampleRef(u, x[0], s[0], o),
         Gradient g => GradientRef(g, x[0], o),
@@ -220,6 +222,22 @@ public static class CpuReference
             for (int c = 0; c < s.C; c++)
                 y[c * hw + p] = (float)(sm.Log ? x[c * hw + p] - max - Math.Log(sum) : Math.Exp(x[c * hw + p] - max) / sum);
         }
+        return y;
+    }
+
+    public static float[] TransposeRef(Transpose t, float[] x, Shape s)
+    {
+        int[] d = { s.C, s.H, s.W }, p = t.Perm;
+        var y = new float[x.Length];
+        var i = new int[3];
+        int k = 0;
+        for (int a = 0; a < d[p[0]]; a++)
+            for (int b = 0; b < d[p[1]]; b++)
+                for (int c = 0; c < d[p[2]]; c++)
+                {
+                    i[p[0]] = a; i[p[1]] = b; i[p[2]] = c;
+                    y[k++] = x[(i[0] * d[1] + i[1]) * d[2] + i[2]];
+                }
         return y;
     }
 

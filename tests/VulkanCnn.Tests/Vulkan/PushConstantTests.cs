@@ -88,6 +88,7 @@ public class PushConstantTests
         ["pool2d"] = typeof(Pool2d.Push),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
+        ["transpose"] = typeof(Transpose.Push),
         ["winograd_gemm"] = typeof(Winograd.GemmPush),
         ["winograd_input"] = typeof(Winograd.InputPush),
         ["winograd_output"] = typeof(Winograd.OutputPush),

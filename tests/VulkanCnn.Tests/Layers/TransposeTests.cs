@@ -1,0 +1,35 @@
+// Transpose on the GPU against the C# reference for every permutation, and one hand-checked NHWC → NCHW case.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+
+namespace VulkanCnn.Tests.Layers;
+
+public class TransposeTests : GpuTest
+{
+    [Test]
+    public void EveryPermutation([Values("012", "021", "102", "120", "201", "210")] string perm)
+    {
+        var p = perm.Select(ch => ch - '0').ToArray();
+        var rng = new Random(p[0] * 9 + p[1] * 3 + p[2]);
+        CheckLayer(new Transpose(p[0], p[1], p[2]), new[] { new Shape(3, 5, 7) }, rng, $"transpose perm {perm}");
+    }
+
+    [Test]
+    public void ChannelLastToChannelMajor()
+    {
+        // (H=2, W=2, C=3) channel-last values hwc → (C, H, W): perm (2, 0, 1).
+        var x = new float[] { 0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32 };
+        var b = new NetworkBuilder();
+        b.Add(new Transpose(2, 0, 1), "t", b.Input(2, 2, 3)).Output();
+        var y = RunGpu(b.Build(), x)[0];
+        Assert.That(y, Is.EqualTo(new float[] { 0, 10, 20, 30, 1, 11, 21, 31, 2, 12, 22, 32 }));
+    }
+
+    [Test]
+    public void RejectsANonPermutation()
+    {
+        var b = new NetworkBuilder();
+        var ex = Assert.Throws<ArgumentException>(() => b.Add(new Transpose(0, 0, 1), "bad", b.Input(2, 2, 3)));
+        Assert.That(ex!.Message, Does.Contain("bad").And.Contain("(0,0,1)"));
+    }
+}
