@@ -10,8 +10,15 @@
 #extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const int CB = 16;        // output channels per workgroup: 4, 8, 12 or 16
-layout(constant_id = 2) const int PPL = 2;        // output pixels per lane: 1 to 4
+// CB (output channels per workgroup: 4, 8, 16 or 32) and PPL (output pixels per lane: 1, 2 or 4) are compile-time
+// defines, one SPIR-V variant each (conv2d_c<CB>p<PPL>): SwiftShader does not fold specialisation constants out of
+// conditions, and the guarded accumulator code below then costs as if it ran (measured 3x slower).
+#ifndef CB
+#define CB 16
+#endif
+#ifndef PPL
+#define PPL 4
+#endif
 layout(constant_id = 3) const int KH = 3;
 layout(constant_id = 4) const int KW = 3;
 layout(constant_id = 5) const int SH = 1;
@@ -27,7 +34,7 @@ layout(constant_id = 13) const int WG = 8;         // must equal local_size_x
 #include "activation.glsl"
 
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
-layout(std430, binding = 1) readonly buffer Weights { vec4 w4[]; };
+layout(std430, binding = 1) readonly buffer Weights { vec4 wq[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer Output { float y[]; };
 
@@ -57,11 +64,12 @@ int mapIndex(int i, int n)
 
 // Accumulators are named variables, never arrays: SwiftShader keeps arrays in memory even when every index is a
 // constant. aQI holds output channels 4Q..4Q+3 of the block for pixel I of the lane.
-#define FOR_QI(M) M(0,0) M(0,1) M(0,2) M(0,3) M(1,0) M(1,1) M(1,2) M(1,3) M(2,0) M(2,1) M(2,2) M(2,3) M(3,0) M(3,1) M(3,2) M(3,3)
+#define FOR_I(M, Q) M(Q,0) M(Q,1) M(Q,2) M(Q,3)
+#define FOR_QI(M) FOR_I(M,0) FOR_I(M,1) FOR_I(M,2) FOR_I(M,3) FOR_I(M,4) FOR_I(M,5) FOR_I(M,6) FOR_I(M,7)
 #define DECL(Q, I) vec4 a##Q##I = vec4(0.0);
 #define MAC(Q, I) if (4 * Q < CB && I < PPL) a##Q##I = fma(w##Q, vec4(x##I), a##Q##I);
 
-#define WQUAD(Q) w4[wp / 4 + Q]
+#define WQUAD(Q) wq[wp / 4 + Q]
 
 // Bias, activation and store of the lane's pixel I for the 4 channels of quad Q.
 #define STORE(Q, I) if (4 * Q < CB && I < PPL) { int pix = pixBase + I * WG; if (pix < OHW) { \
@@ -120,6 +128,10 @@ void main()
                 vec4 w1 = CB > 4 ? WQUAD(1) : vec4(0.0);
                 vec4 w2 = CB > 8 ? WQUAD(2) : vec4(0.0);
                 vec4 w3 = CB > 12 ? WQUAD(3) : vec4(0.0);
+                vec4 w4 = CB > 16 ? WQUAD(4) : vec4(0.0);
+                vec4 w5 = CB > 20 ? WQUAD(5) : vec4(0.0);
+                vec4 w6 = CB > 24 ? WQUAD(6) : vec4(0.0);
+                vec4 w7 = CB > 28 ? WQUAD(7) : vec4(0.0);
                 FOR_QI(MAC)
                 wp += CB;
             }

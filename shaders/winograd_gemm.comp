@@ -1,17 +1,22 @@
 #version 450
 // Winograd F(2x2, 3x3), step 2: for each of the 16 tile positions, M[pos] = U[pos] · V[pos], a GEMM of
 // (K x C) weights by (C x tiles) transformed inputs. A workgroup is one subgroup; each lane takes 4 consecutive
-// tiles, read as one vec4 (V rows are padded to a multiple of 4 tiles and to whole workgroups), and CB = 16
-// output channels, so one vec4 input load and four uniform vec4 weight loads feed 64 FMAs.
+// tiles, read as one vec4 (V rows are padded to a multiple of 4 tiles and to whole workgroups), and CB output
+// channels, so one vec4 input load and CB/4 uniform vec4 weight loads feed 4·CB FMAs.
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const int CB = 16;        // output channels per workgroup: 4, 8, 12 or 16
+// CB, output channels per workgroup (4, 8, 16 or 32), is a compile-time define with one variant each
+// (winograd_gemm_c<CB>), for the reason given in conv2d.comp.
+#ifndef CB
+#define CB 16
+#endif
 
 layout(std430, binding = 0) readonly buffer V { vec4 v[]; };
 layout(std430, binding = 1) readonly buffer U { vec4 u[]; };
 layout(std430, binding = 2) writeonly buffer M { vec4 m[]; };
 layout(push_constant) uniform Params { int C, K, tPad, blocks; } p;
 
-#define FOR_QI(X) X(0,0) X(0,1) X(0,2) X(0,3) X(1,0) X(1,1) X(1,2) X(1,3) X(2,0) X(2,1) X(2,2) X(2,3) X(3,0) X(3,1) X(3,2) X(3,3)
+#define FOR_I(X, Q) X(Q,0) X(Q,1) X(Q,2) X(Q,3)
+#define FOR_QI(X) FOR_I(X,0) FOR_I(X,1) FOR_I(X,2) FOR_I(X,3) FOR_I(X,4) FOR_I(X,5) FOR_I(X,6) FOR_I(X,7)
 #define DECL(Q, I) vec4 a##Q##I = vec4(0.0);
 // aQI: channels 4Q..4Q+3 for tile I of the lane.
 #define MAC(Q, I) if (4 * Q < CB) a##Q##I = fma(w##Q, vec4(xv[I]), a##Q##I);
@@ -36,9 +41,13 @@ void main()
         vec4 w1 = CB > 4 ? u[up + 1] : vec4(0.0);
         vec4 w2 = CB > 8 ? u[up + 2] : vec4(0.0);
         vec4 w3 = CB > 12 ? u[up + 3] : vec4(0.0);
+        vec4 w4 = CB > 16 ? u[up + 4] : vec4(0.0);
+        vec4 w5 = CB > 20 ? u[up + 5] : vec4(0.0);
+        vec4 w6 = CB > 24 ? u[up + 6] : vec4(0.0);
+        vec4 w7 = CB > 28 ? u[up + 7] : vec4(0.0);
         FOR_QI(MAC)
         vp += q4;
         up += CB / 4;
     }
-    STORE(0) STORE(1) STORE(2) STORE(3)
+    STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7)
 }

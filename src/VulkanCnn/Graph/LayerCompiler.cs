@@ -53,6 +53,12 @@ internal sealed class LayerCompiler
     /// <summary>Index of the node being compiled (for per-layer timing).</summary>
     public int NodeIndex { get; set; }
 
+    /// <summary>
+    /// Largest output-channel block of the convolution kernels: 32 channels x 4 pixels per lane keep 128 floats of
+    /// accumulators, which pays on llvmpipe (AVX, 32 registers); SwiftShader (SSE, 16 registers) is fastest at 16.
+    /// </summary>
+    public int MaxChannelBlock => Ctx.DeviceInfo.Name.Contains("SwiftShader", StringComparison.OrdinalIgnoreCase) ? 16 : 32;
+
     /// <summary>Invocations per convolution workgroup.</summary>
     public int Lanes { get; }
 

@@ -98,13 +98,17 @@ public sealed record Conv2d : Layer
             new DepthwisePush { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft }, gx, (uint)o.C, gz);
     }
 
-    /// <summary>Output channels per invocation: the block size among 16, 8, 4 that wastes the fewest padded channels.</summary>
-    internal static int ChooseChannelBlock(int kg)
+    /// <summary>
+    /// Output channels per workgroup: the largest block up to the device's limit (LayerCompiler.MaxChannelBlock) that
+    /// wastes the fewest padded channels. Blocks are 4, 8, 16 or 32: one compiled variant each.
+    /// </summary>
+    internal static int ChooseChannelBlock(int kg, int max)
     {
-        int best = 16;
+        int best = 4;
         long bestTotal = long.MaxValue;
-        foreach (int cb in new[] { 16, 8, 4 })
+        foreach (int cb in new[] { 32, 16, 8, 4 })
         {
+            if (cb > max) continue;
             long total = (kg + cb - 1) / cb * cb;
             if (total < bestTotal) { best = cb; bestTotal = total; }
         }
@@ -149,7 +153,7 @@ public sealed record Conv2d : Layer
         int groups, int cg, int kg, int kh, int kw, int sh, int sw, int dh, int dw, int padTop, int padLeft, PaddingMode mode,
         Activation act, float[] weights, float[]? bias, Func<int, int, int, int, int> weightIndex)
     {
-        int cb = ChooseChannelBlock(kg);
+        int cb = ChooseChannelBlock(kg, c.MaxChannelBlock);
         int q = cb / 4;
         int bpg = (kg + cb - 1) / cb;
         int blocks = groups * bpg;
@@ -183,8 +187,8 @@ public sealed record Conv2d : Layer
         // maps take fewer so that lanes are not left idle, and a dense layer (1x1 output) has one.
         int ppl = ohw >= 8 * c.Lanes ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
         var (actKind, alpha, beta) = act.Spec;
-        var kernel = c.Kernel("conv2d", 4, (uint)Marshal.SizeOf<Push>(),
-            c.Lanes, cb, ppl, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
+        var kernel = c.Kernel($"conv2d_c{cb}p{ppl}", 4, (uint)Marshal.SizeOf<Push>(),
+            c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
         var biasSlice = c.Upload(packedBias, node + " bias");
 
         // Weights larger than one binding are split into chunks of whole channel blocks, one dispatch each.

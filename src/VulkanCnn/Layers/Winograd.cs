@@ -79,7 +79,7 @@ internal static class Winograd
         var o = io.OutputShape;
         int C = s.C, K = o.C;
         var (tw, tiles, tPad) = Tiling(c, o);
-        int cb = Conv2d.ChooseChannelBlock(K);
+        int cb = Conv2d.ChooseChannelBlock(K, c.MaxChannelBlock);
         int blocks = (K + cb - 1) / cb;
 
         // U[pos][blk][c][cb]
@@ -109,7 +109,7 @@ internal static class Winograd
             C = C, H = s.H, W = s.W, TilesW = tw, Tiles = tiles, TPad = tPad, PadTop = conv.PadTop, PadLeft = conv.PadLeft,
         }, x1, y1);
 
-        var kg = c.Kernel("winograd_gemm", 3, (uint)Marshal.SizeOf<GemmPush>(), c.Lanes, cb);
+        var kg = c.Kernel($"winograd_gemm_c{cb}", 3, (uint)Marshal.SizeOf<GemmPush>(), c.Lanes);
         c.Dispatch(kg, new[] { v, uSlice, m }, new GemmPush { C = C, K = K, TPad = tPad, Blocks = blocks },
             (uint)(tPad / (4 * c.Lanes) * blocks), 16);
 

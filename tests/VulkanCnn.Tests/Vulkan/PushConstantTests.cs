@@ -76,7 +76,22 @@ public class PushConstantTests
     private static readonly Dictionary<string, Type> Mirrors = new()
     {
         ["channel_affine"] = typeof(BatchNorm.Push),
-        ["conv2d"] = typeof(Conv2d.Push),
+        ["conv2d_c4p1"] = typeof(Conv2d.Push),
+        ["conv2d_c4p2"] = typeof(Conv2d.Push),
+        ["conv2d_c4p4"] = typeof(Conv2d.Push),
+        ["conv2d_c8p1"] = typeof(Conv2d.Push),
+        ["conv2d_c8p2"] = typeof(Conv2d.Push),
+        ["conv2d_c8p4"] = typeof(Conv2d.Push),
+        ["conv2d_c16p1"] = typeof(Conv2d.Push),
+        ["conv2d_c16p2"] = typeof(Conv2d.Push),
+        ["conv2d_c16p4"] = typeof(Conv2d.Push),
+        ["conv2d_c32p1"] = typeof(Conv2d.Push),
+        ["conv2d_c32p2"] = typeof(Conv2d.Push),
+        ["conv2d_c32p4"] = typeof(Conv2d.Push),
+        ["winograd_gemm_c4"] = typeof(Winograd.GemmPush),
+        ["winograd_gemm_c8"] = typeof(Winograd.GemmPush),
+        ["winograd_gemm_c16"] = typeof(Winograd.GemmPush),
+        ["winograd_gemm_c32"] = typeof(Winograd.GemmPush),
         ["depthwise_conv2d"] = typeof(Conv2d.DepthwisePush),
         ["dense"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
@@ -89,7 +104,6 @@ public class PushConstantTests
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
         ["transpose"] = typeof(Transpose.Push),
-        ["winograd_gemm"] = typeof(Winograd.GemmPush),
         ["winograd_input"] = typeof(Winograd.InputPush),
         ["winograd_output"] = typeof(Winograd.OutputPush),
     };
@@ -117,7 +131,7 @@ public class PushConstantTests
     public void ParserReadsKnownBlocks()
     {
         // Independent of the mirrors: conv2d.comp declares 13 ints, upsample.comp 5 ints and 2 floats.
-        Assert.That(PushConstantBlockSize(PipelineStore.LoadSpirv("conv2d"), "conv2d"), Is.EqualTo(52));
+        Assert.That(PushConstantBlockSize(PipelineStore.LoadSpirv("conv2d_c16p4"), "conv2d_c16p4"), Is.EqualTo(52));
         Assert.That(PushConstantBlockSize(PipelineStore.LoadSpirv("upsample"), "upsample"), Is.EqualTo(28));
     }
 
