@@ -183,9 +183,9 @@ public sealed record Conv2d : Layer
                     packedBias[(g * bpg) * cb + kk] = bias[g * kg + kk];
 
         int ohw = o.H * o.W;
-        // Several pixels per lane amortise the weight loads (4 measured best on llvmpipe and SwiftShader); small
-        // maps take fewer so that lanes are not left idle, and a dense layer (1x1 output) has one.
-        int ppl = ohw >= 8 * c.Lanes ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
+        // Output pixels per lane: more amortise the weight loads, fewer keep small maps' lanes busy (the threshold
+        // for 4 is per device, see LayerCompiler.FourPixelsPerLaneFrom); a dense-like 1x1 output takes 1.
+        int ppl = ohw >= c.FourPixelsPerLaneFrom ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
         var (actKind, alpha, beta) = act.Spec;
         var kernel = c.Kernel($"conv2d_c{cb}p{ppl}", 4, (uint)Marshal.SizeOf<Push>(),
             c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
