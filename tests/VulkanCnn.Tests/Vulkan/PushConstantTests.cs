@@ -105,6 +105,8 @@ public class PushConstantTests
         ["upsample"] = typeof(Upsample.Push),
         ["transpose"] = typeof(Transpose.Push),
         ["winograd_input"] = typeof(Winograd.InputPush),
+        ["winograd4_input"] = typeof(Winograd.InputPush),
+        ["winograd4_output"] = typeof(Winograd.OutputPush),
         ["winograd_output"] = typeof(Winograd.OutputPush),
     };
 
