@@ -2,7 +2,8 @@
 // Depthwise convolution (groups = input channels, each output channel sees one input channel): the classical
 // filters and the depthwise layers of mobile networks. Each lane computes 4 consecutive output pixels of one row
 // for one output channel (the channel is uniform over the workgroup, so its weights are uniform loads). With
-// stride 1 and no dilation the 4 pixels share a sliding window: a kernel row costs KW + 3 input loads, not 4·KW.
+// stride 1 and no dilation the 4 pixels share a sliding window: 4 taps of a kernel row cost 7 input loads, not 16
+// (or, in the variant compiled with WINDOW_ARRAY, a kernel row costs KW + 3).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int KH = 3;
@@ -60,6 +61,9 @@ void main()
     for (int ky = 0; ky < KH; ky++) {
         int iy = oy * SH - p.padTop + ky * DH;
         if (SW == 1 && DW == 1) {
+#ifdef WINDOW_ARRAY
+            // The whole row window in an array: KW + 3 input loads per kernel row (best on SwiftShader, where loads
+            // cost most; llvmpipe indexes the array slowly and takes the chunked form below).
             float win[KW + 3];
             for (int j = 0; j < KW + 3; j++) win[j] = at(base, iy, ix0 + j);
             for (int kx = 0; kx < KW; kx++) {
@@ -69,6 +73,23 @@ void main()
                 a2 = fma(wv, win[kx + 2], a2);
                 a3 = fma(wv, win[kx + 3], a3);
             }
+#else
+            // Four taps at a time over a sliding window of 7 inputs held in named variables (SwiftShader keeps
+            // arrays in memory, and reads them with a gather when the index is not a literal).
+            for (int kx0 = 0; kx0 < KW; kx0 += 4) {
+                int ix = ix0 + kx0;
+                float v0 = at(base, iy, ix), v1 = at(base, iy, ix + 1), v2 = at(base, iy, ix + 2), v3 = at(base, iy, ix + 3);
+                float v4 = at(base, iy, ix + 4), v5 = at(base, iy, ix + 5), v6 = at(base, iy, ix + 6);
+                float w0 = w[wp + kx0];
+                float w1 = kx0 + 1 < KW ? w[wp + kx0 + 1] : 0.0;
+                float w2 = kx0 + 2 < KW ? w[wp + kx0 + 2] : 0.0;
+                float w3 = kx0 + 3 < KW ? w[wp + kx0 + 3] : 0.0;
+                a0 = fma(w0, v0, fma(w1, v1, fma(w2, v2, fma(w3, v3, a0))));
+                a1 = fma(w0, v1, fma(w1, v2, fma(w2, v3, fma(w3, v4, a1))));
+                a2 = fma(w0, v2, fma(w1, v3, fma(w2, v4, fma(w3, v5, a2))));
+                a3 = fma(w0, v3, fma(w1, v4, fma(w2, v5, fma(w3, v6, a3))));
+            }
+#endif
         } else {
             for (int kx = 0; kx < KW; kx++) {
                 float wv = w[wp + kx];

@@ -90,7 +90,7 @@ public sealed record Conv2d : Layer
         var weights = c.Upload(Weights, io.Name + " weights");
         var bias = c.Upload(Bias ?? new float[OutChannels], io.Name + " bias");
         var (ak, al, be) = Activation.Spec;
-        var kernel = c.Kernel("depthwise_conv2d", 4, (uint)Marshal.SizeOf<DepthwisePush>(),
+        var kernel = c.Kernel(c.DepthwiseShader, 4, (uint)Marshal.SizeOf<DepthwisePush>(),
             c.Lanes, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW, (int)PaddingMode, ak, al, be, OutChannels / s.C);
         long quads = (long)(o.W + 3) / 4 * o.H;
         var (gx, gz) = LayerCompiler.Grid((quads + c.Lanes - 1) / c.Lanes);

@@ -93,6 +93,7 @@ public class PushConstantTests
         ["winograd_gemm_c16"] = typeof(Winograd.GemmPush),
         ["winograd_gemm_c32"] = typeof(Winograd.GemmPush),
         ["depthwise_conv2d"] = typeof(Conv2d.DepthwisePush),
+        ["depthwise_conv2d_window"] = typeof(Conv2d.DepthwisePush),
         ["dense"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["copy_channels"] = typeof(Concat.Push),
