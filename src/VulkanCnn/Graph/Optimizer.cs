@@ -1,4 +1,5 @@
-// Load-time graph rewrites: batch norm folded into the convolution before it, activations fused into their producer.
+// Load-time graph rewrites: batch norm folded into the convolution before it, activations fused into their producer,
+// zero padding folded into the convolution after it.
 using VulkanCnn.Layers;
 
 namespace VulkanCnn.Graph;
@@ -15,6 +16,7 @@ internal static class Optimizer
         foreach (var ins in inputs) foreach (var i in ins) consumers[i]++;
         var replacedBy = Enumerable.Range(0, layers.Length).ToArray();   // node i's value now comes from replacedBy[i]
         var removed = new bool[layers.Length];
+        var shapes = net.Nodes.Select(n => n.OutputShape).ToArray();
 
         int Resolve(int i) { while (replacedBy[i] != i) i = replacedBy[i]; return i; }
 
@@ -32,10 +34,15 @@ internal static class Optimizer
                 (ConvTranspose2d d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
                 (Binary b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
                 (BatchNorm b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
+                (Pad pad, Conv2d conv) when IsZeroSpatialPad(pad) && conv.PaddingMode == PaddingMode.Zero => conv with
+                {
+                    PadTop = conv.PadTop + pad.BeforeH, PadBottom = conv.PadBottom + pad.AfterH, PadLeft = conv.PadLeft + pad.BeforeW, PadRight = conv.PadRight + pad.AfterW,
+                },
                 _ => null,
             };
             if (fused == null) continue;
             layers[p] = fused;
+            shapes[p] = shapes[i];
             if (outputs.Contains(i)) names[p] = names[i];   // keep output names stable
             removed[i] = true;
             replacedBy[i] = p;
@@ -48,11 +55,15 @@ internal static class Optimizer
         {
             if (removed[i]) { newId[i] = -1; continue; }
             newId[i] = nodes.Count;
-            nodes.Add(new NetworkNode(nodes.Count, names[i], layers[i], inputs[i].Select(x => newId[Resolve(x)]).ToArray(), net.Nodes[i].OutputShape));
+            nodes.Add(new NetworkNode(nodes.Count, names[i], layers[i], inputs[i].Select(x => newId[Resolve(x)]).ToArray(), shapes[i]));
         }
         return new Network(net.Name, nodes, net.InputIds.Select(i => newId[i]).ToArray(),
             net.OutputIds.Select(i => newId[Resolve(i)]).Distinct().ToArray());
     }
+
+    /// <summary>Zeros added to H and W only (the ZeroPadding2D of TensorFlow exports): the convolution pads the same way for free.</summary>
+    private static bool IsZeroSpatialPad(Pad p) =>
+        p.Mode == PaddingMode.Zero && p.Value == 0 && p.BeforeD == 0 && p.AfterD == 0 && p.BeforeH >= 0 && p.AfterH >= 0 && p.BeforeW >= 0 && p.AfterW >= 0;
 
     /// <summary>conv followed by batch norm equals one convolution with scaled filters and a shifted bias.</summary>
     internal static Conv2d FoldBatchNorm(Conv2d conv, BatchNorm bn)

@@ -52,7 +52,7 @@ internal sealed class Importer
         "Softmax", "LogSoftmax", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum",
         "Concat", "Flatten", "Gemm", "MatMul", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout", "Identity",
         "Upsample", "Resize", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape", "Range", "Slice",
-        "Neg", "Sqrt", "Floor", "Ceil", "Equal", "Where", "Expand",
+        "Neg", "Sqrt", "Floor", "Ceil", "Equal", "Where", "Expand", "Pad", "Split",
     };
 
     private readonly OnnxModel _m;
@@ -264,6 +264,7 @@ internal sealed class Importer
                 _vals[Out] = In(0)!;
                 return;
         }
+        if (n.OpType == "Split") { SplitOp(); return; }   // several outputs, constant or not
         if (allConst && n.Input.Count > 0) { Fold(n.OpType); return; }
         switch (n.OpType)
         {
@@ -295,6 +296,14 @@ internal sealed class Importer
             case "Squeeze": case "Unsqueeze": SqueezeOp(n.OpType == "Unsqueeze"); break;
             case "Transpose": TransposeOp(); break;
             case "Upsample": case "Resize": ResizeOp(n.OpType == "Upsample"); break;
+            case "Pad": PadOp(); break;
+            case "Equal": BinaryOp(Layers.BinaryOp.Equal); break;
+            case "Cast":
+                // Comparisons already give 0 and 1 as floats; only a cast to a floating type keeps that meaning.
+                if (AttrInt("to", 1) is not (1 or 10 or 11 or 16)) throw new UnsupportedException($"Cast of a runtime tensor to type {AttrInt("to", 1)}; only casts to floating types are supported");
+                _vals[Out] = RtIn(0);
+                break;
+            case "Slice": SliceOp(); break;
             default: throw new UnsupportedException("supported only when all its inputs are constants");
         }
     }
@@ -506,7 +515,7 @@ internal sealed class Importer
     {
         var va = In(ia)!;
         var vb = In(ib)!;
-        bool commutative = op is Layers.BinaryOp.Add or Layers.BinaryOp.Mul or Layers.BinaryOp.Max or Layers.BinaryOp.Min;
+        bool commutative = op is Layers.BinaryOp.Add or Layers.BinaryOp.Mul or Layers.BinaryOp.Max or Layers.BinaryOp.Min or Layers.BinaryOp.Equal;
         int[] DimsOf(Val v) => v is Rt r ? r.Dims : ((Cst)v).Dims;
         var (da, db) = (DimsOf(va), DimsOf(vb));
         bool swap = va is Cst || Broadcast(da, db) < 0 && Broadcast(db, da) >= 0;
@@ -775,6 +784,108 @@ internal sealed class Importer
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
+    /// <summary>Places ONNX axis values (axes 1..3 of a tensor of rank ≤ 4) on VulkanCnn's (D,H,W) axes.</summary>
+    private static int[] Dhw(int[] v, int fill) => Enumerable.Range(1, 3).Select(a => a < v.Length ? v[a] : fill).ToArray();
+
+    private void PadOp()
+    {
+        var x = RtIn(0);
+        int rank = x.Dims.Length;
+        string mode = AttrString("mode", "constant");
+        long[] pads;
+        float value = 0;
+        if (_opset < 11)
+        {
+            pads = AttrInts("pads") ?? throw new ArgumentException("pads is missing.");
+            value = AttrFloat("value", 0f);
+        }
+        else
+        {
+            pads = CstIn(1, "pads").T.ToInt64s();
+            if (OptCst(2, "constant_value") is { } cv && cv.V.Length > 0) value = (float)cv.V[0];
+            if (OptCst(3, "axes") is { } ax)
+            {
+                // Opset 18: pads for the listed axes only.
+                var axes = ax.T.ToInt64s().Select(a => Axis(a, rank, "axis")).ToArray();
+                var full = new long[2 * rank];
+                for (int k = 0; k < axes.Length; k++) { full[axes[k]] = pads[k]; full[rank + axes[k]] = pads[axes.Length + k]; }
+                pads = full;
+            }
+        }
+        if (pads.Length != 2 * rank) throw new ArgumentException($"pads [{string.Join(",", pads)}] must have {2 * rank} values for a rank-{rank} input.");
+        if (pads[0] != 0 || pads[rank] != 0) throw new UnsupportedException($"padding the batch axis (pads [{string.Join(",", pads)}]) is not supported");
+        var pm = mode switch
+        {
+            "constant" => PaddingMode.Zero, "edge" => PaddingMode.Replicate, "reflect" => PaddingMode.Reflect,
+            _ => throw new UnsupportedException($"Pad mode '{mode}' is not supported (constant, edge and reflect are)"),
+        };
+        var before = Dhw(pads.Take(rank).Select(v => (int)v).ToArray(), 0);
+        var after = Dhw(pads.Skip(rank).Select(v => (int)v).ToArray(), 0);
+        var dims = x.Dims.Select((v, i) => v + (int)pads[i] + (int)pads[rank + i]).ToArray();
+        if (before.All(v => v == 0) && after.All(v => v == 0)) { _vals[Out] = x; return; }
+        SetRt(new Pad { BeforeD = before[0], BeforeH = before[1], BeforeW = before[2], AfterD = after[0], AfterH = after[1], AfterW = after[2], Mode = pm, Value = value },
+            dims, x.Node);
+    }
+
+    /// <summary>A runtime box of x: an alias when it is all of x, else a Slice layer.</summary>
+    private void SliceTo(Rt x, string output, int[] lo, int[] step, int[] cnt)
+    {
+        if (lo[0] != 0 || cnt[0] != 1) throw new UnsupportedException($"slicing the batch axis of [{string.Join(",", x.Dims)}] is not supported");
+        if (cnt.Any(v => v <= 0)) throw new UnsupportedException($"an empty slice of [{string.Join(",", x.Dims)}] is not supported");
+        if (cnt.SequenceEqual(x.Dims) && step.All(v => v == 1)) { _vals[output] = x; return; }
+        var l = Dhw(lo, 0); var s = Dhw(step, 1); var n = Dhw(cnt, 1);
+        var layer = new Slice { StartD = l[0], StartH = l[1], StartW = l[2], StepD = s[0], StepH = s[1], StepW = s[2], CountD = n[0], CountH = n[1], CountW = n[2] };
+        _vals[output] = new Rt(_b.Add(layer, Unique(output), x.Node), cnt);
+    }
+
+    private void SliceOp()
+    {
+        var x = RtIn(0);
+        var (lo, step, cnt) = SliceBox(x.Dims);
+        SliceTo(x, Out, lo, step, cnt);
+    }
+
+    /// <summary>Split's part sizes along its axis (attribute before opset 13, input after; equal parts when absent).</summary>
+    private (int Axis, long[] Sizes) SplitSizes(int[] dims)
+    {
+        int rank = dims.Length;
+        int axis = Axis(AttrInt("axis", 0), rank, "axis");
+        int outs = _node.Output.Count, n = dims[axis];
+        long[]? split = _opset < 13 ? AttrInts("split") : OptCst(1, "split")?.T.ToInt64s();
+        if (split == null || split.Length == 0)
+        {
+            // Equal parts; opset 18's num_outputs lets the last one be smaller.
+            int part = (n + outs - 1) / outs;
+            if (_opset < 18 && n % outs != 0) throw new ArgumentException($"axis {axis} of size {n} does not split into {outs} equal parts.");
+            split = Enumerable.Range(0, outs).Select(i => (long)Math.Min(part, n - i * part)).ToArray();
+        }
+        if (split.Length != outs || split.Sum() != n)
+            throw new ArgumentException($"split [{string.Join(",", split)}] does not divide axis {axis} of size {n} into {outs} outputs.");
+        return (axis, split);
+    }
+
+    private void SplitOp()
+    {
+        bool constant = In(0) is Cst;
+        var dims = constant ? ((Cst)In(0)!).Dims : RtIn(0).Dims;
+        var (axis, split) = SplitSizes(dims);
+        int start = 0;
+        for (int k = 0; k < split.Length; k++)
+        {
+            var lo = new int[dims.Length]; var cnt = dims.ToArray(); var step = Enumerable.Repeat(1, dims.Length).ToArray();
+            lo[axis] = start; cnt[axis] = (int)split[k];
+            start += (int)split[k];
+            string o = _node.Output[k];
+            if (o == "") continue;
+            if (constant)
+            {
+                var c = (Cst)In(0)!;
+                _vals[o] = new Cst(new OnnxTensor(o, cnt, c.T.IsFloat, Box(c, lo, step, cnt)));
+            }
+            else SliceTo(RtIn(0), o, lo, step, cnt);
+        }
+    }
+
     private float[]? AttrFloats(string name) => Attr(name) is { } a ? a.Floats.ToArray() : null;
 
     // ---------------------------------------------------------------- constant folding
@@ -964,10 +1075,10 @@ internal sealed class Importer
         SetCst(od, r, x.T.IsFloat);
     }
 
-    private void FoldSlice(Cst?[] c)
+    /// <summary>Slice's first element, step and count per axis of a tensor of shape d (ONNX rules: negative indices
+    /// count from the end, out-of-range ones are clamped).</summary>
+    private (int[] Lo, int[] Step, int[] Cnt) SliceBox(int[] d)
     {
-        var x = c[0]!;
-        var d = x.Dims;
         long[] starts, ends, axes, steps;
         if (_opset < 10)
         {
@@ -977,9 +1088,9 @@ internal sealed class Importer
         }
         else
         {
-            starts = c[1]!.T.ToInt64s(); ends = c[2]!.T.ToInt64s();
-            axes = c.Length > 3 && c[3] != null ? c[3]!.T.ToInt64s() : Enumerable.Range(0, starts.Length).Select(v => (long)v).ToArray();
-            steps = c.Length > 4 && c[4] != null ? c[4]!.T.ToInt64s() : Enumerable.Repeat(1L, starts.Length).ToArray();
+            starts = CstIn(1, "starts").T.ToInt64s(); ends = CstIn(2, "ends").T.ToInt64s();
+            axes = OptCst(3, "axes")?.T.ToInt64s() ?? Enumerable.Range(0, starts.Length).Select(v => (long)v).ToArray();
+            steps = OptCst(4, "steps")?.T.ToInt64s() ?? Enumerable.Repeat(1L, starts.Length).ToArray();
         }
         var lo = new int[d.Length]; var step = Enumerable.Repeat(1, d.Length).ToArray(); var cnt = d.ToArray();
         for (int k = 0; k < axes.Length; k++)
@@ -992,6 +1103,20 @@ internal sealed class Importer
             else { s = Math.Clamp(s, 0, n - 1); e = Math.Clamp(e, -1, n - 1); cnt[a] = (int)Math.Max(0, (s - e - st - 1) / -st); }
             lo[a] = (int)s; step[a] = (int)st;
         }
+        return (lo, step, cnt);
+    }
+
+    private void FoldSlice(Cst?[] c)
+    {
+        var x = c[0]!;
+        var (lo, step, cnt) = SliceBox(x.Dims);
+        SetCst(cnt, Box(x, lo, step, cnt), x.T.IsFloat);
+    }
+
+    /// <summary>The elements of a constant in a strided box (first element, step and count per axis).</summary>
+    private static double[] Box(Cst x, int[] lo, int[] step, int[] cnt)
+    {
+        var d = x.Dims;
         var strides = new int[d.Length];
         for (int k = d.Length - 1, s = 1; k >= 0; s *= d[k], k--) strides[k] = s;
         var r = new double[Product(cnt)];
@@ -1001,6 +1126,6 @@ internal sealed class Importer
             for (int k = d.Length - 1; k >= 0; k--) { src += (lo[k] + rem % cnt[k] * step[k]) * strides[k]; rem /= cnt[k]; }
             r[i] = x.V[src];
         }
-        SetCst(cnt, r, x.T.IsFloat);
+        return r;
     }
 }

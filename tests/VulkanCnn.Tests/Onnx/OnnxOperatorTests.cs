@@ -70,6 +70,19 @@ public class OnnxOperatorTests : GpuTest
         ["Upsample opset 9 linear"] = r => UpsampleCase(r, "linear"),
         ["Dropout Identity"] = r => DropoutIdentity(r),
         ["Squeeze Unsqueeze"] = r => SqueezeUnsqueeze(r),
+        ["Pad constant value opset 13"] = r => PadCase(13, "constant", new long[] { 0, 1, 2, 0, 0, 0, 1, 3 }, 0.5f),
+        ["Pad edge opset 13"] = r => PadCase(13, "edge", new long[] { 0, 0, 2, 1, 0, 0, 1, 2 }),
+        ["Pad reflect opset 13"] = r => PadCase(13, "reflect", new long[] { 0, 1, 1, 2, 0, 2, 3, 0 }),
+        ["Pad constant negative crops opset 13"] = r => PadCase(13, "constant", new long[] { 0, 0, -1, 1, 0, 0, 1, -2 }),
+        ["Pad opset 10 attributes"] = r => PadCase(10, "constant", new long[] { 0, 0, 1, 1, 0, 0, 1, 1 }, -1f),
+        ["Pad zero then Conv stride 2 (folded)"] = r => PadConv(r),
+        ["Split channels opset 11 attribute"] = r => SplitCase(11, 1, new long[] { 1, 3, 2 }),
+        ["Split height equal parts opset 13"] = r => SplitCase(13, 2, null, outputs: 2),
+        ["Split width opset 13 input"] = r => SplitCase(13, -1, new long[] { 2, 4 }),
+        ["Slice channels and rows"] = r => SliceCase(new long[] { 1, 1 }, new long[] { 4, 100 }, new long[] { 1, 2 }, null),
+        ["Slice negative steps"] = r => SliceCase(new long[] { -1, 5 }, new long[] { -100, 0 }, new long[] { 3, 2 }, new long[] { -2, -1 }),
+        ["Slice opset 9 attributes"] = r => SliceCaseOpset9(),
+        ["Equal Cast Mul (peak mask)"] = r => PeakMask(r),
     };
 
     public static IEnumerable<TestCaseData> AllCases() => Cases.Keys.Select(k => new TestCaseData(k).SetName("Onnx op: " + k));
@@ -258,6 +271,77 @@ public class OnnxOperatorTests : GpuTest
         var g = new OnnxGraph();
         var d = g.Node("Dropout", new[] { g.Input("x", 1, 3, 4, 5) });
         g.Output(g.Node("Relu", new[] { g.Node("Identity", new[] { d }) }));
+        return g;
+    }
+
+    private static OnnxGraph PadCase(int opset, string mode, long[] pads, float? value = null)
+    {
+        var g = new OnnxGraph(opset);
+        var x = g.Input("x", 1, 3, 5, 6);
+        if (opset < 11)
+        {
+            var attrs = new List<(string, object)> { ("mode", mode), ("pads", pads) };
+            if (value is float v) attrs.Add(("value", v));
+            g.Output(g.Node("Pad", new[] { x }, attrs.ToArray()));
+        }
+        else
+        {
+            var ins = new List<string> { x, g.InitInts("pads", pads, pads.Length) };
+            if (value is float v) ins.Add(g.Init("value", new[] { v }));
+            g.Output(g.Node("Pad", ins.ToArray(), ("mode", mode)));
+        }
+        return g;
+    }
+
+    private static OnnxGraph PadConv(Random r)
+    {
+        // TensorFlow's ZeroPadding2D before a stride-2 depthwise convolution (MobileNet, M-LSD).
+        var g = new OnnxGraph(11);
+        var x = g.Input("x", 1, 4, 8, 9);
+        var p = g.Node("Pad", new[] { x, g.InitInts("pads", new long[] { 0, 0, 0, 0, 0, 0, 1, 1 }, 8) });
+        g.Output(g.Node("Conv", new[] { p, g.Random("w", r, 0.5f, 4, 1, 3, 3), g.Random("b", r, 0.5f, 4) }, ("group", 4), ("strides", new long[] { 2, 2 })));
+        return g;
+    }
+
+    private static OnnxGraph SplitCase(int opset, int axis, long[]? split, int outputs = 0)
+    {
+        var g = new OnnxGraph(opset);
+        var x = g.Node("Relu", new[] { g.Input("x", 1, 6, 4, 6) });
+        var attrs = new List<(string, object)> { ("axis", axis) };
+        var ins = new List<string> { x };
+        if (split != null)
+        {
+            if (opset < 13) attrs.Add(("split", split));
+            else ins.Add(g.InitInts("split", split, split.Length));
+        }
+        foreach (var o in g.Nodes("Split", ins.ToArray(), split?.Length ?? outputs, attrs.ToArray())) g.Output(o);
+        return g;
+    }
+
+    private static OnnxGraph SliceCase(long[] starts, long[] ends, long[] axes, long[]? steps)
+    {
+        var g = new OnnxGraph();
+        var ins = new List<string> { g.Input("x", 1, 5, 7, 6), g.InitInts("starts", starts, starts.Length), g.InitInts("ends", ends, ends.Length), g.InitInts("axes", axes, axes.Length) };
+        if (steps != null) ins.Add(g.InitInts("steps", steps, steps.Length));
+        g.Output(g.Node("Slice", ins.ToArray()));
+        return g;
+    }
+
+    private static OnnxGraph SliceCaseOpset9()
+    {
+        var g = new OnnxGraph(9);
+        g.Output(g.Node("Slice", new[] { g.Input("x", 1, 5, 7, 6) }, ("starts", new long[] { 1, -3 }), ("ends", new long[] { 3, 1000 }), ("axes", new long[] { 2, 3 })));
+        return g;
+    }
+
+    private static OnnxGraph PeakMask(Random r)
+    {
+        // M-LSD's decoder: keep the local maxima of a map (x == maxpool(x)) as 0/1, cast to float, multiply.
+        var g = new OnnxGraph(11);
+        var x = g.Node("Sigmoid", new[] { g.Input("x", 1, 1, 9, 10) });
+        var m = g.Node("MaxPool", new[] { x }, ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }));
+        var keep = g.Node("Cast", new[] { g.Node("Equal", new[] { x, m }) }, ("to", 1));
+        g.Output(g.Node("Mul", new[] { x, keep }));
         return g;
     }
 

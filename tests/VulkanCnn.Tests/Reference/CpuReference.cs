@@ -43,8 +43,36 @@ public static class CpuReference
         Softmax sm => SoftmaxRef(sm, x[0], s[0]),
         Upsample u => UpsampleRef(u, x[0], s[0], o),
         Gradient g => GradientRef(g, x[0], o),
+        Slice sl => SliceRef(sl, x[0], s[0], o),
+        Pad pd => PadRef(pd, x[0], s[0], o),
         _ => throw new NotSupportedException(layer.GetType().Name),
     };
+
+    public static float[] SliceRef(Slice sl, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        for (int d = 0; d < o.C; d++)
+            for (int h = 0; h < o.H; h++)
+                for (int w = 0; w < o.W; w++)
+                    y[(d * o.H + h) * o.W + w] = x[((sl.StartD + d * sl.StepD) * s.H + sl.StartH + h * sl.StepH) * s.W + sl.StartW + w * sl.StepW];
+        return y;
+    }
+
+    public static float[] PadRef(Pad p, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        for (int d = 0; d < o.C; d++)
+            for (int h = 0; h < o.H; h++)
+                for (int w = 0; w < o.W; w++)
+                {
+                    int id = d - p.BeforeD, ih = h - p.BeforeH, iw = w - p.BeforeW;
+                    bool inside = id >= 0 && id < s.C && ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
+                    y[(d * o.H + h) * o.W + w] = p.Mode == PaddingMode.Zero
+                        ? inside ? x[(id * s.H + ih) * s.W + iw] : p.Value
+                        : x[(MapIndex(id, s.C, p.Mode) * s.H + MapIndex(ih, s.H, p.Mode)) * s.W + MapIndex(iw, s.W, p.Mode)];
+                }
+        return y;
+    }
 
     private static int MapIndex(int i, int n, PaddingMode mode)
     {
@@ -200,6 +228,7 @@ public static class CpuReference
                 BinaryOp.Mul => x[i] * v,
                 BinaryOp.Sub => x[i] - v,
                 BinaryOp.Div => x[i] / v,
+                BinaryOp.Equal => x[i] == v ? 1 : 0,
                 BinaryOp.Max => Math.Max(x[i], v),
                 BinaryOp.Min => Math.Min(x[i], v),
                 _ => throw new NotSupportedException(b.Op.ToString()),
