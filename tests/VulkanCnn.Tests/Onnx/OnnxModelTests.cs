@@ -282,4 +282,60 @@ public class OnnxModelTests : GpuTest
         }
         finally { Directory.Delete(root, true); }
     }
+
+    [Test]
+    public void RunTakesImagesInTheModelsLayoutAndBenchComparesWithOnnxRuntime()
+    {
+        _ = Ctx;
+        var root = Path.Combine(Path.GetTempPath(), "vcnn-onnx-image-" + Environment.ProcessId);
+        Directory.CreateDirectory(root);
+        try
+        {
+            // A 9x5 colour image with distinct values per pixel and channel.
+            string png = Path.Combine(root, "p.png");
+            using (var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(9, 5))
+            {
+                for (int y = 0; y < 5; y++)
+                    for (int x = 0; x < 9; x++) img[x, y] = new SixLabors.ImageSharp.PixelFormats.Rgb24((byte)(x * 20), (byte)(y * 40), (byte)(x * y * 5));
+                SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, png);
+            }
+
+            // NCHW with symbolic height and width, resized to 6x4, ImageNet-normalised.
+            var g = new OnnxGraph();
+            var s = g.SymbolicInput("x", 1, 3, null, null);
+            g.Output(g.Node("Mul", new[] { s, g.Init("one", new[] { 1f }) }));
+            string model = Path.Combine(root, "nchw.onnx");
+            File.WriteAllBytes(model, g.Bytes());
+            var (code, output, err) = Cli("run", model, "--input", "x=" + png, "--resize", "6x4", "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225",
+                "--output-dir", Path.Combine(root, "o1"), "--device", GpuSetUp.DeviceChoice);
+            Assert.That(code, Is.EqualTo(0), output + err);
+            var (pix, shape) = ImageIO.Load(png, false, 6, 4);
+            float[] mean = { 0.485f, 0.456f, 0.406f }, std = { 0.229f, 0.224f, 0.225f };
+            var want = pix.Select((v, i) => (v / 255f - mean[i / 24]) / std[i / 24]).ToArray();
+            var (got, dims) = ImageIO.ReadNpy(Path.Combine(root, "o1", g.Graph.Output[0].Name + ".npy"));
+            Assert.That(dims, Is.EqualTo(new[] { 1, 3, 4, 6 }));
+            TestData.AssertClose(want, got, "NCHW image input");
+
+            // NHWC with four channels (alpha opaque), fixed 9x5, raw pixel values.
+            var h = new OnnxGraph();
+            h.Output(h.Node("Transpose", new[] { h.Input("rgba", 1, 5, 9, 4) }, ("perm", new long[] { 0, 3, 1, 2 })));
+            string model2 = Path.Combine(root, "nhwc.onnx");
+            File.WriteAllBytes(model2, h.Bytes());
+            (code, output, err) = Cli("run", model2, "--input", "rgba=" + png, "--scale", "1", "--output-dir", Path.Combine(root, "o2"), "--device", GpuSetUp.DeviceChoice);
+            Assert.That(code, Is.EqualTo(0), output + err);
+            var (pix2, _) = ImageIO.Load(png);
+            (got, dims) = ImageIO.ReadNpy(Path.Combine(root, "o2", h.Graph.Output[0].Name + ".npy"));
+            Assert.That(dims, Is.EqualTo(new[] { 1, 4, 5, 9 }));
+            TestData.AssertClose(pix2.Concat(Enumerable.Repeat(255f, 45)).ToArray(), got, "NHWC RGBA image input");
+
+            (code, output, err) = Cli("run", model2, "--input", "rgba=" + png, "--resize", "4x4", "--output-dir", Path.Combine(root, "o3"));
+            Assert.That(code, Is.Not.EqualTo(0));
+            Assert.That(err, Does.Contain("fixed at 9x5"));
+
+            (code, output, err) = Cli("bench", model, "--input-shape", "x=1,3,8,8", "--runs", "2", "--warmup", "0", "--device", GpuSetUp.DeviceChoice);
+            Assert.That(code, Is.EqualTo(0), output + err);
+            Assert.That(output, Does.Contain("VulkanCnn").And.Contain("ONNX Runtime").And.Contain("ratio ONNX Runtime / VulkanCnn"));
+        }
+        finally { Directory.Delete(root, true); }
+    }
 }
