@@ -5,8 +5,8 @@ using VulkanCnn.Graph;
 
 namespace VulkanCnn.Layers;
 
-/// <summary>Binary element-wise operations (Equal gives 1 where the values are equal, else 0).</summary>
-public enum BinaryOp { Add = 1, Mul = 2, Sub = 3, Div = 4, Max = 6, Min = 7, Equal = 8 }
+/// <summary>Binary element-wise operations (Equal gives 1 where the values are equal, else 0; Pow follows ONNX: a negative base needs an integer exponent).</summary>
+public enum BinaryOp { Add = 1, Mul = 2, Sub = 3, Div = 4, Max = 6, Min = 7, Equal = 8, Pow = 9 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct EltwisePush { public int Count, HW; }

@@ -53,6 +53,8 @@ internal sealed class Importer
         "Concat", "Flatten", "Gemm", "MatMul", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout", "Identity",
         "Upsample", "Resize", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape", "Range", "Slice",
         "Neg", "Sqrt", "Floor", "Ceil", "Equal", "Where", "Expand", "Pad", "Split",
+        "Selu", "Softplus", "Exp", "Abs", "Reciprocal", "Pow", "LRN", "InstanceNormalization",
+        "ReduceMean", "ReduceMax", "ReduceSum", "DepthToSpace", "SpaceToDepth",
     };
 
     private readonly OnnxModel _m;
@@ -278,6 +280,42 @@ internal sealed class Importer
             case "HardSwish": Act(Activation.HardSwish); break;
             case "LeakyRelu": Act(Activation.LeakyRelu(AttrFloat("alpha", 0.01f))); break;
             case "Elu": Act(Activation.Elu(AttrFloat("alpha", 1f))); break;
+            case "Selu": Act(Activation.Selu(AttrFloat("alpha", 1.67326319f), AttrFloat("gamma", 1.05070102f))); break;
+            case "Softplus": Act(Activation.Softplus); break;
+            case "Exp": Act(Activation.Exp); break;
+            case "Abs": Act(Activation.Abs); break;
+            case "Neg": Act(Activation.Neg); break;
+            case "Reciprocal": Act(Activation.Reciprocal); break;
+            case "Sqrt": Act(Activation.Sqrt); break;
+            case "Pow": BinaryOp(Layers.BinaryOp.Pow); break;
+            case "LRN":
+                SetRt(new Lrn { Size = (int)AttrInt("size", 0), Alpha = AttrFloat("alpha", 1e-4f), Beta = AttrFloat("beta", 0.75f), Bias = AttrFloat("bias", 1f) }, RtIn(0).Dims, RtIn(0).Node);
+                break;
+            case "InstanceNormalization":
+            {
+                var x = Spatial4("InstanceNormalization");
+                SetRt(new InstanceNorm(CstIn(1, "scale").T.ToFloats(), CstIn(2, "B").T.ToFloats()) { Epsilon = AttrFloat("epsilon", 1e-5f) }, x.Dims, x.Node);
+                break;
+            }
+            case "ReduceMean": ReduceOp(ReduceKind.Mean); break;
+            case "ReduceMax": ReduceOp(ReduceKind.Max); break;
+            case "ReduceSum": ReduceOp(ReduceKind.Sum); break;
+            case "DepthToSpace":
+            {
+                var x = Spatial4("DepthToSpace");
+                string mode = AttrString("mode", "DCR");
+                if (mode is not ("DCR" or "CRD")) throw new ArgumentException($"mode '{mode}' is not DCR or CRD.");
+                var node = _b.Add(new DepthToSpace((int)AttrInt("blocksize", 0), mode == "CRD"), Unique(Out), x.Node);
+                _vals[Out] = new Rt(node, Dims4(node.Shape));
+                break;
+            }
+            case "SpaceToDepth":
+            {
+                var x = Spatial4("SpaceToDepth");
+                var node = _b.Add(new SpaceToDepth((int)AttrInt("blocksize", 0)), Unique(Out), x.Node);
+                _vals[Out] = new Rt(node, Dims4(node.Shape));
+                break;
+            }
             case "HardSigmoid": Act(Activation.HardSigmoid(AttrFloat("alpha", 0.2f), AttrFloat("beta", 0.5f))); break;
             case "Clip": ClipOp(); break;
             case "PRelu": PReluOp(); break;
@@ -558,8 +596,22 @@ internal sealed class Importer
         int n = _node.Input.Count;
         if (n == 1) { _vals[Out] = In(0)!; return; }
         var bop = op switch { "Max" => Layers.BinaryOp.Max, "Min" => Layers.BinaryOp.Min, _ => Layers.BinaryOp.Add };
-        if (n > 2) throw new UnsupportedException($"{op} of {n} inputs; two are supported");
-        BinaryOp(bop);
+        if (n == 2) { BinaryOp(bop); return; }
+        // More inputs: a chain of binary layers, each combining the running result with the next input.
+        var acc = Enumerable.Range(0, n).Select(i => In(i)!).OrderBy(v => v is Cst ? 1 : 0).ToArray();
+        if (acc[0] is not Rt first) throw new UnsupportedException($"{op} of constants only");
+        var dims = first.Dims;
+        var shapes = acc.Select(v => v is Rt r ? r.Dims : ((Cst)v).Dims).ToArray();
+        if (shapes.Any(d => Broadcast(dims, d) < 0))
+            throw new UnsupportedException($"{op} of [{string.Join("], [", shapes.Select(d => string.Join(",", d)))}]: every input must have the first one's shape, one value per channel, or one value");
+        Node node = first.Node;
+        for (int i = 1; i < n; i++)
+        {
+            Node other = acc[i] is Rt r ? (Broadcast(dims, r.Dims) == 1 && r.Node.Shape != new Shape(dims[1], 1, 1) ? _b.Add(new Reshape(new Shape(dims[1], 1, 1)), Unique(Out + "_bc"), r.Node) : r.Node)
+                : ConstNode(Out + $"_in{i}", (Cst)acc[i], OperandDims(dims, shapes[i]));
+            node = _b.Add(new Binary(bop), Unique(i == n - 1 ? Out : $"{Out}_{i}"), node, other);
+        }
+        _vals[Out] = new Rt(node, dims);
     }
 
     private void ConcatOp()
@@ -827,6 +879,31 @@ internal sealed class Importer
             dims, x.Node);
     }
 
+    private void ReduceOp(ReduceKind kind)
+    {
+        var x = RtIn(0);
+        int rank = x.Dims.Length;
+        bool axesInput = kind == ReduceKind.Sum ? _opset >= 13 : _opset >= 18;
+        long[] axes = axesInput ? OptCst(1, "axes")?.T.ToInt64s() ?? Array.Empty<long>() : AttrInts("axes") ?? Array.Empty<long>();
+        if (axes.Length == 0 && AttrInt("noop_with_empty_axes", 0) != 0) { _vals[Out] = x; return; }
+        var set = (axes.Length == 0 ? Enumerable.Range(0, rank) : axes.Select(a => Axis(a, rank, "axis"))).ToHashSet();
+        bool keep = AttrInt("keepdims", 1) != 0;
+        var kept = x.Dims.Select((v, i) => set.Contains(i) ? 1 : v).ToArray();
+        var dims = keep ? kept : x.Dims.Where((_, i) => !set.Contains(i)).ToArray();
+        if (dims.Length == 0 || dims[0] != 1)
+        {
+            if (!keep && set.Contains(0) && x.Dims.Where((_, i) => !set.Contains(i)).Aggregate(1, (a, b) => a * b) == 1) dims = new[] { 1 };
+            else throw new UnsupportedException($"{_node.OpType} of [{string.Join(",", x.Dims)}] over axes [{string.Join(",", set.Order())}] without keepdims drops the batch axis");
+        }
+        var r = Dhw(Enumerable.Range(0, rank).Select(i => set.Contains(i) ? 1 : 0).ToArray(), 0);
+        var layer = new Reduce(kind, r[0] == 1 && x.Dims[1] > 1, rank > 2 && r[1] == 1 && x.Dims[2] > 1, rank > 3 && r[2] == 1 && x.Dims[3] > 1);
+        if (!layer.AxisD && !layer.AxisH && !layer.AxisW) { ReshapeTo(x, dims); return; }   // only size-1 axes: nothing to do
+        var node = _b.Add(layer, Unique(dims.SequenceEqual(kept) ? Out : Out + "_keep"), x.Node);
+        var reduced = new Rt(node, kept);
+        if (dims.SequenceEqual(kept)) { _vals[Out] = reduced; return; }
+        ReshapeTo(reduced, dims);
+    }
+
     /// <summary>A runtime box of x: an alias when it is all of x, else a Slice layer.</summary>
     private void SliceTo(Rt x, string output, int[] lo, int[] step, int[] cnt)
     {
@@ -978,7 +1055,7 @@ internal sealed class Importer
         }
         Func<double, double>? unary = op switch
         {
-            "Neg" => v => -v, "Sqrt" => Math.Sqrt, "Floor" => Math.Floor, "Ceil" => Math.Ceiling,
+            "Neg" => v => -v, "Sqrt" => Math.Sqrt, "Exp" => Math.Exp, "Abs" => Math.Abs, "Reciprocal" => v => 1 / v, "Floor" => Math.Floor, "Ceil" => Math.Ceiling,
             "Relu" => v => Math.Max(v, 0), "Sigmoid" => v => 1 / (1 + Math.Exp(-v)), "Tanh" => Math.Tanh,
             "Identity" or "Dropout" => v => v, _ => null,
         };
@@ -987,7 +1064,7 @@ internal sealed class Importer
         {
             "Add" or "Sum" => (a, b) => a + b, "Sub" => (a, b) => a - b, "Mul" => (a, b) => a * b,
             "Div" => c[0]!.T.IsFloat ? (a, b) => a / b : (a, b) => Math.Truncate(a / b),
-            "Max" => Math.Max, "Min" => Math.Min, "Equal" => (a, b) => a == b ? 1 : 0, _ => null,
+            "Max" => Math.Max, "Min" => Math.Min, "Equal" => (a, b) => a == b ? 1 : 0, "Pow" => Math.Pow, _ => null,
         };
         if (binary != null && c.Length == 2)
         {

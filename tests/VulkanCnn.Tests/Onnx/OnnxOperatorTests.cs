@@ -83,6 +83,31 @@ public class OnnxOperatorTests : GpuTest
         ["Slice negative steps"] = r => SliceCase(new long[] { -1, 5 }, new long[] { -100, 0 }, new long[] { 3, 2 }, new long[] { -2, -1 }),
         ["Slice opset 9 attributes"] = r => SliceCaseOpset9(),
         ["Equal Cast Mul (peak mask)"] = r => PeakMask(r),
+        ["Selu default"] = r => Unary(r, "Selu", 3, 4, 5),
+        ["Selu alpha gamma"] = r => Unary(r, "Selu", 3, 4, 5, ("alpha", 1.5f), ("gamma", 0.8f)),
+        ["Softplus"] = r => Unary(r, "Softplus", 3, 4, 5),
+        ["Exp"] = r => Unary(r, "Exp", 3, 4, 5),
+        ["Abs"] = r => Unary(r, "Abs", 3, 4, 5),
+        ["Neg runtime"] = r => Unary(r, "Neg", 3, 4, 5),
+        ["Reciprocal of |x| + 0.5"] = r => OfPositive("Reciprocal"),
+        ["Sqrt of |x| + 0.5"] = r => OfPositive("Sqrt"),
+        ["Pow positive base 2.5"] = r => OfPositive("Pow", 2.5f),
+        ["Pow any base exponent 3"] = r => WithExponent(3f),
+        ["Pow runtime exponent"] = r => RuntimePow(),
+        ["Sum of 3 with broadcast"] = r => SumOfThree(r),
+        ["Max of 3"] = r => Variadic3("Max"),
+        ["LRN AlexNet"] = r => Unary(r, "LRN", 8, 5, 5, ("size", 5), ("alpha", 1e-4f), ("beta", 0.75f), ("bias", 2f)),
+        ["LRN size 3 large alpha"] = r => Unary(r, "LRN", 6, 4, 4, ("size", 3), ("alpha", 0.5f), ("beta", 0.6f)),
+        ["InstanceNormalization"] = r => InstanceNormCase(r),
+        ["ReduceMean spatial keepdims"] = r => ReduceCase("ReduceMean", 13, new long[] { 2, 3 }, 1),
+        ["ReduceMax channels no keepdims"] = r => ReduceCase("ReduceMax", 13, new long[] { 1 }, 0),
+        ["ReduceSum opset 13 axes input"] = r => ReduceCase("ReduceSum", 13, new long[] { -1 }, 1),
+        ["ReduceSum opset 11 attribute channels and width"] = r => ReduceCase("ReduceSum", 11, new long[] { 1, 3 }, 1),
+        ["ReduceMean all axes"] = r => ReduceCase("ReduceMean", 13, null, 1),
+        ["ReduceMax opset 18 axes input"] = r => ReduceCase("ReduceMax", 18, new long[] { 2 }, 1),
+        ["DepthToSpace DCR"] = r => Unary(r, "DepthToSpace", 8, 3, 4, ("blocksize", 2)),
+        ["DepthToSpace CRD"] = r => Unary(r, "DepthToSpace", 9, 2, 3, ("blocksize", 3), ("mode", "CRD")),
+        ["SpaceToDepth 2"] = r => Unary(r, "SpaceToDepth", 3, 4, 6, ("blocksize", 2)),
     };
 
     public static IEnumerable<TestCaseData> AllCases() => Cases.Keys.Select(k => new TestCaseData(k).SetName("Onnx op: " + k));
@@ -342,6 +367,66 @@ public class OnnxOperatorTests : GpuTest
         var m = g.Node("MaxPool", new[] { x }, ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }));
         var keep = g.Node("Cast", new[] { g.Node("Equal", new[] { x, m }) }, ("to", 1));
         g.Output(g.Node("Mul", new[] { x, keep }));
+        return g;
+    }
+
+    private static OnnxGraph OfPositive(string op, float? exponent = null)
+    {
+        var g = new OnnxGraph();
+        var x = g.Node("Add", new[] { g.Node("Abs", new[] { g.Input("x", 1, 3, 4, 5) }), g.Init("half", new[] { 0.5f }) });
+        g.Output(exponent is float e ? g.Node(op, new[] { x, g.Init("e", new[] { e }) }) : g.Node(op, new[] { x }));
+        return g;
+    }
+
+    private static OnnxGraph WithExponent(float e)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("Pow", new[] { g.Input("x", 1, 3, 4, 5), g.Init("e", new[] { e }) }));
+        return g;
+    }
+
+    private static OnnxGraph RuntimePow()
+    {
+        var g = new OnnxGraph();
+        var b = g.Node("Add", new[] { g.Node("Abs", new[] { g.Input("x", 1, 3, 4, 5) }), g.Init("half", new[] { 0.5f }) });
+        g.Output(g.Node("Pow", new[] { b, g.Input("e", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph SumOfThree(Random r)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("Sum", new[] { g.Input("a", 1, 3, 4, 5), g.Random("k", r, 1, 1, 3, 1, 1), g.Input("b", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph Variadic3(string op)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node(op, new[] { g.Input("a", 1, 3, 4, 5), g.Input("b", 1, 3, 4, 5), g.Input("c", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph InstanceNormCase(Random r)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("InstanceNormalization", new[] { g.Input("x", 1, 4, 9, 11), g.Random("s", r, 1, 4), g.Random("b", r, 1, 4) }, ("epsilon", 1e-3f)));
+        return g;
+    }
+
+    private static OnnxGraph ReduceCase(string op, int opset, long[]? axes, int keepdims)
+    {
+        var g = new OnnxGraph(opset);
+        var x = g.Input("x", 1, 4, 5, 6);
+        bool axesInput = op == "ReduceSum" ? opset >= 13 : opset >= 18;
+        var attrs = new List<(string, object)> { ("keepdims", keepdims) };
+        var ins = new List<string> { x };
+        if (axes != null)
+        {
+            if (axesInput) ins.Add(g.InitInts("axes", axes, axes.Length));
+            else attrs.Add(("axes", axes));
+        }
+        g.Output(g.Node(op, ins.ToArray(), attrs.ToArray()));
         return g;
     }
 
