@@ -70,6 +70,7 @@ public class OnnxOperatorTests : GpuTest
         ["Upsample opset 9 linear"] = r => UpsampleCase(r, "linear"),
         ["Dropout Identity"] = r => DropoutIdentity(r),
         ["Squeeze Unsqueeze"] = r => SqueezeUnsqueeze(r),
+        ["Folded Constant Range Floor Ceil Equal Where Expand ConstantOfShape"] = r => FoldedPlumbing(),
         ["Pad constant value opset 13"] = r => PadCase(13, "constant", new long[] { 0, 1, 2, 0, 0, 0, 1, 3 }, 0.5f),
         ["Pad edge opset 13"] = r => PadCase(13, "edge", new long[] { 0, 0, 2, 1, 0, 0, 1, 2 }),
         ["Pad reflect opset 13"] = r => PadCase(13, "reflect", new long[] { 0, 1, 1, 2, 0, 2, 3, 0 }),
@@ -119,6 +120,9 @@ public class OnnxOperatorTests : GpuTest
         var g = Cases[name](rng);
         OnnxOracle.Compare(g, rng, name);
     }
+
+    /// <summary>Every case name, in table order (the conformance suite writes them all).</summary>
+    internal static IReadOnlyCollection<string> Names => Cases.Keys;
 
     /// <summary>Builds a case by name (the backend-test layout tests reuse them).</summary>
     internal static OnnxGraph Build(string name, Random rng) => Cases[name](rng);
@@ -427,6 +431,22 @@ public class OnnxOperatorTests : GpuTest
             else attrs.Add(("axes", axes));
         }
         g.Output(g.Node(op, ins.ToArray(), attrs.ToArray()));
+        return g;
+    }
+
+    private static OnnxGraph FoldedPlumbing()
+    {
+        // Values computable at load from constants only, added to a runtime input: each folded operator once.
+        var g = new OnnxGraph();
+        var x = g.Input("x", 1, 3, 4, 5);
+        string Const(string name, float v) => g.Node("Constant", Array.Empty<string>(), ("value", OnnxGraph.FloatTensor(name, new[] { v })));
+        var r3 = g.Node("Range", new[] { Const("start", 0), Const("limit", 3), Const("delta", 1) });   // [0, 1, 2]
+        var scaled = g.Node("Mul", new[] { r3, g.Init("k", new[] { 1.5f }) });                           // [0, 1.5, 3]
+        var pick = g.Node("Where", new[] { g.Node("Equal", new[] { r3, g.Init("one", new[] { 1f }) }), g.Node("Floor", new[] { scaled }), g.Node("Ceil", new[] { scaled }) });
+        var col = g.Node("Unsqueeze", new[] { pick, g.InitInts("axes", new long[] { 0, 2, 3 }, 3) });        // [1,3,1,1]
+        var wide = g.Node("Expand", new[] { col, g.InitInts("shape", new long[] { 1, 3, 4, 1 }, 4) });       // [1,3,4,1]
+        var half = g.Node("ConstantOfShape", new[] { g.InitInts("s", new long[] { 1, 3, 4, 5 }, 4) }, ("value", OnnxGraph.FloatTensor("v", new[] { 0.5f }, 1)));
+        g.Output(g.Node("Add", new[] { x, g.Node("Add", new[] { half, wide }) }));
         return g;
     }
 
