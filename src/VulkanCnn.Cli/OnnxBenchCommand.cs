@@ -67,7 +67,9 @@ internal static class OnnxBenchCommand
         Console.WriteLine($"{"runs " + runs,-14} {"min ms",10} {"median ms",10}");
         Console.WriteLine($"{"VulkanCnn",-14} {vkMin,10:0.00} {vkMed,10:0.00}   (GPU timestamps: min {vkGpu.Min():0.00}, median {Cli.Median(vkGpu):0.00})");
         Console.WriteLine($"{"ONNX Runtime",-14} {ortMin,10:0.00} {ortMed,10:0.00}");
-        Console.WriteLine($"ratio ONNX Runtime / VulkanCnn (median): {ortMed / vkMed:0.00}x ({(ortMed > vkMed ? "VulkanCnn faster" : "ONNX Runtime faster")})");
+        double ratio = ortMed / vkMed;
+        Console.WriteLine($"ratio ONNX Runtime / VulkanCnn (median): {ratio:G3} " +
+                          (ratio >= 1 ? $"(VulkanCnn {ratio:0.##}x faster)" : $"(ONNX Runtime {1 / ratio:0.#}x faster)"));
         return 0;
     }
 
