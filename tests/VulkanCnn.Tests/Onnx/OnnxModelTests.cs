@@ -2,7 +2,9 @@
 // from the builder), the loader's error paths, external and float16 initializers, and vcnn run / info / test-onnx.
 using Google.Protobuf;
 using VulkanCnn.Cli;
+using VulkanCnn.Graph;
 using VulkanCnn.Imaging;
+using VulkanCnn.Layers;
 using VulkanCnn.Models;
 using VulkanCnn.Onnx;
 using VulkanCnn.Onnx.Proto;
@@ -58,6 +60,44 @@ public class OnnxModelTests : GpuTest
     {
         var g = NetworkToOnnx.Write(Architectures.Build("resnet18", 64, classes: 100), "fc");
         OnnxOracle.Compare(g, new Random(16), "ResNet-18 64x64 via ONNX");
+    }
+
+    /// <summary>AlexNet as Krizhevsky et al. (2012) had it: LRN (size 5, α 1e-4, β 0.75, k 2) after the first two
+    /// ReLUs, single tower, 99×99 input (so that the classifier stays small), He-initialised random weights.</summary>
+    [Test]
+    public void AlexNetWithLrnWrittenFromTheBuilder()
+    {
+        var w = Architectures.RandomWeights(21);
+        var b = new NetworkBuilder("alexnet_lrn");
+        Node Conv(Node x, string name, int c, int k, int f, int s, int p) =>
+            x.Conv(k, f, w(name + ".weight", k * c * f * f, c * f * f), w(name + ".bias", k, 0), s, p, rounding: Rounding.Floor, name: name);
+        var lrn = new Lrn { Size = 5, Alpha = 1e-4f, Beta = 0.75f, Bias = 2f };
+        var x = Conv(b.Input(3, 99, 99, "image"), "conv1", 3, 64, 11, 4, 2).Relu("relu1").Then(lrn, "lrn1").MaxPool(3, 2, rounding: Rounding.Floor, name: "pool1");
+        x = Conv(x, "conv2", 64, 192, 5, 1, 2).Relu("relu2").Then(lrn, "lrn2").MaxPool(3, 2, rounding: Rounding.Floor, name: "pool2");
+        x = Conv(x, "conv3", 192, 384, 3, 1, 1).Relu("relu3");
+        x = Conv(x, "conv4", 384, 256, 3, 1, 1).Relu("relu4");
+        x = Conv(x, "conv5", 256, 256, 3, 1, 1).Relu("relu5").MaxPool(3, 2, rounding: Rounding.Floor, name: "pool5").Flatten("flatten");
+        int n = (int)x.Shape.Size;
+        x = x.Dense(1024, w("fc6.weight", 1024 * n, n), w("fc6.bias", 1024, 0), Activation.Relu, "fc6");
+        x = x.Dense(1024, w("fc7.weight", 1024 * 1024, 1024), w("fc7.bias", 1024, 0), Activation.Relu, "fc7");
+        x.Dense(100, w("fc8.weight", 100 * 1024, 1024), w("fc8.bias", 100, 0), name: "fc8").Softmax("prob").Output();
+        var g = NetworkToOnnx.Write(b.Build(), "fc8");
+        Assert.That(g.Graph.Node.Count(nd => nd.OpType == "LRN"), Is.EqualTo(2));
+        OnnxOracle.Compare(g, new Random(22), "AlexNet with LRN via ONNX", scale: 2f);
+    }
+
+    [Test]
+    public void Vgg16WrittenFromTheBuilderAtReducedInput()
+    {
+        var g = NetworkToOnnx.Write(Architectures.Build("vgg16", 64, classes: 100), "classifier.6");
+        OnnxOracle.Compare(g, new Random(23), "VGG16 64x64 via ONNX");
+    }
+
+    [Test]
+    public void ResNet50WrittenFromTheBuilderAtReducedInput()
+    {
+        var g = NetworkToOnnx.Write(Architectures.Build("resnet50", 64, classes: 100), "fc");
+        OnnxOracle.Compare(g, new Random(24), "ResNet-50 64x64 via ONNX");
     }
 
     [Test]
