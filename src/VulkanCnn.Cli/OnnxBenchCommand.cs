@@ -35,7 +35,16 @@ internal static class OnnxBenchCommand
         Console.WriteLine($"{path}: {string.Join(", ", import.InputDims.Select(kv => $"{kv.Key} [{string.Join(",", kv.Value)}]"))}; " +
                           $"{net.MultiplyAdds / 1e9:0.###} G multiply-adds");
         Console.WriteLine($"VulkanCnn on {ctx.DeviceInfo.Name}: compiled in {compileMs:0} ms ({session.DispatchCount} dispatches)");
-        var (vkWall, vkGpu) = Time(runs, warmup, () => session.Run(), () => session.LastGpuMilliseconds);
+        var perLayer = new Dictionary<string, (string Type, List<double> Ms)>();
+        var (vkWall, vkGpu) = Time(runs, warmup, () => session.Run(), () =>
+        {
+            foreach (var t in session.LastLayerTimes)
+            {
+                if (!perLayer.TryGetValue(t.Name, out var l)) perLayer[t.Name] = l = (t.Type, new List<double>());
+                l.Ms.Add(t.Milliseconds);
+            }
+            return session.LastGpuMilliseconds;
+        });
 
         sw.Restart();
         using var ortSession = new InferenceSession(path);
@@ -61,6 +70,16 @@ internal static class OnnxBenchCommand
         }
         last?.Dispose();
         foreach (var v in values) v.Dispose();
+
+        // Where VulkanCnn's time goes: GPU time per layer type (medians over the runs), largest first.
+        if (perLayer.Count > 0)
+        {
+            var byType = perLayer.Values.GroupBy(l => l.Type).Select(gr => (Type: gr.Key, Count: gr.Count(), Ms: gr.Sum(l => Cli.Median(l.Ms)))).OrderByDescending(t => t.Ms).ToArray();
+            double total = byType.Sum(t => t.Ms);
+            Console.WriteLine();
+            Console.WriteLine($"{"layer type",-16} {"layers",6} {"median ms",10} {"share",7}");
+            foreach (var t in byType.Take(12)) Console.WriteLine($"{t.Type,-16} {t.Count,6} {t.Ms,10:0.00} {100 * t.Ms / total,6:0.0}%");
+        }
 
         double vkMin = vkWall.Min(), vkMed = Cli.Median(vkWall), ortMin = ortWall.Min(), ortMed = Cli.Median(ortWall);
         Console.WriteLine();

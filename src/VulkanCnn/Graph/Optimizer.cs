@@ -24,6 +24,16 @@ internal static class Optimizer
         {
             for (int k = 0; k < inputs[i].Length; k++) inputs[i][k] = Resolve(inputs[i][k]);
             if (inputs[i].Length != 1) continue;
+            if (MatchHardSwish(i) is int hx)
+            {
+                // x · relu6(x + 3) / 6 (exporters' spelled-out HardSwish): one activation of x, which may fuse below.
+                int mul = inputs[i][0];
+                int add = inputs[mul][0] == hx ? inputs[mul][1] : inputs[mul][0];
+                removed[mul] = removed[add] = true;
+                consumers[hx] -= 1;   // x fed the Add and the Mul; now only this node
+                layers[i] = new ActivationLayer(Activation.HardSwish);
+                inputs[i] = new[] { hx };
+            }
             int p = inputs[i][0];
             if (consumers[p] != 1 || outputs.Contains(p) || net.InputIds.Contains(p)) continue;
             Layer? fused = (layers[p], layers[i]) switch
@@ -34,6 +44,7 @@ internal static class Optimizer
                 (ConvTranspose2d d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
                 (Binary b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
                 (BatchNorm b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
+                (Conv2d conv, Binary b) when conv.Activation.IsNone && FoldsIntoConv(b, conv.OutChannels) => FoldAffine(conv, b),
                 (Pad pad, Conv2d conv) when IsZeroSpatialPad(pad) && conv.PaddingMode == PaddingMode.Zero => conv with
                 {
                     PadTop = conv.PadTop + pad.BeforeH, PadBottom = conv.PadBottom + pad.AfterH, PadLeft = conv.PadLeft + pad.BeforeW, PadRight = conv.PadRight + pad.AfterW,
@@ -49,6 +60,22 @@ internal static class Optimizer
             consumers[p] = consumers[i];
         }
 
+        // Node i is Div(·, 6) of Mul(x, Add(x, 3) with ReLU6), the two inner nodes used only there: returns x.
+        int? MatchHardSwish(int i)
+        {
+            if (layers[i] is not Binary { Op: BinaryOp.Div, Operand: [6f] } div || !div.Activation.IsNone) return null;
+            int m = inputs[i][0];
+            if (layers[m] is not Binary { Op: BinaryOp.Mul, Operand: null } || consumers[m] != 1 || outputs.Contains(m) || inputs[m].Length != 2) return null;
+            for (int side = 0; side < 2; side++)
+            {
+                int t = inputs[m][side], x = inputs[m][1 - side];
+                if (layers[t] is Binary { Op: BinaryOp.Add, Operand: [3f] } add && add.Activation == Activation.Relu6 &&
+                    consumers[t] == 1 && !outputs.Contains(t) && inputs[t].Length == 1 && inputs[t][0] == x)
+                    return x;
+            }
+            return null;
+        }
+
         var newId = new int[layers.Length];
         var nodes = new List<NetworkNode>();
         for (int i = 0; i < layers.Length; i++)
@@ -59,6 +86,37 @@ internal static class Optimizer
         }
         return new Network(net.Name, nodes, net.InputIds.Select(i => newId[i]).ToArray(),
             net.OutputIds.Select(i => newId[Resolve(i)]).Distinct().ToArray());
+    }
+
+    /// <summary>A scalar or per-channel Add, Sub, Mul or Div by fixed values: the convolution's weights and bias can absorb it.</summary>
+    private static bool FoldsIntoConv(Binary b, int channels) =>
+        b.Operand is { } v && (v.Length == 1 || v.Length == channels) && b.Op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div;
+
+    /// <summary>conv followed by y = conv ∘ v (per channel or scalar): scaled filters and bias for Mul/Div, shifted bias for Add/Sub.</summary>
+    private static Conv2d FoldAffine(Conv2d conv, Binary b)
+    {
+        int k = conv.OutChannels;
+        int per = conv.Weights.Length / k;
+        var v = b.Operand!;
+        var w = conv.Weights;
+        var bias = new float[k];
+        for (int o = 0; o < k; o++)
+        {
+            float u = v[v.Length == 1 ? 0 : o];
+            bias[o] = conv.Bias?[o] ?? 0f;
+            switch (b.Op)
+            {
+                case BinaryOp.Add: bias[o] += u; break;
+                case BinaryOp.Sub: bias[o] -= u; break;
+                default:
+                    float m = b.Op == BinaryOp.Mul ? u : 1f / u;
+                    if (ReferenceEquals(w, conv.Weights)) w = (float[])w.Clone();
+                    for (int j = 0; j < per; j++) w[o * per + j] *= m;
+                    bias[o] *= m;
+                    break;
+            }
+        }
+        return conv with { Weights = w, Bias = bias, Activation = b.Activation };
     }
 
     /// <summary>Zeros added to H and W only (the ZeroPadding2D of TensorFlow exports): the convolution pads the same way for free.</summary>

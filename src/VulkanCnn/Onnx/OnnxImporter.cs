@@ -563,9 +563,8 @@ internal sealed class Importer
             {
                 // c − x = (−1)·x + c
                 var xr = RtIn(ib);
-                var neg = _b.Add(new Binary(Layers.BinaryOp.Mul), Unique(Out + "_neg"), xr.Node,
-                    ConstNode(Out + "_minus1", new Cst(OnnxTensor.FromFloats("", new[] { 1 }, new[] { -1f })), new[] { 1 }));
-                SetRt(new Binary(Layers.BinaryOp.Add), xr.Dims, neg, ConstNode(_node.Input[ia], (Cst)va, OperandDims(xr.Dims, da)));
+                var neg = _b.Add(new Binary(Layers.BinaryOp.Mul) { Operand = new[] { -1f } }, Unique(Out + "_neg"), xr.Node);
+                SetRt(new Binary(Layers.BinaryOp.Add) { Operand = ((Cst)va).T.ToFloats() }, xr.Dims, neg);
                 return;
             }
             throw new UnsupportedException($"{op} of [{string.Join(",", da)}] by [{string.Join(",", db)}]: the engine broadcasts only the second operand (same shape, per channel, or scalar)");
@@ -574,20 +573,19 @@ internal sealed class Importer
         int mode = Broadcast(da, db);
         if (mode < 0 || va is not Rt ra)
             throw new UnsupportedException($"{op} of [{string.Join(",", da)}] and [{string.Join(",", db)}]: the engine broadcasts the same shape, one value per channel, or one value");
-        Node nb = vb is Rt rb ? rb.Node : ConstNode(_node.Input[ib], (Cst)vb, OperandDims(da, db));
+        if (vb is Cst cb)
+        {
+            // A constant operand stays with the weights (no per-run copy) and can fold into a convolution before it.
+            var fixedNode = _b.Add(new Binary(op) { Operand = cb.T.ToFloats() }, Unique(outName ?? Out), ra.Node);
+            _vals[outName ?? Out] = new Rt(fixedNode, da);
+            return;
+        }
+        Node nb = ((Rt)vb).Node;
         if (vb is Rt rb2 && mode == 1 && rb2.Node.Shape != new Shape(da[1], 1, 1))
             nb = _b.Add(new Reshape(new Shape(da[1], 1, 1)), Unique(_node.Input[ib] + "_bc"), rb2.Node);
         var node = _b.Add(new Binary(op), Unique(outName ?? Out), ra.Node, nb);
         _vals[outName ?? Out] = new Rt(node, da);
     }
-
-    /// <summary>The dims of operand b as the engine stores it next to a: a's shape, one per channel, or one value.</summary>
-    private static int[] OperandDims(int[] a, int[] b) => Broadcast(a, b) switch
-    {
-        0 => a,
-        1 => Enumerable.Range(0, a.Length).Select(i => i == 1 ? a[1] : 1).ToArray(),
-        _ => new[] { 1 },
-    };
 
     private static int[] Pad(int[] d, int rank) => Enumerable.Repeat(1, Math.Max(0, rank - d.Length)).Concat(d).ToArray();
 
@@ -607,9 +605,11 @@ internal sealed class Importer
         Node node = first.Node;
         for (int i = 1; i < n; i++)
         {
-            Node other = acc[i] is Rt r ? (Broadcast(dims, r.Dims) == 1 && r.Node.Shape != new Shape(dims[1], 1, 1) ? _b.Add(new Reshape(new Shape(dims[1], 1, 1)), Unique(Out + "_bc"), r.Node) : r.Node)
-                : ConstNode(Out + $"_in{i}", (Cst)acc[i], OperandDims(dims, shapes[i]));
-            node = _b.Add(new Binary(bop), Unique(i == n - 1 ? Out : $"{Out}_{i}"), node, other);
+            string name = Unique(i == n - 1 ? Out : $"{Out}_{i}");
+            if (acc[i] is Cst ci) { node = _b.Add(new Binary(bop) { Operand = ci.T.ToFloats() }, name, node); continue; }
+            var r = (Rt)acc[i];
+            Node other = Broadcast(dims, r.Dims) == 1 && r.Node.Shape != new Shape(dims[1], 1, 1) ? _b.Add(new Reshape(new Shape(dims[1], 1, 1)), Unique(Out + "_bc"), r.Node) : r.Node;
+            node = _b.Add(new Binary(bop), name, node, other);
         }
         _vals[Out] = new Rt(node, dims);
     }

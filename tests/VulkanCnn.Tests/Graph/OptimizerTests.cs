@@ -12,6 +12,24 @@ public class OptimizerTests : GpuTest
     private static float[] W(Random rng, int k, int c, int f) => TestData.Random(rng, k * c * f * f, 0.4f);
 
     [Test]
+    public void SpelledOutHardSwishBecomesTheConvolutionsActivation()
+    {
+        // x · relu6(x + 3) / 6, as PaddlePaddle and older PyTorch exports write HardSwish.
+        var rng = new Random(4);
+        var b = new NetworkBuilder();
+        var x = b.Input(3, 7, 8, "x").Conv(5, 3, W(rng, 5, 3, 3), padding: 1, name: "conv");
+        var t = b.Add(new Binary(BinaryOp.Add) { Operand = new[] { 3f }, Activation = Activation.Relu6 }, "plus3", x);
+        var m = b.Add(new Binary(BinaryOp.Mul), "mul", x, t);
+        b.Add(new Binary(BinaryOp.Div) { Operand = new[] { 6f } }, "div6", m).Output();
+        var net = b.Build();
+        using var s = new Session(Ctx, net);
+        Assert.That(s.Network.Nodes.Select(n => n.Layer.GetType()), Is.EqualTo(new[] { typeof(InputLayer), typeof(Conv2d) }));
+        Assert.That(((Conv2d)s.Network.Nodes[1].Layer).Activation, Is.EqualTo(Activation.HardSwish));
+        var input = TestData.Random(rng, 3 * 7 * 8, 3f);
+        TestData.AssertClose(CpuReference.Run(net, input)[0], s.Run(input), "conv + spelled-out HardSwish, fused");
+    }
+
+    [Test]
     public void ConvBatchNormReluBecomeOneNode()
     {
         var rng = new Random(1);

@@ -114,6 +114,33 @@ public class ElementwiseTests : GpuTest
     }
 
     [Test]
+    public void FixedOperandMatchesReference([Values(BinaryOp.Sub, BinaryOp.Div, BinaryOp.Pow)] BinaryOp op, [Values(1, 5, 315)] int values)
+    {
+        var rng = new Random((int)op * 7 + values);
+        var v = TestData.Random(rng, values).Select(u => op == BinaryOp.Div ? 0.5f + MathF.Abs(u) : op == BinaryOp.Pow ? MathF.Round(u * 3) : u).ToArray();
+        CheckLayer(new Binary(op) { Operand = v, Activation = Activation.Relu }, new[] { new Shape(5, 7, 9) }, rng, $"{op} by {values} fixed values");
+    }
+
+    [Test]
+    public void ScalarAndPerChannelAffineFoldIntoTheConvolution([Values(BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Div)] BinaryOp op, [Values(1, 4)] int values)
+    {
+        var rng = new Random((int)op * 3 + values);
+        var b = new NetworkBuilder();
+        var conv = b.Input(3, 6, 7).Conv(4, 3, TestData.Random(rng, 4 * 3 * 9), TestData.Random(rng, 4), padding: 1, name: "conv");
+        var v = TestData.Random(rng, values).Select(u => 0.5f + MathF.Abs(u)).ToArray();
+        b.Add(new Binary(op) { Operand = v }, "affine", conv).Relu("relu").Output();
+        var net = b.Build();
+        var x = TestData.Random(rng, 3 * 6 * 7);
+        using var session = new Session(Ctx, net);
+        Assert.That(session.Network.Nodes.Count, Is.EqualTo(2), "conv, affine and ReLU should be one node");
+        session.SetInput(x);
+        session.Run();
+        var y = new float[4 * 6 * 7];
+        session.GetOutput(y);
+        TestData.AssertClose(CpuReference.Run(net, x)[0], y, $"conv then {op} by {values} values, folded");
+    }
+
+    [Test]
     public void EqualAndPowMatchReference([Values("same", "scalar")] string broadcast)
     {
         var rng = new Random(broadcast.Length);

@@ -35,6 +35,7 @@ public static class CpuReference
         ActivationLayer a => x[0].Select(a.Activation.Apply).ToArray(),
         PRelu pr => PReluRef(pr, x[0], s[0]),
         BatchNorm bn => BatchNormRef(bn, x[0], s[0]),
+        Binary b when b.Operand != null => BinaryRef(b, x[0], s[0], b.Operand, b.OperandShape(s[0])),
         Binary b => BinaryRef(b, x[0], s[0], x[1], s[1]),
         Concat => x.SelectMany(v => v).ToArray(),
         Flatten or Identity or Reshape => (float[])x[0].Clone(),
