@@ -21,6 +21,7 @@ float activate(float v)
     if (ACT == 14) return -v;
     if (ACT == 15) return 1.0 / v;
     if (ACT == 16) return sqrt(v);
+    if (ACT == 17) return v * ALPHA + BETA;                             // Affine
     return v;
 }
 

@@ -45,6 +45,10 @@ internal static class Optimizer
                 (Binary b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
                 (BatchNorm b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
                 (Conv2d conv, Binary b) when conv.Activation.IsNone && FoldsIntoConv(b, conv.OutChannels) => FoldAffine(conv, b),
+                (Binary m, Binary a) when m.Operand != null && m.Activation.IsNone && a.Activation.IsNone && a.Operand is [float t] && a.Op is BinaryOp.Add or BinaryOp.Sub =>
+                    m with { Activation = Activation.Affine(1, a.Op == BinaryOp.Add ? t : -t) },
+                (Binary b, Conv2d conv) when conv.PadTop == 0 && conv.PadBottom == 0 && conv.PadLeft == 0 && conv.PadRight == 0 && InputAffine(b, conv) is var (s, t) =>
+                    FoldInputAffine(conv, s, t),
                 (Pad pad, Conv2d conv) when IsZeroSpatialPad(pad) && conv.PaddingMode == PaddingMode.Zero => conv with
                 {
                     PadTop = conv.PadTop + pad.BeforeH, PadBottom = conv.PadBottom + pad.AfterH, PadLeft = conv.PadLeft + pad.BeforeW, PadRight = conv.PadRight + pad.AfterW,
@@ -117,6 +121,57 @@ internal static class Optimizer
             }
         }
         return conv with { Weights = w, Bias = bias, Activation = b.Activation };
+    }
+
+    /// <summary>A Binary with fixed scalar or per-channel operand as y = x·s + t per input channel of <paramref name="conv"/>
+    /// (Mul/Div, optionally followed by a fused Affine; Add/Sub); null when it is something else.</summary>
+    private static (float[] S, float[] T)? InputAffine(Binary b, Conv2d conv)
+    {
+        int c = conv.InChannelsPerGroup * conv.Groups;
+        if (b.Operand is not { } v || v.Length != 1 && v.Length != c) return null;
+        float V(int i) => v[v.Length == 1 ? 0 : i];
+        var s = new float[c];
+        var t = new float[c];
+        for (int i = 0; i < c; i++)
+        {
+            switch (b.Op)
+            {
+                case BinaryOp.Mul or BinaryOp.Div when b.Activation.IsNone || b.Activation.Kind == ActivationKind.Affine:
+                    float m = b.Op == BinaryOp.Mul ? V(i) : 1f / V(i);
+                    (s[i], t[i]) = b.Activation.IsNone ? (m, 0f) : (m * b.Activation.Alpha, b.Activation.Beta);
+                    break;
+                case BinaryOp.Add or BinaryOp.Sub when b.Activation.IsNone:
+                    (s[i], t[i]) = (1f, b.Op == BinaryOp.Add ? V(i) : -V(i));
+                    break;
+                default: return null;
+            }
+        }
+        return (s, t);
+    }
+
+    /// <summary>An unpadded convolution of x·s + t (per input channel) is one of x with filters scaled by s and the bias
+    /// shifted by Σ w·t (with padding the border would see zeros instead of t, so padded ones are left alone).</summary>
+    private static Conv2d FoldInputAffine(Conv2d conv, float[] s, float[] t)
+    {
+        int k = conv.OutChannels, cg = conv.InChannelsPerGroup, kk = conv.KernelH * conv.KernelW, kg = k / conv.Groups;
+        var w = (float[])conv.Weights.Clone();
+        var bias = new float[k];
+        for (int o = 0; o < k; o++)
+        {
+            double shift = conv.Bias?[o] ?? 0f;
+            for (int cc = 0; cc < cg; cc++)
+            {
+                int c = o / kg * cg + cc;
+                for (int j = 0; j < kk; j++)
+                {
+                    int idx = (o * cg + cc) * kk + j;
+                    shift += (double)conv.Weights[idx] * t[c];
+                    w[idx] = conv.Weights[idx] * s[c];
+                }
+            }
+            bias[o] = (float)shift;
+        }
+        return conv with { Weights = w, Bias = bias };
     }
 
     /// <summary>Zeros added to H and W only (the ZeroPadding2D of TensorFlow exports): the convolution pads the same way for free.</summary>

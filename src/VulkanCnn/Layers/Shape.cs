@@ -40,6 +40,8 @@ public enum ActivationKind
     /// <summary>SELU: Beta·x for x > 0, Beta·Alpha·(eˣ − 1) otherwise (Beta is ONNX's gamma).</summary>
     Selu = 10,
     Softplus = 11, Exp = 12, Abs = 13, Neg = 14, Reciprocal = 15, Sqrt = 16,
+    /// <summary>Alpha·x + Beta (a scalar multiply-add after another operation, fused by the optimiser).</summary>
+    Affine = 17,
 }
 
 /// <summary>An activation with its parameters: LeakyRelu/Elu use Alpha; Clip clamps to [Alpha, Beta];
@@ -64,6 +66,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0, f
     public static Activation Neg => new(ActivationKind.Neg);
     public static Activation Reciprocal => new(ActivationKind.Reciprocal);
     public static Activation Sqrt => new(ActivationKind.Sqrt);
+    public static Activation Affine(float scale, float shift) => new(ActivationKind.Affine, scale, shift);
 
     public bool IsNone => Kind == ActivationKind.None;
 
@@ -86,6 +89,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0, f
         ActivationKind.Neg => -v,
         ActivationKind.Reciprocal => 1 / v,
         ActivationKind.Sqrt => MathF.Sqrt(v),
+        ActivationKind.Affine => v * Alpha + Beta,
         _ => v,
     };
 
@@ -100,6 +104,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0, f
         ActivationKind.LeakyRelu => $"LeakyReLU({Alpha})",
         ActivationKind.Relu => "ReLU",
         ActivationKind.Selu => $"Selu({Alpha},{Beta})",
+        ActivationKind.Affine => $"Affine({Alpha:G4},{Beta:G4})",
         _ => Kind.ToString(),
     };
 }

@@ -24,6 +24,7 @@ public class ElementwiseTests : GpuTest
         yield return Activation.Softplus;
         yield return Activation.Abs;
         yield return Activation.Neg;
+        yield return Activation.Affine(0.75f, -0.25f);
     }
 
     /// <summary>Functions that overflow or are undefined on part of the line: tested on inputs where they are finite.</summary>
