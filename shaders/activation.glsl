@@ -14,6 +14,14 @@ float activate(float v)
     if (ACT == 7) return v / (1.0 + exp(-v));                           // SiLU
     if (ACT == 8) { float e = exp(-2.0 * abs(v)); float t = (1.0 - e) / (1.0 + e); return v < 0.0 ? -t : t; } // Tanh, no overflow
     if (ACT == 9) return v >= 0.0 ? v : ALPHA * (exp(v) - 1.0);         // ELU
+    if (ACT == 10) return v > 0.0 ? BETA * v : BETA * ALPHA * (exp(v) - 1.0); // SELU (BETA = gamma)
+    if (ACT == 11) return max(v, 0.0) + log(1.0 + exp(-abs(v)));       // Softplus, no overflow
+    if (ACT == 12) return exp(v);
+    if (ACT == 13) return abs(v);
+    if (ACT == 14) return -v;
+    if (ACT == 15) return 1.0 / v;
+    if (ACT == 16) return sqrt(v);
+    if (ACT == 17) return v * ALPHA + BETA;                             // Affine
     return v;
 }
 

@@ -5,7 +5,7 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
-layout(constant_id = 0) const int OP = 0;         // 0 unary, 1 add, 2 mul, 3 sub, 4 div, 5 prelu, 6 max, 7 min
+layout(constant_id = 0) const int OP = 0;         // 0 unary, 1 add, 2 mul, 3 sub, 4 div, 5 prelu, 6 max, 7 min, 8 equal, 9 pow
 layout(constant_id = 1) const int BMODE = 0;      // second input: 0 same shape, 1 per channel, 2 scalar
 layout(constant_id = 2) const int ACT = 0;
 layout(constant_id = 3) const float ALPHA = 0.0;
@@ -34,6 +34,13 @@ void main()
             else if (OP == 5) v = v >= 0.0 ? v : v * u;
             else if (OP == 6) v = max(v, u);
             else if (OP == 7) v = min(v, u);
+            else if (OP == 8) v = v == u ? 1.0 : 0.0;
+            else if (OP == 9) {
+                // GLSL's pow is undefined for a negative base: take |v|, restore the sign for odd integer exponents.
+                float r = u == 0.0 ? 1.0 : pow(abs(v), u);
+                if (v < 0.0) r = u == floor(u) ? (mod(u, 2.0) == 1.0 ? -r : r) : uintBitsToFloat(0x7fc00000u);
+                v = r;
+            }
         }
         y[i] = activate(v);
     }

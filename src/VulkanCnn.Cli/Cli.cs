@@ -23,8 +23,14 @@ internal static class Cli
           vcnn info MODEL.onnx [--input-shape NAME=1,3,H,W ...]
                                                     the imported, optimised graph and its peak activation memory
           vcnn run MODEL.onnx --input NAME=FILE ... [--input-shape NAME=1,3,H,W ...] --output-dir DIR [--device D]
-                                                    run an ONNX model on .npy (float32) or TensorProto .pb inputs; writes
-                                                    every output as DIR/OUTPUT.npy (non-alphanumerics replaced by _)
+                   [--resize WxH] [--scale S] [--mean M[,M,M]] [--std S[,S,S]] [--layout nchw|nhwc]
+                                                    run an ONNX model on .npy (float32), TensorProto .pb or image inputs
+                                                    (images: (pixel*scale - mean)/std, scale 1/255 by default, laid out as
+                                                    the input's shape says); writes every output as DIR/OUTPUT.npy
+                                                    (non-alphanumerics replaced by _)
+          vcnn bench MODEL.onnx [--input-shape NAME=1,3,H,W ...] [--runs N] [--warmup N] [--device D]
+                                                    VulkanCnn and ONNX Runtime (CPU) on the same random input:
+                                                    min/median ms of both and their ratio
           vcnn test-onnx DIR... [--atol A] [--rtol R] [--device D]
                                                     ONNX backend-test cases (DIR/model.onnx, DIR/test_data_set_N/*.pb):
                                                     PASS/FAIL/SKIP per case, |expected-actual| <= atol + rtol*|expected|
@@ -50,6 +56,7 @@ internal static class Cli
                 "info" => Info(o),
                 "run" => RunCommand.RunModel(o),
                 "test-onnx" => TestOnnxCommand.Run(o),
+                "bench" when o.Positional.Count > 0 && o.Positional[0].EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) => OnnxBenchCommand.Run(o),
                 "bench" => Bench(o),
                 "peak" => Peak(o),
                 "filter" => FilterCommand.Run(o),

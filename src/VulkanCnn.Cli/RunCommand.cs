@@ -1,4 +1,5 @@
-// vcnn run MODEL.onnx and vcnn info MODEL.onnx: import an ONNX model, show its optimised graph, run it on files.
+// vcnn run MODEL.onnx and vcnn info MODEL.onnx: import an ONNX model, show its optimised graph, run it on files
+// (.npy, .pb, or images with resize and normalisation options).
 using System.Text;
 using VulkanCnn.Graph;
 using VulkanCnn.Imaging;
@@ -41,6 +42,76 @@ internal static class RunCommand
         throw new ArgumentException($"'{path}': inputs are read from .npy (float32) or ONNX TensorProto .pb files.");
     }
 
+    private static bool IsImage(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".tga" or ".webp" or ".tif" or ".tiff";
+
+    /// <summary>The model's declared input dimensions (null where symbolic or absent).</summary>
+    private static long?[] DeclaredDims(OnnxModel model, string name)
+    {
+        var vi = model.Proto.Graph.Input.First(i => i.Name == name);
+        var dims = vi.Type?.TensorType?.Shape?.Dim;
+        if (dims == null) return Array.Empty<long?>();
+        return dims.Select(d => d.ValueCase == Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0 ? d.DimValue : (long?)null).ToArray();
+    }
+
+    private static float[] Floats(Options o, string option, int channels, float fallback)
+    {
+        var v = o.Get(option);
+        if (v == null) return Enumerable.Repeat(fallback, channels).ToArray();
+        var parts = v.Split(',', StringSplitOptions.TrimEntries).Select(s => float.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f)
+            ? f : throw new ArgumentException($"--{option} expects numbers separated by commas, got '{v}'.")).ToArray();
+        if (parts.Length == 1) return Enumerable.Repeat(parts[0], channels).ToArray();
+        if (parts.Length != channels) throw new ArgumentException($"--{option} {v}: the input has {channels} channels; give one value or {channels}.");
+        return parts;
+    }
+
+    /// <summary>
+    /// An image as a model input: resized (--resize WxH, else the model's fixed height and width, else the image's size),
+    /// each channel mapped as (pixel·scale − mean) / std (--scale, default 1/255; --mean, --std: one value or one per
+    /// channel), laid out as the model's input shape says: [1,C,H,W] or [1,H,W,C] with C = 1 (grey), 3 (RGB) or 4 (RGB
+    /// and an opaque alpha, pixel value 255). --layout nchw|nhwc settles ambiguous shapes.
+    /// </summary>
+    internal static (float[] Data, int[] Dims) ReadImage(Options o, OnnxModel model, string name, string path)
+    {
+        var declared = DeclaredDims(model, name);
+        if (declared.Length != 4) throw new ArgumentException($"--input {name}={path}: an image needs a rank-4 input (NCHW or NHWC); '{name}' has rank {declared.Length}.");
+        static bool IsChannels(long? d) => d is 1 or 3 or 4;
+        string layout = o.Get("layout")?.ToLowerInvariant() ?? (IsChannels(declared[1]) && !IsChannels(declared[3]) ? "nchw"
+            : IsChannels(declared[3]) && !IsChannels(declared[1]) ? "nhwc"
+            : throw new ArgumentException($"--input {name}={path}: cannot tell from [{string.Join(",", declared.Select(d => d?.ToString() ?? "?"))}] whether '{name}' is NCHW or NHWC; give --layout nchw or --layout nhwc."));
+        if (layout is not ("nchw" or "nhwc")) throw new ArgumentException($"--layout must be nchw or nhwc, got '{layout}'.");
+        bool nchw = layout == "nchw";
+        int channels = (int)((nchw ? declared[1] : declared[3]) ?? 3);
+        if (channels is not (1 or 3 or 4)) throw new ArgumentException($"--input {name}={path}: the input has {channels} channels; images give 1, 3 or 4.");
+        long? mh = nchw ? declared[2] : declared[1], mw = nchw ? declared[3] : declared[2];
+        int? width = mw is long a ? (int)a : null, height = mh is long b ? (int)b : null;
+        if (o.Get("resize") is { } rs)
+        {
+            var p = rs.ToLowerInvariant().Split('x');
+            if (p.Length != 2 || !int.TryParse(p[0], out int rw) || !int.TryParse(p[1], out int rh) || rw <= 0 || rh <= 0)
+                throw new ArgumentException($"--resize expects WxH (e.g. 640x480), got '{rs}'.");
+            (width, height) = (rw, rh);
+        }
+        var (pixels, shape) = ImageIO.Load(path, channels == 1, width, height);
+        if (mh is long fh && shape.H != fh || mw is long fw && shape.W != fw)
+            throw new ArgumentException($"--input {name}={path}: the image is {shape.W}x{shape.H} but the model's input is fixed at {mw}x{mh}; leave out --resize or match it.");
+        float scale = o.Float("scale") ?? 1f / 255f;
+        var mean = Floats(o, "mean", channels, 0f);
+        var std = Floats(o, "std", channels, 1f);
+        int hw = shape.H * shape.W;
+        var data = new float[channels * hw];
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < hw; i++)
+            {
+                float px = c < shape.C ? pixels[c * hw + i] : 255f;
+                float v = (px * scale - mean[c]) / std[c];
+                data[nchw ? c * hw + i : i * channels + c] = v;
+            }
+        var dims = nchw ? new[] { 1, channels, shape.H, shape.W } : new[] { 1, shape.H, shape.W, channels };
+        Console.WriteLine($"{name}: {path} as [{string.Join(",", dims)}] ({layout.ToUpperInvariant()}, (pixel·{scale:G4} − mean) / std)");
+        return (data, dims);
+    }
+
     internal static string FileNameFor(string output) => new(output.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
 
     public static int Info(Options o)
@@ -73,10 +144,11 @@ internal static class RunCommand
             string name = v[..eq];
             if (!model.InputNames.Contains(name))
                 throw new ArgumentException($"--input {name}: the model has no input '{name}'; its inputs are {string.Join(", ", model.InputNames.Select(n => $"'{n}'"))}.");
-            given[name] = ReadTensor(v[(eq + 1)..]);
+            string file = v[(eq + 1)..];
+            given[name] = IsImage(file) ? ReadImage(o, model, name, file) : ReadTensor(file);
         }
         foreach (var n in model.InputNames)
-            if (!given.ContainsKey(n)) throw new ArgumentException($"input '{n}' is not given; use --input {n}=FILE (.npy or .pb).");
+            if (!given.ContainsKey(n)) throw new ArgumentException($"input '{n}' is not given; use --input {n}=FILE (.npy, .pb or an image).");
         var shapes = InputShapes(o);
         foreach (var (name, (data, dims)) in given)
             if (!shapes.ContainsKey(name)) shapes[name] = dims.Length > 0 && dims[0] == 1 ? dims : new[] { 1 }.Concat(dims).ToArray();

@@ -5,8 +5,8 @@ using VulkanCnn.Graph;
 
 namespace VulkanCnn.Layers;
 
-/// <summary>Binary element-wise operations.</summary>
-public enum BinaryOp { Add = 1, Mul = 2, Sub = 3, Div = 4, Max = 6, Min = 7 }
+/// <summary>Binary element-wise operations (Equal gives 1 where the values are equal, else 0; Pow follows ONNX: a negative base needs an integer exponent).</summary>
+public enum BinaryOp { Add = 1, Mul = 2, Sub = 3, Div = 4, Max = 6, Min = 7, Equal = 8, Pow = 9 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct EltwisePush { public int Count, HW; }
@@ -59,17 +59,34 @@ public sealed record PRelu(float[] Slopes) : Layer
 
 /// <summary>
 /// A binary operation of two tensors: the second has the same shape, one value per channel (D,1,1), or one value (1,1,1).
-/// Add is the residual connection of ResNet. An activation may follow (fused).
+/// Add is the residual connection of ResNet. An activation may follow (fused). With <see cref="Operand"/> the second
+/// tensor is fixed values (same shape, one per channel, or one), kept with the weights: the layer then takes one input,
+/// and a convolution before it absorbs a per-channel or scalar Add, Sub, Mul or Div when a session compiles it.
 /// </summary>
 public sealed record Binary(BinaryOp Op) : Layer
 {
     public Activation Activation { get; init; }
+    /// <summary>Fixed second operand (null: the second input).</summary>
+    public float[]? Operand { get; init; }
     public override string TypeName => Op.ToString();
-    public override int InputCount => 2;
-    public override string Describe() => Activation.IsNone ? "" : "+" + Activation;
+    public override int InputCount => Operand == null ? 2 : 1;
+    public override long ParameterCount => Operand?.Length ?? 0;
+    public override string Describe() => (Operand == null ? "" : Operand.Length == 1 ? $"{Operand[0]:G4}" : $"{Operand.Length} values") +
+                                         (Activation.IsNone ? "" : (Operand == null ? "" : " ") + "+" + Activation);
+
+    /// <summary>The shape of the fixed operand next to input a.</summary>
+    internal Shape OperandShape(Shape a) => Operand!.Length == a.Size ? a : Operand.Length == a.C ? new Shape(a.C, 1, 1) : new Shape(1, 1, 1);
 
     public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
     {
+        if (Operand != null)
+        {
+            CheckInputCount(node, TypeName, inputs, 1);
+            var x = inputs[0];
+            if (Operand.Length != x.Size && Operand.Length != x.C && Operand.Length != 1)
+                throw new ArgumentException($"{node}: {TypeName} has {Operand.Length} fixed operand values for input {x} (W×H×D): expected {x.Size}, {x.C} or 1.");
+            return x;
+        }
         CheckInputCount(node, TypeName, inputs, 2);
         var (a, b) = (inputs[0], inputs[1]);
         if (BroadcastMode(a, b) < 0)
@@ -87,6 +104,14 @@ public sealed record Binary(BinaryOp Op) : Layer
 
     public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => output.Size;
 
-    internal override void Compile(LayerCompiler c, NodeIO io) =>
+    internal override void Compile(LayerCompiler c, NodeIO io)
+    {
+        if (Operand != null)
+        {
+            var s = io.InputShapes[0];
+            ActivationLayer.Emit(c, io.Inputs[0], c.Upload(Operand, io.Name + " operand"), io.Output, io.OutputShape, (int)Op, BroadcastMode(s, OperandShape(s)), Activation);
+            return;
+        }
         ActivationLayer.Emit(c, io.Inputs[0], io.Inputs[1], io.Output, io.OutputShape, (int)Op, BroadcastMode(io.InputShapes[0], io.InputShapes[1]), Activation);
+    }
 }

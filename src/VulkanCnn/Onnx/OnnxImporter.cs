@@ -52,7 +52,9 @@ internal sealed class Importer
         "Softmax", "LogSoftmax", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum",
         "Concat", "Flatten", "Gemm", "MatMul", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Dropout", "Identity",
         "Upsample", "Resize", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape", "Range", "Slice",
-        "Neg", "Sqrt", "Floor", "Ceil", "Equal", "Where", "Expand",
+        "Neg", "Sqrt", "Floor", "Ceil", "Equal", "Where", "Expand", "Pad", "Split",
+        "Selu", "Softplus", "Exp", "Abs", "Reciprocal", "Pow", "LRN", "InstanceNormalization",
+        "ReduceMean", "ReduceMax", "ReduceSum", "DepthToSpace", "SpaceToDepth",
     };
 
     private readonly OnnxModel _m;
@@ -264,6 +266,7 @@ internal sealed class Importer
                 _vals[Out] = In(0)!;
                 return;
         }
+        if (n.OpType == "Split") { SplitOp(); return; }   // several outputs, constant or not
         if (allConst && n.Input.Count > 0) { Fold(n.OpType); return; }
         switch (n.OpType)
         {
@@ -277,6 +280,42 @@ internal sealed class Importer
             case "HardSwish": Act(Activation.HardSwish); break;
             case "LeakyRelu": Act(Activation.LeakyRelu(AttrFloat("alpha", 0.01f))); break;
             case "Elu": Act(Activation.Elu(AttrFloat("alpha", 1f))); break;
+            case "Selu": Act(Activation.Selu(AttrFloat("alpha", 1.67326319f), AttrFloat("gamma", 1.05070102f))); break;
+            case "Softplus": Act(Activation.Softplus); break;
+            case "Exp": Act(Activation.Exp); break;
+            case "Abs": Act(Activation.Abs); break;
+            case "Neg": Act(Activation.Neg); break;
+            case "Reciprocal": Act(Activation.Reciprocal); break;
+            case "Sqrt": Act(Activation.Sqrt); break;
+            case "Pow": BinaryOp(Layers.BinaryOp.Pow); break;
+            case "LRN":
+                SetRt(new Lrn { Size = (int)AttrInt("size", 0), Alpha = AttrFloat("alpha", 1e-4f), Beta = AttrFloat("beta", 0.75f), Bias = AttrFloat("bias", 1f) }, RtIn(0).Dims, RtIn(0).Node);
+                break;
+            case "InstanceNormalization":
+            {
+                var x = Spatial4("InstanceNormalization");
+                SetRt(new InstanceNorm(CstIn(1, "scale").T.ToFloats(), CstIn(2, "B").T.ToFloats()) { Epsilon = AttrFloat("epsilon", 1e-5f) }, x.Dims, x.Node);
+                break;
+            }
+            case "ReduceMean": ReduceOp(ReduceKind.Mean); break;
+            case "ReduceMax": ReduceOp(ReduceKind.Max); break;
+            case "ReduceSum": ReduceOp(ReduceKind.Sum); break;
+            case "DepthToSpace":
+            {
+                var x = Spatial4("DepthToSpace");
+                string mode = AttrString("mode", "DCR");
+                if (mode is not ("DCR" or "CRD")) throw new ArgumentException($"mode '{mode}' is not DCR or CRD.");
+                var node = _b.Add(new DepthToSpace((int)AttrInt("blocksize", 0), mode == "CRD"), Unique(Out), x.Node);
+                _vals[Out] = new Rt(node, Dims4(node.Shape));
+                break;
+            }
+            case "SpaceToDepth":
+            {
+                var x = Spatial4("SpaceToDepth");
+                var node = _b.Add(new SpaceToDepth((int)AttrInt("blocksize", 0)), Unique(Out), x.Node);
+                _vals[Out] = new Rt(node, Dims4(node.Shape));
+                break;
+            }
             case "HardSigmoid": Act(Activation.HardSigmoid(AttrFloat("alpha", 0.2f), AttrFloat("beta", 0.5f))); break;
             case "Clip": ClipOp(); break;
             case "PRelu": PReluOp(); break;
@@ -295,6 +334,14 @@ internal sealed class Importer
             case "Squeeze": case "Unsqueeze": SqueezeOp(n.OpType == "Unsqueeze"); break;
             case "Transpose": TransposeOp(); break;
             case "Upsample": case "Resize": ResizeOp(n.OpType == "Upsample"); break;
+            case "Pad": PadOp(); break;
+            case "Equal": BinaryOp(Layers.BinaryOp.Equal); break;
+            case "Cast":
+                // Comparisons already give 0 and 1 as floats; only a cast to a floating type keeps that meaning.
+                if (AttrInt("to", 1) is not (1 or 10 or 11 or 16)) throw new UnsupportedException($"Cast of a runtime tensor to type {AttrInt("to", 1)}; only casts to floating types are supported");
+                _vals[Out] = RtIn(0);
+                break;
+            case "Slice": SliceOp(); break;
             default: throw new UnsupportedException("supported only when all its inputs are constants");
         }
     }
@@ -506,7 +553,7 @@ internal sealed class Importer
     {
         var va = In(ia)!;
         var vb = In(ib)!;
-        bool commutative = op is Layers.BinaryOp.Add or Layers.BinaryOp.Mul or Layers.BinaryOp.Max or Layers.BinaryOp.Min;
+        bool commutative = op is Layers.BinaryOp.Add or Layers.BinaryOp.Mul or Layers.BinaryOp.Max or Layers.BinaryOp.Min or Layers.BinaryOp.Equal;
         int[] DimsOf(Val v) => v is Rt r ? r.Dims : ((Cst)v).Dims;
         var (da, db) = (DimsOf(va), DimsOf(vb));
         bool swap = va is Cst || Broadcast(da, db) < 0 && Broadcast(db, da) >= 0;
@@ -516,9 +563,8 @@ internal sealed class Importer
             {
                 // c − x = (−1)·x + c
                 var xr = RtIn(ib);
-                var neg = _b.Add(new Binary(Layers.BinaryOp.Mul), Unique(Out + "_neg"), xr.Node,
-                    ConstNode(Out + "_minus1", new Cst(OnnxTensor.FromFloats("", new[] { 1 }, new[] { -1f })), new[] { 1 }));
-                SetRt(new Binary(Layers.BinaryOp.Add), xr.Dims, neg, ConstNode(_node.Input[ia], (Cst)va, OperandDims(xr.Dims, da)));
+                var neg = _b.Add(new Binary(Layers.BinaryOp.Mul) { Operand = new[] { -1f } }, Unique(Out + "_neg"), xr.Node);
+                SetRt(new Binary(Layers.BinaryOp.Add) { Operand = ((Cst)va).T.ToFloats() }, xr.Dims, neg);
                 return;
             }
             throw new UnsupportedException($"{op} of [{string.Join(",", da)}] by [{string.Join(",", db)}]: the engine broadcasts only the second operand (same shape, per channel, or scalar)");
@@ -527,20 +573,19 @@ internal sealed class Importer
         int mode = Broadcast(da, db);
         if (mode < 0 || va is not Rt ra)
             throw new UnsupportedException($"{op} of [{string.Join(",", da)}] and [{string.Join(",", db)}]: the engine broadcasts the same shape, one value per channel, or one value");
-        Node nb = vb is Rt rb ? rb.Node : ConstNode(_node.Input[ib], (Cst)vb, OperandDims(da, db));
+        if (vb is Cst cb)
+        {
+            // A constant operand stays with the weights (no per-run copy) and can fold into a convolution before it.
+            var fixedNode = _b.Add(new Binary(op) { Operand = cb.T.ToFloats() }, Unique(outName ?? Out), ra.Node);
+            _vals[outName ?? Out] = new Rt(fixedNode, da);
+            return;
+        }
+        Node nb = ((Rt)vb).Node;
         if (vb is Rt rb2 && mode == 1 && rb2.Node.Shape != new Shape(da[1], 1, 1))
             nb = _b.Add(new Reshape(new Shape(da[1], 1, 1)), Unique(_node.Input[ib] + "_bc"), rb2.Node);
         var node = _b.Add(new Binary(op), Unique(outName ?? Out), ra.Node, nb);
         _vals[outName ?? Out] = new Rt(node, da);
     }
-
-    /// <summary>The dims of operand b as the engine stores it next to a: a's shape, one per channel, or one value.</summary>
-    private static int[] OperandDims(int[] a, int[] b) => Broadcast(a, b) switch
-    {
-        0 => a,
-        1 => Enumerable.Range(0, a.Length).Select(i => i == 1 ? a[1] : 1).ToArray(),
-        _ => new[] { 1 },
-    };
 
     private static int[] Pad(int[] d, int rank) => Enumerable.Repeat(1, Math.Max(0, rank - d.Length)).Concat(d).ToArray();
 
@@ -549,8 +594,24 @@ internal sealed class Importer
         int n = _node.Input.Count;
         if (n == 1) { _vals[Out] = In(0)!; return; }
         var bop = op switch { "Max" => Layers.BinaryOp.Max, "Min" => Layers.BinaryOp.Min, _ => Layers.BinaryOp.Add };
-        if (n > 2) throw new UnsupportedException($"{op} of {n} inputs; two are supported");
-        BinaryOp(bop);
+        if (n == 2) { BinaryOp(bop); return; }
+        // More inputs: a chain of binary layers, each combining the running result with the next input.
+        var acc = Enumerable.Range(0, n).Select(i => In(i)!).OrderBy(v => v is Cst ? 1 : 0).ToArray();
+        if (acc[0] is not Rt first) throw new UnsupportedException($"{op} of constants only");
+        var dims = first.Dims;
+        var shapes = acc.Select(v => v is Rt r ? r.Dims : ((Cst)v).Dims).ToArray();
+        if (shapes.Any(d => Broadcast(dims, d) < 0))
+            throw new UnsupportedException($"{op} of [{string.Join("], [", shapes.Select(d => string.Join(",", d)))}]: every input must have the first one's shape, one value per channel, or one value");
+        Node node = first.Node;
+        for (int i = 1; i < n; i++)
+        {
+            string name = Unique(i == n - 1 ? Out : $"{Out}_{i}");
+            if (acc[i] is Cst ci) { node = _b.Add(new Binary(bop) { Operand = ci.T.ToFloats() }, name, node); continue; }
+            var r = (Rt)acc[i];
+            Node other = Broadcast(dims, r.Dims) == 1 && r.Node.Shape != new Shape(dims[1], 1, 1) ? _b.Add(new Reshape(new Shape(dims[1], 1, 1)), Unique(Out + "_bc"), r.Node) : r.Node;
+            node = _b.Add(new Binary(bop), name, node, other);
+        }
+        _vals[Out] = new Rt(node, dims);
     }
 
     private void ConcatOp()
@@ -775,6 +836,133 @@ internal sealed class Importer
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
+    /// <summary>Places ONNX axis values (axes 1..3 of a tensor of rank ≤ 4) on VulkanCnn's (D,H,W) axes.</summary>
+    private static int[] Dhw(int[] v, int fill) => Enumerable.Range(1, 3).Select(a => a < v.Length ? v[a] : fill).ToArray();
+
+    private void PadOp()
+    {
+        var x = RtIn(0);
+        int rank = x.Dims.Length;
+        string mode = AttrString("mode", "constant");
+        long[] pads;
+        float value = 0;
+        if (_opset < 11)
+        {
+            pads = AttrInts("pads") ?? throw new ArgumentException("pads is missing.");
+            value = AttrFloat("value", 0f);
+        }
+        else
+        {
+            pads = CstIn(1, "pads").T.ToInt64s();
+            if (OptCst(2, "constant_value") is { } cv && cv.V.Length > 0) value = (float)cv.V[0];
+            if (OptCst(3, "axes") is { } ax)
+            {
+                // Opset 18: pads for the listed axes only.
+                var axes = ax.T.ToInt64s().Select(a => Axis(a, rank, "axis")).ToArray();
+                var full = new long[2 * rank];
+                for (int k = 0; k < axes.Length; k++) { full[axes[k]] = pads[k]; full[rank + axes[k]] = pads[axes.Length + k]; }
+                pads = full;
+            }
+        }
+        if (pads.Length != 2 * rank) throw new ArgumentException($"pads [{string.Join(",", pads)}] must have {2 * rank} values for a rank-{rank} input.");
+        if (pads[0] != 0 || pads[rank] != 0) throw new UnsupportedException($"padding the batch axis (pads [{string.Join(",", pads)}]) is not supported");
+        var pm = mode switch
+        {
+            "constant" => PaddingMode.Zero, "edge" => PaddingMode.Replicate, "reflect" => PaddingMode.Reflect,
+            _ => throw new UnsupportedException($"Pad mode '{mode}' is not supported (constant, edge and reflect are)"),
+        };
+        var before = Dhw(pads.Take(rank).Select(v => (int)v).ToArray(), 0);
+        var after = Dhw(pads.Skip(rank).Select(v => (int)v).ToArray(), 0);
+        var dims = x.Dims.Select((v, i) => v + (int)pads[i] + (int)pads[rank + i]).ToArray();
+        if (before.All(v => v == 0) && after.All(v => v == 0)) { _vals[Out] = x; return; }
+        SetRt(new Pad { BeforeD = before[0], BeforeH = before[1], BeforeW = before[2], AfterD = after[0], AfterH = after[1], AfterW = after[2], Mode = pm, Value = value },
+            dims, x.Node);
+    }
+
+    private void ReduceOp(ReduceKind kind)
+    {
+        var x = RtIn(0);
+        int rank = x.Dims.Length;
+        bool axesInput = kind == ReduceKind.Sum ? _opset >= 13 : _opset >= 18;
+        long[] axes = axesInput ? OptCst(1, "axes")?.T.ToInt64s() ?? Array.Empty<long>() : AttrInts("axes") ?? Array.Empty<long>();
+        if (axes.Length == 0 && AttrInt("noop_with_empty_axes", 0) != 0) { _vals[Out] = x; return; }
+        var set = (axes.Length == 0 ? Enumerable.Range(0, rank) : axes.Select(a => Axis(a, rank, "axis"))).ToHashSet();
+        bool keep = AttrInt("keepdims", 1) != 0;
+        var kept = x.Dims.Select((v, i) => set.Contains(i) ? 1 : v).ToArray();
+        var dims = keep ? kept : x.Dims.Where((_, i) => !set.Contains(i)).ToArray();
+        if (dims.Length == 0 || dims[0] != 1)
+        {
+            if (!keep && set.Contains(0) && x.Dims.Where((_, i) => !set.Contains(i)).Aggregate(1, (a, b) => a * b) == 1) dims = new[] { 1 };
+            else throw new UnsupportedException($"{_node.OpType} of [{string.Join(",", x.Dims)}] over axes [{string.Join(",", set.Order())}] without keepdims drops the batch axis");
+        }
+        var r = Dhw(Enumerable.Range(0, rank).Select(i => set.Contains(i) ? 1 : 0).ToArray(), 0);
+        var layer = new Reduce(kind, r[0] == 1 && x.Dims[1] > 1, rank > 2 && r[1] == 1 && x.Dims[2] > 1, rank > 3 && r[2] == 1 && x.Dims[3] > 1);
+        if (!layer.AxisD && !layer.AxisH && !layer.AxisW) { ReshapeTo(x, dims); return; }   // only size-1 axes: nothing to do
+        var node = _b.Add(layer, Unique(dims.SequenceEqual(kept) ? Out : Out + "_keep"), x.Node);
+        var reduced = new Rt(node, kept);
+        if (dims.SequenceEqual(kept)) { _vals[Out] = reduced; return; }
+        ReshapeTo(reduced, dims);
+    }
+
+    /// <summary>A runtime box of x: an alias when it is all of x, else a Slice layer.</summary>
+    private void SliceTo(Rt x, string output, int[] lo, int[] step, int[] cnt)
+    {
+        if (lo[0] != 0 || cnt[0] != 1) throw new UnsupportedException($"slicing the batch axis of [{string.Join(",", x.Dims)}] is not supported");
+        if (cnt.Any(v => v <= 0)) throw new UnsupportedException($"an empty slice of [{string.Join(",", x.Dims)}] is not supported");
+        if (cnt.SequenceEqual(x.Dims) && step.All(v => v == 1)) { _vals[output] = x; return; }
+        var l = Dhw(lo, 0); var s = Dhw(step, 1); var n = Dhw(cnt, 1);
+        var layer = new Slice { StartD = l[0], StartH = l[1], StartW = l[2], StepD = s[0], StepH = s[1], StepW = s[2], CountD = n[0], CountH = n[1], CountW = n[2] };
+        _vals[output] = new Rt(_b.Add(layer, Unique(output), x.Node), cnt);
+    }
+
+    private void SliceOp()
+    {
+        var x = RtIn(0);
+        var (lo, step, cnt) = SliceBox(x.Dims);
+        SliceTo(x, Out, lo, step, cnt);
+    }
+
+    /// <summary>Split's part sizes along its axis (attribute before opset 13, input after; equal parts when absent).</summary>
+    private (int Axis, long[] Sizes) SplitSizes(int[] dims)
+    {
+        int rank = dims.Length;
+        int axis = Axis(AttrInt("axis", 0), rank, "axis");
+        int outs = _node.Output.Count, n = dims[axis];
+        long[]? split = _opset < 13 ? AttrInts("split") : OptCst(1, "split")?.T.ToInt64s();
+        if (split == null || split.Length == 0)
+        {
+            // Equal parts; opset 18's num_outputs lets the last one be smaller.
+            int part = (n + outs - 1) / outs;
+            if (_opset < 18 && n % outs != 0) throw new ArgumentException($"axis {axis} of size {n} does not split into {outs} equal parts.");
+            split = Enumerable.Range(0, outs).Select(i => (long)Math.Min(part, n - i * part)).ToArray();
+        }
+        if (split.Length != outs || split.Sum() != n)
+            throw new ArgumentException($"split [{string.Join(",", split)}] does not divide axis {axis} of size {n} into {outs} outputs.");
+        return (axis, split);
+    }
+
+    private void SplitOp()
+    {
+        bool constant = In(0) is Cst;
+        var dims = constant ? ((Cst)In(0)!).Dims : RtIn(0).Dims;
+        var (axis, split) = SplitSizes(dims);
+        int start = 0;
+        for (int k = 0; k < split.Length; k++)
+        {
+            var lo = new int[dims.Length]; var cnt = dims.ToArray(); var step = Enumerable.Repeat(1, dims.Length).ToArray();
+            lo[axis] = start; cnt[axis] = (int)split[k];
+            start += (int)split[k];
+            string o = _node.Output[k];
+            if (o == "") continue;
+            if (constant)
+            {
+                var c = (Cst)In(0)!;
+                _vals[o] = new Cst(new OnnxTensor(o, cnt, c.T.IsFloat, Box(c, lo, step, cnt)));
+            }
+            else SliceTo(RtIn(0), o, lo, step, cnt);
+        }
+    }
+
     private float[]? AttrFloats(string name) => Attr(name) is { } a ? a.Floats.ToArray() : null;
 
     // ---------------------------------------------------------------- constant folding
@@ -867,7 +1055,7 @@ internal sealed class Importer
         }
         Func<double, double>? unary = op switch
         {
-            "Neg" => v => -v, "Sqrt" => Math.Sqrt, "Floor" => Math.Floor, "Ceil" => Math.Ceiling,
+            "Neg" => v => -v, "Sqrt" => Math.Sqrt, "Exp" => Math.Exp, "Abs" => Math.Abs, "Reciprocal" => v => 1 / v, "Floor" => Math.Floor, "Ceil" => Math.Ceiling,
             "Relu" => v => Math.Max(v, 0), "Sigmoid" => v => 1 / (1 + Math.Exp(-v)), "Tanh" => Math.Tanh,
             "Identity" or "Dropout" => v => v, _ => null,
         };
@@ -876,7 +1064,7 @@ internal sealed class Importer
         {
             "Add" or "Sum" => (a, b) => a + b, "Sub" => (a, b) => a - b, "Mul" => (a, b) => a * b,
             "Div" => c[0]!.T.IsFloat ? (a, b) => a / b : (a, b) => Math.Truncate(a / b),
-            "Max" => Math.Max, "Min" => Math.Min, "Equal" => (a, b) => a == b ? 1 : 0, _ => null,
+            "Max" => Math.Max, "Min" => Math.Min, "Equal" => (a, b) => a == b ? 1 : 0, "Pow" => Math.Pow, _ => null,
         };
         if (binary != null && c.Length == 2)
         {
@@ -964,10 +1152,10 @@ internal sealed class Importer
         SetCst(od, r, x.T.IsFloat);
     }
 
-    private void FoldSlice(Cst?[] c)
+    /// <summary>Slice's first element, step and count per axis of a tensor of shape d (ONNX rules: negative indices
+    /// count from the end, out-of-range ones are clamped).</summary>
+    private (int[] Lo, int[] Step, int[] Cnt) SliceBox(int[] d)
     {
-        var x = c[0]!;
-        var d = x.Dims;
         long[] starts, ends, axes, steps;
         if (_opset < 10)
         {
@@ -977,9 +1165,9 @@ internal sealed class Importer
         }
         else
         {
-            starts = c[1]!.T.ToInt64s(); ends = c[2]!.T.ToInt64s();
-            axes = c.Length > 3 && c[3] != null ? c[3]!.T.ToInt64s() : Enumerable.Range(0, starts.Length).Select(v => (long)v).ToArray();
-            steps = c.Length > 4 && c[4] != null ? c[4]!.T.ToInt64s() : Enumerable.Repeat(1L, starts.Length).ToArray();
+            starts = CstIn(1, "starts").T.ToInt64s(); ends = CstIn(2, "ends").T.ToInt64s();
+            axes = OptCst(3, "axes")?.T.ToInt64s() ?? Enumerable.Range(0, starts.Length).Select(v => (long)v).ToArray();
+            steps = OptCst(4, "steps")?.T.ToInt64s() ?? Enumerable.Repeat(1L, starts.Length).ToArray();
         }
         var lo = new int[d.Length]; var step = Enumerable.Repeat(1, d.Length).ToArray(); var cnt = d.ToArray();
         for (int k = 0; k < axes.Length; k++)
@@ -992,6 +1180,20 @@ internal sealed class Importer
             else { s = Math.Clamp(s, 0, n - 1); e = Math.Clamp(e, -1, n - 1); cnt[a] = (int)Math.Max(0, (s - e - st - 1) / -st); }
             lo[a] = (int)s; step[a] = (int)st;
         }
+        return (lo, step, cnt);
+    }
+
+    private void FoldSlice(Cst?[] c)
+    {
+        var x = c[0]!;
+        var (lo, step, cnt) = SliceBox(x.Dims);
+        SetCst(cnt, Box(x, lo, step, cnt), x.T.IsFloat);
+    }
+
+    /// <summary>The elements of a constant in a strided box (first element, step and count per axis).</summary>
+    private static double[] Box(Cst x, int[] lo, int[] step, int[] cnt)
+    {
+        var d = x.Dims;
         var strides = new int[d.Length];
         for (int k = d.Length - 1, s = 1; k >= 0; s *= d[k], k--) strides[k] = s;
         var r = new double[Product(cnt)];
@@ -1001,6 +1203,6 @@ internal sealed class Importer
             for (int k = d.Length - 1; k >= 0; k--) { src += (lo[k] + rem % cnt[k] * step[k]) * strides[k]; rem /= cnt[k]; }
             r[i] = x.V[src];
         }
-        SetCst(cnt, r, x.T.IsFloat);
+        return r;
     }
 }

@@ -20,12 +20,35 @@ public class ElementwiseTests : GpuTest
         yield return Activation.Silu;
         yield return Activation.Tanh;
         yield return Activation.Elu(0.7f);
+        yield return Activation.Selu();
+        yield return Activation.Softplus;
+        yield return Activation.Abs;
+        yield return Activation.Neg;
+        yield return Activation.Affine(0.75f, -0.25f);
+    }
+
+    /// <summary>Functions that overflow or are undefined on part of the line: tested on inputs where they are finite.</summary>
+    public static IEnumerable<Activation> MathActivations()
+    {
+        yield return Activation.Exp;
+        yield return Activation.Reciprocal;
+        yield return Activation.Sqrt;
+    }
+
+    [TestCaseSource(nameof(MathActivations))]
+    public void MathActivationMatchesReference(Activation act)
+    {
+        var rng = new Random((int)act.Kind + 200);
+        var s = new Shape(3, 11, 13);
+        // Exp on [-8, 8]; Reciprocal and Sqrt on [0.05, 8.05].
+        var x = TestData.Random(rng, s.Size, 8f).Select(v => act.Kind == ActivationKind.Exp ? v : 0.05f + Math.Abs(v)).ToArray();
+        CheckLayer(new ActivationLayer(act), new[] { s }, rng, $"activation {act.Kind}", inputs: new[] { x });
     }
 
     [Test]
     public void EveryActivationKindIsCovered()
     {
-        var kinds = AllActivations().Select(a => a.Kind).ToHashSet();
+        var kinds = AllActivations().Concat(MathActivations()).Select(a => a.Kind).ToHashSet();
         foreach (var k in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.None))
             Assert.That(kinds, Does.Contain(k), $"no test for {k}");
     }
@@ -89,6 +112,53 @@ public class ElementwiseTests : GpuTest
         var bx = TestData.Random(rng, bs.Size).Select(v => op == BinaryOp.Div ? MathF.CopySign(0.5f + MathF.Abs(v), v) : v).ToArray();
         var layer = new Binary(op) { Activation = relu ? Activation.Relu : Activation.None };
         CheckLayer(layer, new[] { a, bs }, rng, $"{op} with {broadcast} broadcast, relu={relu}", inputs: new[] { null, bx });
+    }
+
+    [Test]
+    public void FixedOperandMatchesReference([Values(BinaryOp.Sub, BinaryOp.Div, BinaryOp.Pow)] BinaryOp op, [Values(1, 5, 315)] int values)
+    {
+        var rng = new Random((int)op * 7 + values);
+        var v = TestData.Random(rng, values).Select(u => op == BinaryOp.Div ? 0.5f + MathF.Abs(u) : op == BinaryOp.Pow ? MathF.Round(u * 3) : u).ToArray();
+        CheckLayer(new Binary(op) { Operand = v, Activation = Activation.Relu }, new[] { new Shape(5, 7, 9) }, rng, $"{op} by {values} fixed values");
+    }
+
+    [Test]
+    public void ScalarAndPerChannelAffineFoldIntoTheConvolution([Values(BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Div)] BinaryOp op, [Values(1, 4)] int values)
+    {
+        var rng = new Random((int)op * 3 + values);
+        var b = new NetworkBuilder();
+        var conv = b.Input(3, 6, 7).Conv(4, 3, TestData.Random(rng, 4 * 3 * 9), TestData.Random(rng, 4), padding: 1, name: "conv");
+        var v = TestData.Random(rng, values).Select(u => 0.5f + MathF.Abs(u)).ToArray();
+        b.Add(new Binary(op) { Operand = v }, "affine", conv).Relu("relu").Output();
+        var net = b.Build();
+        var x = TestData.Random(rng, 3 * 6 * 7);
+        using var session = new Session(Ctx, net);
+        Assert.That(session.Network.Nodes.Count, Is.EqualTo(2), "conv, affine and ReLU should be one node");
+        session.SetInput(x);
+        session.Run();
+        var y = new float[4 * 6 * 7];
+        session.GetOutput(y);
+        TestData.AssertClose(CpuReference.Run(net, x)[0], y, $"conv then {op} by {values} values, folded");
+    }
+
+    [Test]
+    public void EqualAndPowMatchReference([Values("same", "scalar")] string broadcast)
+    {
+        var rng = new Random(broadcast.Length);
+        var a = new Shape(3, 5, 7);
+        var bs = broadcast == "same" ? a : new Shape(1, 1, 1);
+        // Equal: values on a coarse grid so that equal pairs occur. Pow: positive bases with any exponent, negative bases
+        // with integer exponents (odd and even).
+        var x = TestData.Random(rng, a.Size).Select(v => MathF.Round(v * 2)).ToArray();
+        var y = TestData.Random(rng, bs.Size).Select(v => MathF.Round(v * 2)).ToArray();
+        CheckLayer(new Binary(BinaryOp.Equal), new[] { a, bs }, rng, $"Equal {broadcast}", inputs: new[] { x, y });
+        var bases = TestData.Random(rng, a.Size, 3f);
+        var exps = TestData.Random(rng, bs.Size, 3f);
+        for (int i = 0; i < bases.Length; i++)
+            if (bases[i] < 0) exps[i % exps.Length] = MathF.Round(exps[i % exps.Length]);
+        for (int i = 0; i < bases.Length; i++)
+            if (bases[i] < 0 && exps[i % exps.Length] != MathF.Floor(exps[i % exps.Length])) bases[i] = -bases[i];
+        CheckLayer(new Binary(BinaryOp.Pow), new[] { a, bs }, rng, $"Pow {broadcast}", inputs: new[] { bases, exps });
     }
 
     [Test]

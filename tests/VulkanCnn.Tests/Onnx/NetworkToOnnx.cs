@@ -71,6 +71,9 @@ internal static class NetworkToOnnx
                     r = 2;
                     break;
                 }
+                case Lrn l:
+                    y = g.Node("LRN", ins, ("size", l.Size), ("alpha", l.Alpha), ("beta", l.Beta), ("bias", l.Bias));
+                    break;
                 case Softmax sm:
                     y = g.Node(sm.Log ? "LogSoftmax" : "Softmax", ins, ("axis", 1));
                     break;

@@ -2,7 +2,9 @@
 // from the builder), the loader's error paths, external and float16 initializers, and vcnn run / info / test-onnx.
 using Google.Protobuf;
 using VulkanCnn.Cli;
+using VulkanCnn.Graph;
 using VulkanCnn.Imaging;
+using VulkanCnn.Layers;
 using VulkanCnn.Models;
 using VulkanCnn.Onnx;
 using VulkanCnn.Onnx.Proto;
@@ -60,6 +62,44 @@ public class OnnxModelTests : GpuTest
         OnnxOracle.Compare(g, new Random(16), "ResNet-18 64x64 via ONNX");
     }
 
+    /// <summary>AlexNet as Krizhevsky et al. (2012) had it: LRN (size 5, α 1e-4, β 0.75, k 2) after the first two
+    /// ReLUs, single tower, 99×99 input (so that the classifier stays small), He-initialised random weights.</summary>
+    [Test]
+    public void AlexNetWithLrnWrittenFromTheBuilder()
+    {
+        var w = Architectures.RandomWeights(21);
+        var b = new NetworkBuilder("alexnet_lrn");
+        Node Conv(Node x, string name, int c, int k, int f, int s, int p) =>
+            x.Conv(k, f, w(name + ".weight", k * c * f * f, c * f * f), w(name + ".bias", k, 0), s, p, rounding: Rounding.Floor, name: name);
+        var lrn = new Lrn { Size = 5, Alpha = 1e-4f, Beta = 0.75f, Bias = 2f };
+        var x = Conv(b.Input(3, 99, 99, "image"), "conv1", 3, 64, 11, 4, 2).Relu("relu1").Then(lrn, "lrn1").MaxPool(3, 2, rounding: Rounding.Floor, name: "pool1");
+        x = Conv(x, "conv2", 64, 192, 5, 1, 2).Relu("relu2").Then(lrn, "lrn2").MaxPool(3, 2, rounding: Rounding.Floor, name: "pool2");
+        x = Conv(x, "conv3", 192, 384, 3, 1, 1).Relu("relu3");
+        x = Conv(x, "conv4", 384, 256, 3, 1, 1).Relu("relu4");
+        x = Conv(x, "conv5", 256, 256, 3, 1, 1).Relu("relu5").MaxPool(3, 2, rounding: Rounding.Floor, name: "pool5").Flatten("flatten");
+        int n = (int)x.Shape.Size;
+        x = x.Dense(1024, w("fc6.weight", 1024 * n, n), w("fc6.bias", 1024, 0), Activation.Relu, "fc6");
+        x = x.Dense(1024, w("fc7.weight", 1024 * 1024, 1024), w("fc7.bias", 1024, 0), Activation.Relu, "fc7");
+        x.Dense(100, w("fc8.weight", 100 * 1024, 1024), w("fc8.bias", 100, 0), name: "fc8").Softmax("prob").Output();
+        var g = NetworkToOnnx.Write(b.Build(), "fc8");
+        Assert.That(g.Graph.Node.Count(nd => nd.OpType == "LRN"), Is.EqualTo(2));
+        OnnxOracle.Compare(g, new Random(22), "AlexNet with LRN via ONNX", scale: 2f);
+    }
+
+    [Test]
+    public void Vgg16WrittenFromTheBuilderAtReducedInput()
+    {
+        var g = NetworkToOnnx.Write(Architectures.Build("vgg16", 64, classes: 100), "classifier.6");
+        OnnxOracle.Compare(g, new Random(23), "VGG16 64x64 via ONNX");
+    }
+
+    [Test]
+    public void ResNet50WrittenFromTheBuilderAtReducedInput()
+    {
+        var g = NetworkToOnnx.Write(Architectures.Build("resnet50", 64, classes: 100), "fc");
+        OnnxOracle.Compare(g, new Random(24), "ResNet-50 64x64 via ONNX");
+    }
+
     [Test]
     public void ImportedNetworkIsOptimised()
     {
@@ -103,14 +143,14 @@ public class OnnxModelTests : GpuTest
     {
         var g = new OnnxGraph();
         var x = g.Input("x", 1, 3, 4, 4);
-        var a = g.Node("LRN", new[] { x }, ("size", 3));
-        var b = g.Node("InstanceNormalization", new[] { g.Node("Relu", new[] { a }), g.Random("s", new Random(1), 1, 3), g.Random("b", new Random(2), 1, 3) });
+        var a = g.Node("LpNormalization", new[] { x }, ("axis", 1));
+        var b = g.Node("Hardmax", new[] { g.Node("Relu", new[] { a }) });
         var c = g.Node("Softmax", new[] { g.Node("Relu", new[] { x }) }, ("axis", 2));   // supported op, unsupported axis
         g.Output(b);
         g.Output(c);
         var ex = Assert.Throws<NotSupportedException>(() => OnnxImporter.Import(OnnxModel.Load(g.Bytes(), "two.onnx")));
-        Assert.That(ex!.Message, Does.Contain("lrn_0").And.Contain("(LRN, opset 13)"));
-        Assert.That(ex.Message, Does.Contain("(InstanceNormalization, opset 13)"));
+        Assert.That(ex!.Message, Does.Contain("lpnormalization_0").And.Contain("(LpNormalization, opset 13)"));
+        Assert.That(ex.Message, Does.Contain("(Hardmax, opset 13)"));
         Assert.That(ex.Message, Does.Contain("(Softmax, opset 13)").And.Contain("axis 2"));
         Assert.That(ex.Message, Does.Contain("3 thing(s)"));
     }
@@ -224,16 +264,16 @@ public class OnnxModelTests : GpuTest
             dirs.Add(Path.Combine(root, "classifier"));
             // An unsupported operator is skipped, not failed.
             var u = new OnnxGraph();
-            u.Output(u.Node("LRN", new[] { u.Input("x", 1, 3, 4, 4) }, ("size", 3)));
-            OnnxOracle.WriteBackendCase(Path.Combine(root, "lrn"), u, new Random(5));
-            dirs.Add(Path.Combine(root, "lrn"));
+            u.Output(u.Node("LpNormalization", new[] { u.Input("x", 1, 3, 4, 4) }, ("axis", 1)));
+            OnnxOracle.WriteBackendCase(Path.Combine(root, "lpnorm"), u, new Random(5));
+            dirs.Add(Path.Combine(root, "lpnorm"));
 
             var (code, output, err) = Cli(new[] { "test-onnx" }.Concat(dirs).Concat(new[] { "--device", GpuSetUp.DeviceChoice }).ToArray());
             TestContext.Out.WriteLine(output + err);
             Assert.That(code, Is.EqualTo(0), output + err);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.That(lines[^1].Trim(), Is.EqualTo($"{dirs.Count - 1} passed, 0 failed, 1 skipped"));
-            Assert.That(lines.Count(l => l.StartsWith("SKIP") && l.Contains("LRN")), Is.EqualTo(1));
+            Assert.That(lines.Count(l => l.StartsWith("SKIP") && l.Contains("LpNormalization")), Is.EqualTo(1));
 
             // A wrong expected output fails, with the element, and the exit status says so.
             var bad = Path.Combine(root, "classifier", "test_data_set_0", "output_1.pb");
@@ -279,6 +319,62 @@ public class OnnxModelTests : GpuTest
             (code, output, err) = Cli("info", model);
             Assert.That(code, Is.EqualTo(0), err);
             Assert.That(output, Does.Contain("peak activation memory").And.Contain("Dense").And.Contain("opset 13"));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Test]
+    public void RunTakesImagesInTheModelsLayoutAndBenchComparesWithOnnxRuntime()
+    {
+        _ = Ctx;
+        var root = Path.Combine(Path.GetTempPath(), "vcnn-onnx-image-" + Environment.ProcessId);
+        Directory.CreateDirectory(root);
+        try
+        {
+            // A 9x5 colour image with distinct values per pixel and channel.
+            string png = Path.Combine(root, "p.png");
+            using (var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(9, 5))
+            {
+                for (int y = 0; y < 5; y++)
+                    for (int x = 0; x < 9; x++) img[x, y] = new SixLabors.ImageSharp.PixelFormats.Rgb24((byte)(x * 20), (byte)(y * 40), (byte)(x * y * 5));
+                SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, png);
+            }
+
+            // NCHW with symbolic height and width, resized to 6x4, ImageNet-normalised.
+            var g = new OnnxGraph();
+            var s = g.SymbolicInput("x", 1, 3, null, null);
+            g.Output(g.Node("Mul", new[] { s, g.Init("one", new[] { 1f }) }));
+            string model = Path.Combine(root, "nchw.onnx");
+            File.WriteAllBytes(model, g.Bytes());
+            var (code, output, err) = Cli("run", model, "--input", "x=" + png, "--resize", "6x4", "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225",
+                "--output-dir", Path.Combine(root, "o1"), "--device", GpuSetUp.DeviceChoice);
+            Assert.That(code, Is.EqualTo(0), output + err);
+            var (pix, shape) = ImageIO.Load(png, false, 6, 4);
+            float[] mean = { 0.485f, 0.456f, 0.406f }, std = { 0.229f, 0.224f, 0.225f };
+            var want = pix.Select((v, i) => (v / 255f - mean[i / 24]) / std[i / 24]).ToArray();
+            var (got, dims) = ImageIO.ReadNpy(Path.Combine(root, "o1", g.Graph.Output[0].Name + ".npy"));
+            Assert.That(dims, Is.EqualTo(new[] { 1, 3, 4, 6 }));
+            TestData.AssertClose(want, got, "NCHW image input");
+
+            // NHWC with four channels (alpha opaque), fixed 9x5, raw pixel values.
+            var h = new OnnxGraph();
+            h.Output(h.Node("Transpose", new[] { h.Input("rgba", 1, 5, 9, 4) }, ("perm", new long[] { 0, 3, 1, 2 })));
+            string model2 = Path.Combine(root, "nhwc.onnx");
+            File.WriteAllBytes(model2, h.Bytes());
+            (code, output, err) = Cli("run", model2, "--input", "rgba=" + png, "--scale", "1", "--output-dir", Path.Combine(root, "o2"), "--device", GpuSetUp.DeviceChoice);
+            Assert.That(code, Is.EqualTo(0), output + err);
+            var (pix2, _) = ImageIO.Load(png);
+            (got, dims) = ImageIO.ReadNpy(Path.Combine(root, "o2", h.Graph.Output[0].Name + ".npy"));
+            Assert.That(dims, Is.EqualTo(new[] { 1, 4, 5, 9 }));
+            TestData.AssertClose(pix2.Concat(Enumerable.Repeat(255f, 45)).ToArray(), got, "NHWC RGBA image input");
+
+            (code, output, err) = Cli("run", model2, "--input", "rgba=" + png, "--resize", "4x4", "--output-dir", Path.Combine(root, "o3"));
+            Assert.That(code, Is.Not.EqualTo(0));
+            Assert.That(err, Does.Contain("fixed at 9x5"));
+
+            (code, output, err) = Cli("bench", model, "--input-shape", "x=1,3,8,8", "--runs", "2", "--warmup", "0", "--device", GpuSetUp.DeviceChoice);
+            Assert.That(code, Is.EqualTo(0), output + err);
+            Assert.That(output, Does.Contain("VulkanCnn").And.Contain("ONNX Runtime").And.Contain("ratio ONNX Runtime / VulkanCnn"));
         }
         finally { Directory.Delete(root, true); }
     }

@@ -70,6 +70,45 @@ public class OnnxOperatorTests : GpuTest
         ["Upsample opset 9 linear"] = r => UpsampleCase(r, "linear"),
         ["Dropout Identity"] = r => DropoutIdentity(r),
         ["Squeeze Unsqueeze"] = r => SqueezeUnsqueeze(r),
+        ["Folded Constant Range Floor Ceil Equal Where Expand ConstantOfShape"] = r => FoldedPlumbing(),
+        ["Pad constant value opset 13"] = r => PadCase(13, "constant", new long[] { 0, 1, 2, 0, 0, 0, 1, 3 }, 0.5f),
+        ["Pad edge opset 13"] = r => PadCase(13, "edge", new long[] { 0, 0, 2, 1, 0, 0, 1, 2 }),
+        ["Pad reflect opset 13"] = r => PadCase(13, "reflect", new long[] { 0, 1, 1, 2, 0, 2, 3, 0 }),
+        ["Pad constant negative crops opset 13"] = r => PadCase(13, "constant", new long[] { 0, 0, -1, 1, 0, 0, 1, -2 }),
+        ["Pad opset 10 attributes"] = r => PadCase(10, "constant", new long[] { 0, 0, 1, 1, 0, 0, 1, 1 }, -1f),
+        ["Pad zero then Conv stride 2 (folded)"] = r => PadConv(r),
+        ["Split channels opset 11 attribute"] = r => SplitCase(11, 1, new long[] { 1, 3, 2 }),
+        ["Split height equal parts opset 13"] = r => SplitCase(13, 2, null, outputs: 2),
+        ["Split width opset 13 input"] = r => SplitCase(13, -1, new long[] { 2, 4 }),
+        ["Slice channels and rows"] = r => SliceCase(new long[] { 1, 1 }, new long[] { 4, 100 }, new long[] { 1, 2 }, null),
+        ["Slice negative steps"] = r => SliceCase(new long[] { -1, 5 }, new long[] { -100, 0 }, new long[] { 3, 2 }, new long[] { -2, -1 }),
+        ["Slice opset 9 attributes"] = r => SliceCaseOpset9(),
+        ["Equal Cast Mul (peak mask)"] = r => PeakMask(r),
+        ["Selu default"] = r => Unary(r, "Selu", 3, 4, 5),
+        ["Selu alpha gamma"] = r => Unary(r, "Selu", 3, 4, 5, ("alpha", 1.5f), ("gamma", 0.8f)),
+        ["Softplus"] = r => Unary(r, "Softplus", 3, 4, 5),
+        ["Exp"] = r => Unary(r, "Exp", 3, 4, 5),
+        ["Abs"] = r => Unary(r, "Abs", 3, 4, 5),
+        ["Neg runtime"] = r => Unary(r, "Neg", 3, 4, 5),
+        ["Reciprocal of |x| + 0.5"] = r => OfPositive("Reciprocal"),
+        ["Sqrt of |x| + 0.5"] = r => OfPositive("Sqrt"),
+        ["Pow positive base 2.5"] = r => OfPositive("Pow", 2.5f),
+        ["Pow any base exponent 3"] = r => WithExponent(3f),
+        ["Pow runtime exponent"] = r => RuntimePow(),
+        ["Sum of 3 with broadcast"] = r => SumOfThree(r),
+        ["Max of 3"] = r => Variadic3("Max"),
+        ["LRN AlexNet"] = r => Unary(r, "LRN", 8, 5, 5, ("size", 5), ("alpha", 1e-4f), ("beta", 0.75f), ("bias", 2f)),
+        ["LRN size 3 large alpha"] = r => Unary(r, "LRN", 6, 4, 4, ("size", 3), ("alpha", 0.5f), ("beta", 0.6f)),
+        ["InstanceNormalization"] = r => InstanceNormCase(r),
+        ["ReduceMean spatial keepdims"] = r => ReduceCase("ReduceMean", 13, new long[] { 2, 3 }, 1),
+        ["ReduceMax channels no keepdims"] = r => ReduceCase("ReduceMax", 13, new long[] { 1 }, 0),
+        ["ReduceSum opset 13 axes input"] = r => ReduceCase("ReduceSum", 13, new long[] { -1 }, 1),
+        ["ReduceSum opset 11 attribute channels and width"] = r => ReduceCase("ReduceSum", 11, new long[] { 1, 3 }, 1),
+        ["ReduceMean all axes"] = r => ReduceCase("ReduceMean", 13, null, 1),
+        ["ReduceMax opset 18 axes input"] = r => ReduceCase("ReduceMax", 18, new long[] { 2 }, 1),
+        ["DepthToSpace DCR"] = r => Unary(r, "DepthToSpace", 8, 3, 4, ("blocksize", 2)),
+        ["DepthToSpace CRD"] = r => Unary(r, "DepthToSpace", 9, 2, 3, ("blocksize", 3), ("mode", "CRD")),
+        ["SpaceToDepth 2"] = r => Unary(r, "SpaceToDepth", 3, 4, 6, ("blocksize", 2)),
     };
 
     public static IEnumerable<TestCaseData> AllCases() => Cases.Keys.Select(k => new TestCaseData(k).SetName("Onnx op: " + k));
@@ -81,6 +120,9 @@ public class OnnxOperatorTests : GpuTest
         var g = Cases[name](rng);
         OnnxOracle.Compare(g, rng, name);
     }
+
+    /// <summary>Every case name, in table order (the conformance suite writes them all).</summary>
+    internal static IReadOnlyCollection<string> Names => Cases.Keys;
 
     /// <summary>Builds a case by name (the backend-test layout tests reuse them).</summary>
     internal static OnnxGraph Build(string name, Random rng) => Cases[name](rng);
@@ -258,6 +300,153 @@ public class OnnxOperatorTests : GpuTest
         var g = new OnnxGraph();
         var d = g.Node("Dropout", new[] { g.Input("x", 1, 3, 4, 5) });
         g.Output(g.Node("Relu", new[] { g.Node("Identity", new[] { d }) }));
+        return g;
+    }
+
+    private static OnnxGraph PadCase(int opset, string mode, long[] pads, float? value = null)
+    {
+        var g = new OnnxGraph(opset);
+        var x = g.Input("x", 1, 3, 5, 6);
+        if (opset < 11)
+        {
+            var attrs = new List<(string, object)> { ("mode", mode), ("pads", pads) };
+            if (value is float v) attrs.Add(("value", v));
+            g.Output(g.Node("Pad", new[] { x }, attrs.ToArray()));
+        }
+        else
+        {
+            var ins = new List<string> { x, g.InitInts("pads", pads, pads.Length) };
+            if (value is float v) ins.Add(g.Init("value", new[] { v }));
+            g.Output(g.Node("Pad", ins.ToArray(), ("mode", mode)));
+        }
+        return g;
+    }
+
+    private static OnnxGraph PadConv(Random r)
+    {
+        // TensorFlow's ZeroPadding2D before a stride-2 depthwise convolution (MobileNet, M-LSD).
+        var g = new OnnxGraph(11);
+        var x = g.Input("x", 1, 4, 8, 9);
+        var p = g.Node("Pad", new[] { x, g.InitInts("pads", new long[] { 0, 0, 0, 0, 0, 0, 1, 1 }, 8) });
+        g.Output(g.Node("Conv", new[] { p, g.Random("w", r, 0.5f, 4, 1, 3, 3), g.Random("b", r, 0.5f, 4) }, ("group", 4), ("strides", new long[] { 2, 2 })));
+        return g;
+    }
+
+    private static OnnxGraph SplitCase(int opset, int axis, long[]? split, int outputs = 0)
+    {
+        var g = new OnnxGraph(opset);
+        var x = g.Node("Relu", new[] { g.Input("x", 1, 6, 4, 6) });
+        var attrs = new List<(string, object)> { ("axis", axis) };
+        var ins = new List<string> { x };
+        if (split != null)
+        {
+            if (opset < 13) attrs.Add(("split", split));
+            else ins.Add(g.InitInts("split", split, split.Length));
+        }
+        foreach (var o in g.Nodes("Split", ins.ToArray(), split?.Length ?? outputs, attrs.ToArray())) g.Output(o);
+        return g;
+    }
+
+    private static OnnxGraph SliceCase(long[] starts, long[] ends, long[] axes, long[]? steps)
+    {
+        var g = new OnnxGraph();
+        var ins = new List<string> { g.Input("x", 1, 5, 7, 6), g.InitInts("starts", starts, starts.Length), g.InitInts("ends", ends, ends.Length), g.InitInts("axes", axes, axes.Length) };
+        if (steps != null) ins.Add(g.InitInts("steps", steps, steps.Length));
+        g.Output(g.Node("Slice", ins.ToArray()));
+        return g;
+    }
+
+    private static OnnxGraph SliceCaseOpset9()
+    {
+        var g = new OnnxGraph(9);
+        g.Output(g.Node("Slice", new[] { g.Input("x", 1, 5, 7, 6) }, ("starts", new long[] { 1, -3 }), ("ends", new long[] { 3, 1000 }), ("axes", new long[] { 2, 3 })));
+        return g;
+    }
+
+    private static OnnxGraph PeakMask(Random r)
+    {
+        // M-LSD's decoder: keep the local maxima of a map (x == maxpool(x)) as 0/1, cast to float, multiply.
+        var g = new OnnxGraph(11);
+        var x = g.Node("Sigmoid", new[] { g.Input("x", 1, 1, 9, 10) });
+        var m = g.Node("MaxPool", new[] { x }, ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }));
+        var keep = g.Node("Cast", new[] { g.Node("Equal", new[] { x, m }) }, ("to", 1));
+        g.Output(g.Node("Mul", new[] { x, keep }));
+        return g;
+    }
+
+    private static OnnxGraph OfPositive(string op, float? exponent = null)
+    {
+        var g = new OnnxGraph();
+        var x = g.Node("Add", new[] { g.Node("Abs", new[] { g.Input("x", 1, 3, 4, 5) }), g.Init("half", new[] { 0.5f }) });
+        g.Output(exponent is float e ? g.Node(op, new[] { x, g.Init("e", new[] { e }) }) : g.Node(op, new[] { x }));
+        return g;
+    }
+
+    private static OnnxGraph WithExponent(float e)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("Pow", new[] { g.Input("x", 1, 3, 4, 5), g.Init("e", new[] { e }) }));
+        return g;
+    }
+
+    private static OnnxGraph RuntimePow()
+    {
+        var g = new OnnxGraph();
+        var b = g.Node("Add", new[] { g.Node("Abs", new[] { g.Input("x", 1, 3, 4, 5) }), g.Init("half", new[] { 0.5f }) });
+        g.Output(g.Node("Pow", new[] { b, g.Input("e", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph SumOfThree(Random r)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("Sum", new[] { g.Input("a", 1, 3, 4, 5), g.Random("k", r, 1, 1, 3, 1, 1), g.Input("b", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph Variadic3(string op)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node(op, new[] { g.Input("a", 1, 3, 4, 5), g.Input("b", 1, 3, 4, 5), g.Input("c", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph InstanceNormCase(Random r)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("InstanceNormalization", new[] { g.Input("x", 1, 4, 9, 11), g.Random("s", r, 1, 4), g.Random("b", r, 1, 4) }, ("epsilon", 1e-3f)));
+        return g;
+    }
+
+    private static OnnxGraph ReduceCase(string op, int opset, long[]? axes, int keepdims)
+    {
+        var g = new OnnxGraph(opset);
+        var x = g.Input("x", 1, 4, 5, 6);
+        bool axesInput = op == "ReduceSum" ? opset >= 13 : opset >= 18;
+        var attrs = new List<(string, object)> { ("keepdims", keepdims) };
+        var ins = new List<string> { x };
+        if (axes != null)
+        {
+            if (axesInput) ins.Add(g.InitInts("axes", axes, axes.Length));
+            else attrs.Add(("axes", axes));
+        }
+        g.Output(g.Node(op, ins.ToArray(), attrs.ToArray()));
+        return g;
+    }
+
+    private static OnnxGraph FoldedPlumbing()
+    {
+        // Values computable at load from constants only, added to a runtime input: each folded operator once.
+        var g = new OnnxGraph();
+        var x = g.Input("x", 1, 3, 4, 5);
+        string Const(string name, float v) => g.Node("Constant", Array.Empty<string>(), ("value", OnnxGraph.FloatTensor(name, new[] { v })));
+        var r3 = g.Node("Range", new[] { Const("start", 0), Const("limit", 3), Const("delta", 1) });   // [0, 1, 2]
+        var scaled = g.Node("Mul", new[] { r3, g.Init("k", new[] { 1.5f }) });                           // [0, 1.5, 3]
+        var pick = g.Node("Where", new[] { g.Node("Equal", new[] { r3, g.Init("one", new[] { 1f }) }), g.Node("Floor", new[] { scaled }), g.Node("Ceil", new[] { scaled }) });
+        var col = g.Node("Unsqueeze", new[] { pick, g.InitInts("axes", new long[] { 0, 2, 3 }, 3) });        // [1,3,1,1]
+        var wide = g.Node("Expand", new[] { col, g.InitInts("shape", new long[] { 1, 3, 4, 1 }, 4) });       // [1,3,4,1]
+        var half = g.Node("ConstantOfShape", new[] { g.InitInts("s", new long[] { 1, 3, 4, 5 }, 4) }, ("value", OnnxGraph.FloatTensor("v", new[] { 0.5f }, 1)));
+        g.Output(g.Node("Add", new[] { x, g.Node("Add", new[] { half, wide }) }));
         return g;
     }
 

@@ -35,6 +35,7 @@ public static class CpuReference
         ActivationLayer a => x[0].Select(a.Activation.Apply).ToArray(),
         PRelu pr => PReluRef(pr, x[0], s[0]),
         BatchNorm bn => BatchNormRef(bn, x[0], s[0]),
+        Binary b when b.Operand != null => BinaryRef(b, x[0], s[0], b.Operand, b.OperandShape(s[0])),
         Binary b => BinaryRef(b, x[0], s[0], x[1], s[1]),
         Concat => x.SelectMany(v => v).ToArray(),
         Flatten or Identity or Reshape => (float[])x[0].Clone(),
@@ -43,8 +44,118 @@ public static class CpuReference
         Softmax sm => SoftmaxRef(sm, x[0], s[0]),
         Upsample u => UpsampleRef(u, x[0], s[0], o),
         Gradient g => GradientRef(g, x[0], o),
+        Slice sl => SliceRef(sl, x[0], s[0], o),
+        Pad pd => PadRef(pd, x[0], s[0], o),
+        Lrn l => LrnRef(l, x[0], s[0]),
+        InstanceNorm n => InstanceNormRef(n, x[0], s[0]),
+        Reduce r => ReduceRef(r, x[0], s[0], o),
+        DepthToSpace d => DepthToSpaceRef(d, x[0], s[0], o),
+        SpaceToDepth d => SpaceToDepthRef(d, x[0], s[0], o),
         _ => throw new NotSupportedException(layer.GetType().Name),
     };
+
+    public static float[] SliceRef(Slice sl, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        for (int d = 0; d < o.C; d++)
+            for (int h = 0; h < o.H; h++)
+                for (int w = 0; w < o.W; w++)
+                    y[(d * o.H + h) * o.W + w] = x[((sl.StartD + d * sl.StepD) * s.H + sl.StartH + h * sl.StepH) * s.W + sl.StartW + w * sl.StepW];
+        return y;
+    }
+
+    public static float[] LrnRef(Lrn l, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        var y = new float[x.Length];
+        for (int c = 0; c < s.C; c++)
+            for (int i = 0; i < hw; i++)
+            {
+                double sum = 0;
+                for (int k = Math.Max(0, c - (l.Size - 1) / 2); k <= Math.Min(s.C - 1, c + l.Size / 2); k++) sum += (double)x[k * hw + i] * x[k * hw + i];
+                y[c * hw + i] = (float)(x[c * hw + i] / Math.Pow(l.Bias + l.Alpha / l.Size * sum, l.Beta));
+            }
+        return y;
+    }
+
+    public static float[] InstanceNormRef(InstanceNorm n, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        var y = new float[x.Length];
+        for (int c = 0; c < s.C; c++)
+        {
+            double mean = 0, v = 0;
+            for (int i = 0; i < hw; i++) mean += x[c * hw + i];
+            mean /= hw;
+            for (int i = 0; i < hw; i++) v += (x[c * hw + i] - mean) * (x[c * hw + i] - mean);
+            v /= hw;
+            for (int i = 0; i < hw; i++) y[c * hw + i] = (float)(n.Scale[c] * (x[c * hw + i] - mean) / Math.Sqrt(v + n.Epsilon) + n.Bias[c]);
+        }
+        return y;
+    }
+
+    public static float[] ReduceRef(Reduce r, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        for (int a = 0; a < o.C; a++)
+            for (int b = 0; b < o.H; b++)
+                for (int c = 0; c < o.W; c++)
+                {
+                    double acc = r.Kind == ReduceKind.Max ? double.NegativeInfinity : 0;
+                    int n = 0;
+                    for (int d = 0; d < (r.AxisD ? s.C : 1); d++)
+                        for (int h = 0; h < (r.AxisH ? s.H : 1); h++)
+                            for (int w = 0; w < (r.AxisW ? s.W : 1); w++, n++)
+                            {
+                                double v = x[((a + d) * s.H + b + h) * s.W + c + w];
+                                acc = r.Kind == ReduceKind.Max ? Math.Max(acc, v) : acc + v;
+                            }
+                    y[(a * o.H + b) * o.W + c] = (float)(r.Kind == ReduceKind.Mean ? acc / n : acc);
+                }
+        return y;
+    }
+
+    public static float[] DepthToSpaceRef(DepthToSpace d, float[] x, Shape s, Shape o)
+    {
+        int bs = d.BlockSize;
+        var y = new float[o.Size];
+        for (int c = 0; c < o.C; c++)
+            for (int h = 0; h < o.H; h++)
+                for (int w = 0; w < o.W; w++)
+                {
+                    int sub = (h % bs) * bs + w % bs;
+                    int ic = d.Crd ? c * bs * bs + sub : sub * o.C + c;
+                    y[(c * o.H + h) * o.W + w] = x[(ic * s.H + h / bs) * s.W + w / bs];
+                }
+        return y;
+    }
+
+    public static float[] SpaceToDepthRef(SpaceToDepth d, float[] x, Shape s, Shape o)
+    {
+        int bs = d.BlockSize;
+        var y = new float[o.Size];
+        for (int c = 0; c < s.C; c++)
+            for (int h = 0; h < s.H; h++)
+                for (int w = 0; w < s.W; w++)
+                    y[((((h % bs) * bs + w % bs) * s.C + c) * o.H + h / bs) * o.W + w / bs] = x[(c * s.H + h) * s.W + w];
+        return y;
+    }
+
+    public static float[] PadRef(Pad p, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        for (int d = 0; d < o.C; d++)
+            for (int h = 0; h < o.H; h++)
+                for (int w = 0; w < o.W; w++)
+                {
+                    int id = d - p.BeforeD, ih = h - p.BeforeH, iw = w - p.BeforeW;
+                    bool inside = id >= 0 && id < s.C && ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
+                    y[(d * o.H + h) * o.W + w] = p.Mode == PaddingMode.Zero
+                        ? inside ? x[(id * s.H + ih) * s.W + iw] : p.Value
+                        : x[(MapIndex(id, s.C, p.Mode) * s.H + MapIndex(ih, s.H, p.Mode)) * s.W + MapIndex(iw, s.W, p.Mode)];
+                }
+        return y;
+    }
 
     private static int MapIndex(int i, int n, PaddingMode mode)
     {
@@ -200,6 +311,8 @@ public static class CpuReference
                 BinaryOp.Mul => x[i] * v,
                 BinaryOp.Sub => x[i] - v,
                 BinaryOp.Div => x[i] / v,
+                BinaryOp.Equal => x[i] == v ? 1 : 0,
+                BinaryOp.Pow => (float)Math.Pow(x[i], v),
                 BinaryOp.Max => Math.Max(x[i], v),
                 BinaryOp.Min => Math.Min(x[i], v),
                 _ => throw new NotSupportedException(b.Op.ToString()),

@@ -1,0 +1,37 @@
+// Instance normalisation (ONNX InstanceNormalization, style transfer): each channel normalised by its own mean and
+// variance over H×W, then scaled and shifted. GPU side: shaders/instance_norm.comp.
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Layers;
+
+/// <summary>y = Scale[c] · (x − mean_c) / √(var_c + Epsilon) + Bias[c], mean and (biased) variance over H×W of channel c.</summary>
+public sealed record InstanceNorm(float[] Scale, float[] Bias) : Layer
+{
+    public float Epsilon { get; init; } = 1e-5f;
+    public override string TypeName => "InstanceNorm";
+    public override long ParameterCount => Scale.Length + Bias.Length;
+    public override string Describe() => $"eps {Epsilon:G3}";
+
+    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    {
+        CheckInputCount(node, "InstanceNorm", inputs, 1);
+        CheckLength(node, "InstanceNorm scale", Scale.Length, inputs[0].C);
+        CheckLength(node, "InstanceNorm bias", Bias.Length, inputs[0].C);
+        return inputs[0];
+    }
+
+    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => 3 * output.Size;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Push { public int HW; public float Epsilon; }
+
+    internal override void Compile(LayerCompiler c, NodeIO io)
+    {
+        var s = io.InputShapes[0];
+        var affine = new float[2 * s.C];
+        for (int i = 0; i < s.C; i++) { affine[2 * i] = Scale[i]; affine[2 * i + 1] = Bias[i]; }
+        var k = c.Kernel("instance_norm", 3, (uint)Marshal.SizeOf<Push>());
+        c.Dispatch(k, new[] { io.Inputs[0], c.Upload(affine, io.Name + " scale/bias"), io.Output }, new Push { HW = s.H * s.W, Epsilon = Epsilon }, (uint)s.C);
+    }
+}

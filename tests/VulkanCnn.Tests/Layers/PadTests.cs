@@ -1,0 +1,47 @@
+// Pad on the GPU against the C# reference: constant (any value), edge and reflect, on every axis, cropping included;
+// and the zero pad folded into the convolution after it.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+
+namespace VulkanCnn.Tests.Layers;
+
+public class PadTests : GpuTest
+{
+    [Test]
+    public void MatchesReference([Values] PaddingMode mode, [Values(0, 1)] int variant)
+    {
+        var layer = variant == 0
+            ? new Pad { BeforeH = 1, AfterH = 2, BeforeW = 3, AfterW = 0, Mode = mode, Value = 1.5f }
+            : new Pad { BeforeD = 1, AfterD = 2, BeforeH = 0, AfterH = -1, BeforeW = 2, AfterW = 2, Mode = mode, Value = -2f };
+        CheckLayer(layer, new[] { new Shape(4, 5, 6) }, new Random((int)mode * 2 + variant), layer.ToString());
+    }
+
+    [Test]
+    public void RejectsReflectionWiderThanTheInput()
+    {
+        var b = new NetworkBuilder();
+        var ex = Assert.Throws<ArgumentException>(() => b.Add(new Pad { BeforeW = 3, Mode = PaddingMode.Reflect }, "bad", b.Input(2, 5, 3)));
+        Assert.That(ex!.Message, Does.Contain("bad").And.Contain("reflect"));
+    }
+
+    [Test]
+    public void ZeroPadIsFoldedIntoTheConvolution()
+    {
+        var rng = new Random(5);
+        var b = new NetworkBuilder();
+        var x = b.Input(3, 9, 8, "x");
+        var pad = b.Add(new Pad { BeforeH = 0, AfterH = 1, BeforeW = 0, AfterW = 1 }, "pad", x);
+        var conv = new Conv2d { OutChannels = 4, KernelH = 3, KernelW = 3, StrideH = 2, StrideW = 2, Rounding = Rounding.Floor, Weights = TestData.Random(rng, 4 * 3 * 9) };
+        b.Add(conv, "conv", pad).Output();
+        var net = b.Build();
+        var input = TestData.Random(rng, 3 * 9 * 8);
+        var expected = Reference.CpuReference.Run(net, input)[0];
+        using var session = new Session(Ctx, net);
+        Assert.That(session.Network.Nodes.Select(n => n.Layer).OfType<Pad>(), Is.Empty, "the pad should be part of the convolution");
+        session.SetInput(input);
+        session.Run();
+        var actual = new float[session.OutputShape(0).Size];
+        session.GetOutput(actual, 0);
+        TestData.AssertClose(expected, actual, "pad (0,1,0,1) + conv 3x3/2");
+    }
+}

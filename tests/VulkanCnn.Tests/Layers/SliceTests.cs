@@ -1,0 +1,26 @@
+// Slice on the GPU against the C# reference: boxes with offsets, steps (negative included) on every axis.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+
+namespace VulkanCnn.Tests.Layers;
+
+public class SliceTests : GpuTest
+{
+    [TestCase(1, 0, 2, 1, 1, 1, 3, 0, 0, TestName = "Slice channels 1..3, rest whole")]
+    [TestCase(0, 1, 0, 1, 2, 3, 0, 0, 0, TestName = "Slice every second row, every third column")]
+    [TestCase(4, 6, 8, -1, -2, -1, 3, 3, 5, TestName = "Slice backwards on every axis")]
+    [TestCase(2, 3, 4, 2, 1, 2, 2, 2, 2, TestName = "Slice small box with steps")]
+    public void MatchesReference(int sd, int sh, int sw, int td, int th, int tw, int cd, int ch, int cw)
+    {
+        var layer = new Slice { StartD = sd, StartH = sh, StartW = sw, StepD = td, StepH = th, StepW = tw, CountD = cd, CountH = ch, CountW = cw };
+        CheckLayer(layer, new[] { new Shape(5, 7, 9) }, new Random(sd * 31 + sh * 7 + sw), layer.ToString());
+    }
+
+    [Test]
+    public void RejectsABoxOutsideTheTensor()
+    {
+        var b = new NetworkBuilder();
+        var ex = Assert.Throws<ArgumentException>(() => b.Add(new Slice { StartH = 2, CountH = 4 }, "bad", b.Input(2, 5, 3)));
+        Assert.That(ex!.Message, Does.Contain("bad").And.Contain("axis H (size 5)"));
+    }
+}
