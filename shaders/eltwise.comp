@@ -11,6 +11,7 @@ layout(constant_id = 2) const int ACT = 0;
 layout(constant_id = 3) const float ALPHA = 0.0;
 layout(constant_id = 4) const float BETA = 0.0;
 #include "activation.glsl"
+#include "binary_op.glsl"
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
@@ -27,20 +28,7 @@ void main()
         if (OP != 0) {
             int j = BMODE == 0 ? i : (BMODE == 1 ? i / p.HW : 0);
             float u = b[j];
-            if (OP == 1) v = v + u;
-            else if (OP == 2) v = v * u;
-            else if (OP == 3) v = v - u;
-            else if (OP == 4) v = v / u;
-            else if (OP == 5) v = v >= 0.0 ? v : v * u;
-            else if (OP == 6) v = max(v, u);
-            else if (OP == 7) v = min(v, u);
-            else if (OP == 8) v = v == u ? 1.0 : 0.0;
-            else if (OP == 9) {
-                // GLSL's pow is undefined for a negative base: take |v|, restore the sign for odd integer exponents.
-                float r = u == 0.0 ? 1.0 : pow(abs(v), u);
-                if (v < 0.0) r = u == floor(u) ? (mod(u, 2.0) == 1.0 ? -r : r) : uintBitsToFloat(0x7fc00000u);
-                v = r;
-            }
+            v = binaryOp(v, u);
         }
         y[i] = activate(v);
     }

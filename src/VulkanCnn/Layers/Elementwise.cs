@@ -57,8 +57,13 @@ public sealed record PRelu(float[] Slopes) : Layer
     }
 }
 
+[StructLayout(LayoutKind.Sequential)]
+internal struct BroadcastPush { public int C, H, W, AC, AH, AW, BC, BH, BW; }
+
 /// <summary>
-/// A binary operation of two tensors: the second has the same shape, one value per channel (D,1,1), or one value (1,1,1).
+/// A binary operation of two tensors with numpy broadcasting over (D,H,W): along each dimension the two sizes are
+/// equal or one of them is 1, and the output takes the larger. The common cases (second input of the same shape, one
+/// value per channel (D,1,1), or one value) run on eltwise.comp; any other combination on broadcast.comp.
 /// Add is the residual connection of ResNet. An activation may follow (fused). With <see cref="Operand"/> the second
 /// tensor is fixed values (same shape, one per channel, or one), kept with the weights: the layer then takes one input,
 /// and a convolution before it absorbs a per-channel or scalar Add, Sub, Mul or Div when a session compiles it.
@@ -89,9 +94,11 @@ public sealed record Binary(BinaryOp Op) : Layer
         }
         CheckInputCount(node, TypeName, inputs, 2);
         var (a, b) = (inputs[0], inputs[1]);
-        if (BroadcastMode(a, b) < 0)
-            throw new ArgumentException($"{node}: {TypeName} cannot combine {a} with {b} (W×H×D): the second input must have the same shape, {1}x{1}x{a.C}, or 1x1x1.");
-        return a;
+        if (BroadcastMode(a, b) >= 0) return a;
+        static bool Fits(int x, int y) => x == y || x == 1 || y == 1;
+        if (!Fits(a.C, b.C) || !Fits(a.H, b.H) || !Fits(a.W, b.W))
+            throw new ArgumentException($"{node}: {TypeName} cannot broadcast {a} with {b} (W×H×D): each dimension must be equal or 1 in one of them.");
+        return new Shape(Math.Max(a.C, b.C), Math.Max(a.H, b.H), Math.Max(a.W, b.W));
     }
 
     internal static int BroadcastMode(Shape a, Shape b)
@@ -112,6 +119,22 @@ public sealed record Binary(BinaryOp Op) : Layer
             ActivationLayer.Emit(c, io.Inputs[0], c.Upload(Operand, io.Name + " operand"), io.Output, io.OutputShape, (int)Op, BroadcastMode(s, OperandShape(s)), Activation);
             return;
         }
-        ActivationLayer.Emit(c, io.Inputs[0], io.Inputs[1], io.Output, io.OutputShape, (int)Op, BroadcastMode(io.InputShapes[0], io.InputShapes[1]), Activation);
+        var (a, b, o) = (io.InputShapes[0], io.InputShapes[1], io.OutputShape);
+        int mode = BroadcastMode(a, b);
+        if (mode >= 0 && a == o)
+        {
+            ActivationLayer.Emit(c, io.Inputs[0], io.Inputs[1], io.Output, o, (int)Op, mode, Activation);
+            return;
+        }
+        // General broadcasting: strides of 0 along the dimensions an operand broadcasts.
+        var (k, al, be) = Activation.Spec;
+        var kernel = c.Kernel("broadcast", 3, (uint)Marshal.SizeOf<BroadcastPush>(), (int)Op, k, al, be);
+        var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
+        c.Dispatch(kernel, new[] { io.Inputs[0], io.Inputs[1], io.Output }, new BroadcastPush
+        {
+            C = o.C, H = o.H, W = o.W,
+            AC = a.C == 1 ? 0 : a.H * a.W, AH = a.H == 1 ? 0 : a.W, AW = a.W == 1 ? 0 : 1,
+            BC = b.C == 1 ? 0 : b.H * b.W, BH = b.H == 1 ? 0 : b.W, BW = b.W == 1 ? 0 : 1,
+        }, x, y);
     }
 }

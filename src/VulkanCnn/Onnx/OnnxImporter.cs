@@ -567,12 +567,16 @@ internal sealed class Importer
                 SetRt(new Binary(Layers.BinaryOp.Add) { Operand = ((Cst)va).T.ToFloats() }, xr.Dims, neg);
                 return;
             }
-            throw new UnsupportedException($"{op} of [{string.Join(",", da)}] by [{string.Join(",", db)}]: the engine broadcasts only the second operand (same shape, per channel, or scalar)");
+            if (GeneralBroadcast(op, ia, ib, outName)) return;
+            throw new UnsupportedException($"{op} of [{string.Join(",", da)}] by [{string.Join(",", db)}]: the shapes do not broadcast to a batch-1 tensor of rank 4 or less");
         }
         if (swap) { (va, vb) = (vb, va); (da, db) = (db, da); (ia, ib) = (ib, ia); }
         int mode = Broadcast(da, db);
         if (mode < 0 || va is not Rt ra)
-            throw new UnsupportedException($"{op} of [{string.Join(",", da)}] and [{string.Join(",", db)}]: the engine broadcasts the same shape, one value per channel, or one value");
+        {
+            if (GeneralBroadcast(op, ia, ib, outName)) return;
+            throw new UnsupportedException($"{op} of [{string.Join(",", da)}] and [{string.Join(",", db)}]: the shapes do not broadcast to a batch-1 tensor of rank 4 or less");
+        }
         if (vb is Cst cb)
         {
             // A constant operand stays with the weights (no per-run copy) and can fold into a convolution before it.
@@ -585,6 +589,32 @@ internal sealed class Importer
             nb = _b.Add(new Reshape(new Shape(da[1], 1, 1)), Unique(_node.Input[ib] + "_bc"), rb2.Node);
         var node = _b.Add(new Binary(op), Unique(outName ?? Out), ra.Node, nb);
         _vals[outName ?? Out] = new Rt(node, da);
+    }
+
+    /// <summary>
+    /// numpy broadcasting beyond the fast cases: both operands are brought to the output's rank (leading 1s), mapped to
+    /// (D,H,W) the same way, and combined by a Binary layer on the broadcast kernel. Constants become constant nodes.
+    /// </summary>
+    private bool GeneralBroadcast(Layers.BinaryOp op, int ia, int ib, string? outName)
+    {
+        var va = In(ia)!;
+        var vb = In(ib)!;
+        int[] DimsOf(Val v) => v is Rt r ? r.Dims : ((Cst)v).Dims;
+        int[] outDims;
+        try { outDims = BroadcastDims(DimsOf(va), DimsOf(vb)); }
+        catch (ArgumentException) { return false; }
+        if (outDims.Length == 0 || outDims.Length > 4 || outDims[0] != 1) return false;
+        Node Operand(int i, Val v)
+        {
+            var padded = Pad(DimsOf(v), outDims.Length);
+            if (v is Cst c) return ConstNode(_node.Input[i], c, padded);
+            var r = (Rt)v;
+            var shape = ToShape(padded, $"input '{_node.Input[i]}'");
+            return r.Node.Shape == shape ? r.Node : _b.Add(new Reshape(shape), Unique(_node.Input[i] + "_bc"), r.Node);
+        }
+        var node = _b.Add(new Binary(op), Unique(outName ?? Out), Operand(ia, va), Operand(ib, vb));
+        _vals[outName ?? Out] = new Rt(node, outDims);
+        return true;
     }
 
     private static int[] Pad(int[] d, int rank) => Enumerable.Repeat(1, Math.Max(0, rank - d.Length)).Concat(d).ToArray();

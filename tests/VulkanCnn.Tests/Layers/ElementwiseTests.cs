@@ -186,6 +186,24 @@ public class ElementwiseTests : GpuTest
         return b.Build();
     }
 
+    /// <summary>General numpy broadcasting (broadcast.comp): either operand may repeat along any dimension.</summary>
+    [TestCase(5, 7, 9, 1, 7, 9)]
+    [TestCase(5, 1, 9, 1, 7, 1)]
+    [TestCase(1, 7, 9, 5, 1, 1)]
+    [TestCase(5, 7, 1, 5, 1, 9)]
+    [TestCase(1, 1, 9, 5, 7, 1)]
+    public void GeneralBroadcastMatchesReference(int ac, int ah, int aw, int bc, int bh, int bw)
+    {
+        var rng = new Random(ac * 100 + ah * 10 + bw);
+        foreach (var op in new[] { BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Max })
+        {
+            var (a, bs) = (new Shape(ac, ah, aw), new Shape(bc, bh, bw));
+            var layer = new Binary(op) { Activation = op == BinaryOp.Sub ? Activation.Relu : Activation.None };
+            Assert.That(layer.OutputShape(new[] { a, bs }, "b"), Is.EqualTo(new Shape(Math.Max(ac, bc), Math.Max(ah, bh), Math.Max(aw, bw))));
+            CheckLayer(layer, new[] { a, bs }, rng, $"{op} of {a} and {bs} (W×H×D)");
+        }
+    }
+
     [Test]
     public void BinaryRejectsShapesThatDoNotBroadcast()
     {
@@ -193,6 +211,6 @@ public class ElementwiseTests : GpuTest
         var x = b.Input(4, 6, 5, "x");
         var y = b.Input(3, 1, 1, "y");
         var e = Assert.Throws<ArgumentException>(() => b.Add(new Binary(BinaryOp.Add), "badadd", x, y))!;
-        Assert.That(e.Message, Does.Contain("badadd").And.Contain("1x1x3"));
+        Assert.That(e.Message, Does.Contain("badadd").And.Contain("1x1x3").And.Contain("5x6x4"));
     }
 }

@@ -298,27 +298,32 @@ public static class CpuReference
         return y;
     }
 
+    /// <summary>numpy broadcasting over (D,H,W): the output takes the larger size of each dimension; an operand of size 1
+    /// along a dimension repeats its value.</summary>
     public static float[] BinaryRef(Binary b, float[] x, Shape s, float[] u, Shape su)
     {
-        int hw = s.H * s.W;
-        var y = new float[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            float v = u[su == s ? i : su.C == s.C ? i / hw : 0];
-            float r = b.Op switch
-            {
-                BinaryOp.Add => x[i] + v,
-                BinaryOp.Mul => x[i] * v,
-                BinaryOp.Sub => x[i] - v,
-                BinaryOp.Div => x[i] / v,
-                BinaryOp.Equal => x[i] == v ? 1 : 0,
-                BinaryOp.Pow => (float)Math.Pow(x[i], v),
-                BinaryOp.Max => Math.Max(x[i], v),
-                BinaryOp.Min => Math.Min(x[i], v),
-                _ => throw new NotSupportedException(b.Op.ToString()),
-            };
-            y[i] = b.Activation.Apply(r);
-        }
+        var o = new Shape(Math.Max(s.C, su.C), Math.Max(s.H, su.H), Math.Max(s.W, su.W));
+        var y = new float[o.Size];
+        for (int c = 0; c < o.C; c++)
+            for (int h = 0; h < o.H; h++)
+                for (int w = 0; w < o.W; w++)
+                {
+                    float xv = x[((s.C == 1 ? 0 : c) * s.H + (s.H == 1 ? 0 : h)) * s.W + (s.W == 1 ? 0 : w)];
+                    float v = u[((su.C == 1 ? 0 : c) * su.H + (su.H == 1 ? 0 : h)) * su.W + (su.W == 1 ? 0 : w)];
+                    float r = b.Op switch
+                    {
+                        BinaryOp.Add => xv + v,
+                        BinaryOp.Mul => xv * v,
+                        BinaryOp.Sub => xv - v,
+                        BinaryOp.Div => xv / v,
+                        BinaryOp.Equal => xv == v ? 1 : 0,
+                        BinaryOp.Pow => (float)Math.Pow(xv, v),
+                        BinaryOp.Max => Math.Max(xv, v),
+                        BinaryOp.Min => Math.Min(xv, v),
+                        _ => throw new NotSupportedException(b.Op.ToString()),
+                    };
+                    y[(c * o.H + h) * o.W + w] = b.Activation.Apply(r);
+                }
         return y;
     }
 

@@ -75,6 +75,7 @@ public class PushConstantTests
 
     private static readonly Dictionary<string, Type> Mirrors = new()
     {
+        ["broadcast"] = typeof(BroadcastPush),
         ["channel_affine"] = typeof(BatchNorm.Push),
         ["conv2d_c4p1"] = typeof(Conv2d.Push),
         ["conv2d_c4p2"] = typeof(Conv2d.Push),
