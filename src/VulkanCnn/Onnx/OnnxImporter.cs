@@ -649,10 +649,11 @@ internal sealed class Importer
         var ins = Enumerable.Range(0, _node.Input.Count).Where(i => _node.Input[i] != "").Select(i => RtIn(i)).ToArray();
         int rank = ins[0].Dims.Length;
         int axis = Axis(AttrInt("axis", 1), rank, "axis");
-        if (axis != 1) throw new UnsupportedException($"Concat on axis {axis} of rank-{rank} tensors; only the channel axis (1) is supported");
+        // ONNX axes 1, 2, 3 of a batch-1 tensor are VulkanCnn's channels, height and width (see ToShape).
+        if (axis < 1 || axis > 3) throw new UnsupportedException($"Concat on axis {axis} of rank-{rank} tensors; the batch axis cannot be concatenated");
         var dims = ins[0].Dims.ToArray();
-        dims[1] = ins.Sum(r => r.Dims[1]);
-        SetRt(new Concat(), dims, ins.Select(r => r.Node).ToArray());
+        dims[axis] = ins.Sum(r => r.Dims[axis]);
+        SetRt(new Concat { Axis = (ConcatAxis)(axis - 1) }, dims, ins.Select(r => r.Node).ToArray());
     }
 
     private void FlattenOp()

@@ -1,5 +1,5 @@
-// Channel concatenation on the GPU: 2 and 3 inputs whose sizes are not multiples of 4 (the copy shader reads vec4s),
-// inputs computed by earlier layers, and the same tensor twice.
+// Concatenation on the GPU: along channels with 2 and 3 inputs whose sizes are not multiples of 4 (the copy shader
+// reads vec4s), inputs computed by earlier layers, the same tensor twice; along height and width.
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
@@ -32,6 +32,19 @@ public class ConcatTests : GpuTest
         // Independent of the reference: the second block is the input itself.
         Assert.That(expected.AsSpan(105, 105).ToArray(), Is.EqualTo(input));
         TestData.AssertClose(expected, RunGpu(net, input)[0], "concat(relu, x, tanh, relu)");
+    }
+
+    [Test]
+    public void AlongHeightAndWidth([Values(ConcatAxis.Height, ConcatAxis.Width)] ConcatAxis axis)
+    {
+        var rng = new Random((int)axis);
+        var shapes = axis == ConcatAxis.Height
+            ? new[] { new Shape(3, 2, 5), new Shape(3, 7, 5), new Shape(3, 1, 5) }
+            : new[] { new Shape(3, 4, 6), new Shape(3, 4, 1), new Shape(3, 4, 9) };
+        var layer = new Concat { Axis = axis };
+        var expectedShape = axis == ConcatAxis.Height ? new Shape(3, 10, 5) : new Shape(3, 4, 16);
+        Assert.That(layer.OutputShape(shapes, "cat"), Is.EqualTo(expectedShape));
+        CheckLayer(layer, shapes, rng, $"concat along {axis}");
     }
 
     [Test]

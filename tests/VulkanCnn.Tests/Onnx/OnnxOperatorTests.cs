@@ -59,6 +59,9 @@ public class OnnxOperatorTests : GpuTest
         ["Min same shape"] = r => Two(r, "Min", new long[] { 1, 3, 4, 5 }, new long[] { 1, 3, 4, 5 }),
         ["Mul squeeze-excitation broadcast"] = r => SqueezeExcite(r),
         ["Concat axis 1 with a constant"] = r => ConcatCase(r),
+        ["Concat axis 2"] = r => ConcatOn(r, 2),
+        ["Concat axis 3 of rank 4"] = r => ConcatOn(r, 3),
+        ["Concat last axis of rank 3 (detector heads)"] = r => ConcatRank3(r),
         ["Flatten Gemm transB alpha beta"] = r => GemmCase(r, transB: 1, alpha: 0.5f, beta: 2f),
         ["Flatten Gemm transB 0"] = r => GemmCase(r, transB: 0, alpha: 1f, beta: 1f),
         ["Flatten MatMul Add"] = r => MatMulCase(r),
@@ -218,6 +221,24 @@ public class OnnxOperatorTests : GpuTest
         var x = g.Input("x", 1, 4, 6, 6);
         var s = g.Node("Sigmoid", new[] { g.Node("GlobalAveragePool", new[] { x }) });
         g.Output(g.Node("Mul", new[] { s, x }));   // the smaller operand first: the importer swaps them
+        return g;
+    }
+
+    private static OnnxGraph ConcatOn(Random r, int axis)
+    {
+        var g = new OnnxGraph();
+        var a = g.Input("a", axis == 2 ? new long[] { 1, 3, 2, 5 } : new long[] { 1, 3, 4, 2 });
+        var b = g.Node("Relu", new[] { g.Input("b", axis == 2 ? new long[] { 1, 3, 6, 5 } : new long[] { 1, 3, 4, 7 }) });
+        g.Output(g.Node("Concat", new[] { a, b }, ("axis", axis)));
+        return g;
+    }
+
+    private static OnnxGraph ConcatRank3(Random r)
+    {
+        var g = new OnnxGraph();
+        var a = g.Node("Reshape", new[] { g.Input("a", 1, 4, 3, 5), g.InitInts("s1", new long[] { 1, 15, 4 }, 3) });
+        var b = g.Node("Reshape", new[] { g.Input("b", 1, 2, 3, 5), g.InitInts("s2", new long[] { 1, 15, 2 }, 3) });
+        g.Output(g.Node("Concat", new[] { a, b }, ("axis", -1)));
         return g;
     }
 

@@ -37,7 +37,7 @@ public static class CpuReference
         BatchNorm bn => BatchNormRef(bn, x[0], s[0]),
         Binary b when b.Operand != null => BinaryRef(b, x[0], s[0], b.Operand, b.OperandShape(s[0])),
         Binary b => BinaryRef(b, x[0], s[0], x[1], s[1]),
-        Concat => x.SelectMany(v => v).ToArray(),
+        Concat cat => ConcatRef(cat, x, s, o),
         Flatten or Identity or Reshape => (float[])x[0].Clone(),
         Constant k => (float[])k.Values.Clone(),
         Transpose t => TransposeRef(t, x[0], s[0]),
@@ -324,6 +324,25 @@ public static class CpuReference
                     };
                     y[(c * o.H + h) * o.W + w] = b.Activation.Apply(r);
                 }
+        return y;
+    }
+
+    public static float[] ConcatRef(Concat cat, float[][] x, Shape[] s, Shape o)
+    {
+        var y = new float[o.Size];
+        int at = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            for (int c = 0; c < s[i].C; c++)
+                for (int h = 0; h < s[i].H; h++)
+                    for (int w = 0; w < s[i].W; w++)
+                    {
+                        int oc = c, oh = h, ow = w;
+                        if (cat.Axis == ConcatAxis.Channels) oc += at; else if (cat.Axis == ConcatAxis.Height) oh += at; else ow += at;
+                        y[(oc * o.H + oh) * o.W + ow] = x[i][(c * s[i].H + h) * s[i].W + w];
+                    }
+            at += cat.Axis == ConcatAxis.Channels ? s[i].C : cat.Axis == ConcatAxis.Height ? s[i].H : s[i].W;
+        }
         return y;
     }
 

@@ -98,6 +98,7 @@ public class PushConstantTests
         ["dense"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["copy_channels"] = typeof(Concat.Push),
+        ["copy_region"] = typeof(Concat.RegionPush),
         ["eltwise"] = typeof(EltwisePush),
         ["globalpool"] = typeof(GlobalPool2d.Push),
         ["gradient"] = typeof(Gradient.Push),
