@@ -36,6 +36,22 @@ public sealed class GpuSetUp
         }
     }
 
+    /// <summary>Compiles <paramref name="net"/> on the test device, runs it once on <paramref name="inputs"/> (in input order)
+    /// and returns every output.</summary>
+    public static float[][] Run(Network net, params float[][] inputs)
+    {
+        using var s = new Session(Context, net);
+        for (int i = 0; i < inputs.Length; i++) s.SetInput(inputs[i], i);
+        s.Run();
+        var outs = new float[net.OutputIds.Count][];
+        for (int i = 0; i < outs.Length; i++)
+        {
+            outs[i] = new float[s.OutputShape(i).Size];
+            s.GetOutput(outs[i], i);
+        }
+        return outs;
+    }
+
     [OneTimeTearDown]
     public void TearDown()
     {
@@ -65,19 +81,7 @@ public abstract class GpuTest
     }
 
     /// <summary>Compiles and runs a network on the test device.</summary>
-    protected static float[][] RunGpu(Network net, params float[][] inputs)
-    {
-        using var s = new Session(Ctx, net);
-        for (int i = 0; i < inputs.Length; i++) s.SetInput(inputs[i], i);
-        s.Run();
-        var outs = new float[net.OutputIds.Count][];
-        for (int i = 0; i < outs.Length; i++)
-        {
-            outs[i] = new float[s.OutputShape(i).Size];
-            s.GetOutput(outs[i], i);
-        }
-        return outs;
-    }
+    protected static float[][] RunGpu(Network net, params float[][] inputs) => GpuSetUp.Run(net, inputs);
 
     /// <summary>
     /// Runs one layer on random inputs of the given shapes on the GPU and in <see cref="CpuReference"/>, and asserts

@@ -149,16 +149,7 @@ internal static class OnnxOracle
         var net = import.Network;
         var byName = inputs.ToDictionary(i => i.Name, i => i.Data);
         var xs = net.InputIds.Select(id => byName[net.Nodes[id].Name]).ToArray();
-        using var s = new global::VulkanCnn.Graph.Session(GpuSetUp.Context, net);
-        for (int i = 0; i < xs.Length; i++) s.SetInput(xs[i], i);
-        s.Run();
-        var outs = new float[net.OutputIds.Count][];
-        for (int i = 0; i < outs.Length; i++)
-        {
-            outs[i] = new float[s.OutputShape(i).Size];
-            s.GetOutput(outs[i], i);
-        }
-        return outs;
+        return GpuSetUp.Run(net, xs);
     }
 
     /// <summary>Runs both and asserts agreement per output (mixed 1e-3 check); returns the max |diff| per output.</summary>
