@@ -155,6 +155,23 @@ public sealed unsafe class Session : IDisposable
         data.CopyTo(_inputHost[index].AsFloats());
     }
 
+    /// <summary>The context the session was compiled for.</summary>
+    internal VulkanContext Context => _ctx;
+
+    /// <summary>
+    /// Where input <paramref name="index"/> must be when <see cref="Run()"/> is submitted: the activation buffer itself
+    /// where activations are host-mapped, else the staging slice that the recorded command buffer copies in first. A GPU
+    /// producer (<see cref="Vision.FramePreprocessor"/>) writes here, in an earlier submission on the same queue that
+    /// ends with a barrier covering compute and transfer reads.
+    /// </summary>
+    internal BufferSlice InputTarget(int index)
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_inputHost.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_inputHost.Length} input(s); index {index} does not exist.");
+        return _inputHost[index];
+    }
+
     /// <summary>Copies output <paramref name="index"/> of the last run into <paramref name="destination"/>.</summary>
     public void GetOutput(Span<float> destination, int index = 0)
     {

@@ -430,6 +430,13 @@ public sealed unsafe class VulkanContext : IDisposable
     /// <summary>Submits a command buffer and waits on its fence. Serialised: the queue is externally synchronised.</summary>
     internal void SubmitAndWait(CommandBuffer cmd, Fence fence)
     {
+        Submit(cmd, fence);
+        WaitFence(fence);
+    }
+
+    /// <summary>Submits a command buffer that signals <paramref name="fence"/> (reset here) and returns without waiting.</summary>
+    internal void Submit(CommandBuffer cmd, Fence fence)
+    {
         ThrowIfDisposed();
         var si = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cmd };
         lock (_queueLock)
@@ -437,7 +444,6 @@ public sealed unsafe class VulkanContext : IDisposable
             Vk.ResetFences(Device, 1, &fence).Check("vkResetFences");
             Vk.QueueSubmit(Queue, 1, &si, fence).Check("vkQueueSubmit");
         }
-        WaitFence(fence);
     }
 
     internal void WaitFence(Fence fence)

@@ -1,0 +1,87 @@
+#version 450
+// Camera/render frame -> model input tensor in one pass: unpack the packed source bytes (RGBA, BGRA, RGB24, YUYV,
+// NV12), resize bilinearly (stretch, letterbox or centre crop), normalise, and write NCHW or NHWC floats.
+// One invocation per output pixel, all three channels. Host side: src/VulkanCnn/Vision/FramePreprocessor.cs.
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 64) in;
+#include "grid.glsl"
+layout(constant_id = 0) const int FORMAT = 0;      // 0 RGBA8, 1 BGRA8, 2 RGB24, 3 YUYV, 4 NV12
+layout(constant_id = 1) const int LAYOUT = 0;      // 0 NCHW, 1 NHWC
+layout(constant_id = 2) const int RESIZE = 0;      // 0 stretch, 1 letterbox (pads outside the content rectangle), 2 crop
+layout(constant_id = 3) const int BGR = 0;         // 1: channel 0 of the output is blue
+// The frame's bytes as they arrived, read as little-endian 32-bit words (byte i is bits 8*(i%4) of word i/4).
+layout(std430, binding = 0) readonly buffer Source { uint src[]; };
+layout(std430, binding = 1) writeonly buffer Output { float y[]; };
+layout(push_constant) uniform Params {
+    int srcW, srcH, dstW, dstH;
+    int padX0, padY0, padX1, padY1;               // letterbox content rectangle [x0, x1) x [y0, y1) in output pixels
+    float scaleX, scaleY, offsetX, offsetY;       // output = frame * scale + offset (continuous pixel coordinates)
+    float pixelScale, padValue;
+    float mean0, mean1, mean2, std0, std1, std2;
+} p;
+
+uint byteAt(int i) { return (src[i >> 2] >> (8 * (i & 3))) & 0xFFu; }
+
+// ITU-R BT.601, limited ("studio") range, the usual camera YUV: Y in 16..235, U and V in 16..240 around 128.
+// R = 1.164383 (Y-16) + 1.596027 (V-128); G = 1.164383 (Y-16) - 0.391762 (U-128) - 0.812968 (V-128);
+// B = 1.164383 (Y-16) + 2.017232 (U-128); clamped to 0..255.
+vec3 yuvToRgb(float Y, float U, float V)
+{
+    float c = 1.164383 * (Y - 16.0), d = U - 128.0, e = V - 128.0;
+    return clamp(vec3(c + 1.596027 * e, c - 0.391762 * d - 0.812968 * e, c + 2.017232 * d), 0.0, 255.0);
+}
+
+// R, G, B of source pixel (x, y) in 0..255. Chroma of YUYV and NV12 is taken from the pixel's own pair or 2x2 block
+// (no chroma interpolation), as most decoders do.
+vec3 rgbAt(int x, int y)
+{
+    int i = y * p.srcW + x;
+    if (FORMAT == 0 || FORMAT == 1) {
+        uint w = src[i];
+        vec3 c = vec3(float(w & 0xFFu), float((w >> 8) & 0xFFu), float((w >> 16) & 0xFFu));
+        return FORMAT == 0 ? c : c.bgr;
+    }
+    if (FORMAT == 2) {
+        int b = 3 * i;
+        return vec3(float(byteAt(b)), float(byteAt(b + 1)), float(byteAt(b + 2)));
+    }
+    if (FORMAT == 3) {
+        // Y0 U Y1 V: one 32-bit word per pixel pair (the width is even, so pairs never straddle rows).
+        uint w = src[i >> 1];
+        float Y = float((i & 1) == 0 ? (w & 0xFFu) : ((w >> 16) & 0xFFu));
+        return yuvToRgb(Y, float((w >> 8) & 0xFFu), float(w >> 24));
+    }
+    // NV12: W*H bytes of Y, then rows of interleaved U V at half resolution in both directions.
+    int uv = p.srcW * p.srcH + (y >> 1) * p.srcW + (x & ~1);
+    return yuvToRgb(float(byteAt(i)), float(byteAt(uv)), float(byteAt(uv + 1)));
+}
+
+void main()
+{
+    int idx = flatIndex();
+    int plane = p.dstW * p.dstH;
+    if (idx >= plane) return;
+    int ox = idx % p.dstW, oy = idx / p.dstW;
+
+    vec3 v;
+    if (RESIZE == 1 && (ox < p.padX0 || ox >= p.padX1 || oy < p.padY0 || oy >= p.padY1)) {
+        v = vec3(p.padValue);
+    } else {
+        // Half-pixel centres (OpenCV INTER_LINEAR, PyTorch align_corners=False), edges clamped.
+        float fx = clamp((float(ox) + 0.5 - p.offsetX) / p.scaleX - 0.5, 0.0, float(p.srcW - 1));
+        float fy = clamp((float(oy) + 0.5 - p.offsetY) / p.scaleY - 0.5, 0.0, float(p.srcH - 1));
+        int x0 = int(floor(fx)), y0 = int(floor(fy));
+        int x1 = min(x0 + 1, p.srcW - 1), y1 = min(y0 + 1, p.srcH - 1);
+        float lx = fx - float(x0), ly = fy - float(y0);
+        vec3 top = mix(rgbAt(x0, y0), rgbAt(x1, y0), lx);
+        vec3 bot = mix(rgbAt(x0, y1), rgbAt(x1, y1), lx);
+        vec3 rgb = mix(top, bot, ly);
+        if (BGR == 1) rgb = rgb.bgr;
+        v = (rgb * p.pixelScale - vec3(p.mean0, p.mean1, p.mean2)) / vec3(p.std0, p.std1, p.std2);
+    }
+    if (LAYOUT == 0) {
+        y[idx] = v.x; y[plane + idx] = v.y; y[2 * plane + idx] = v.z;
+    } else {
+        y[3 * idx] = v.x; y[3 * idx + 1] = v.y; y[3 * idx + 2] = v.z;
+    }
+}
