@@ -204,6 +204,11 @@ public class BlazeFaceTests : GpuTest
         Assert.That(e!.Message, Does.Contain("[1,256,256,3]"));
         using var detector = new BlazeFaceDetector(Ctx, Model(BlazeFaceModel.Front), BlazeFaceModel.Front);
         Assert.Throws<ArgumentException>(() => detector.Detect(new byte[10], 2, 2));
+        var notImage = Path.Combine(TestContext.CurrentContext.WorkDirectory, "blazeface-not-an-image.png");
+        File.WriteAllText(notImage, "text");
+        Assert.That(Assert.Throws<InvalidDataException>(() => detector.Detect(notImage))!.Message, Does.Contain(notImage));
+        Assert.Throws<FileNotFoundException>(() => detector.Detect(notImage + ".missing"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BlazeFaceDetector(Ctx, Model(BlazeFaceModel.Front), BlazeFaceModel.Front, minScore: 1.5f));
     }
 
     /// <summary>Writes the image with boxes and keypoints drawn in, for a person to look at after a failure.</summary>
