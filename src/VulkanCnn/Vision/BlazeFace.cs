@@ -73,7 +73,18 @@ public static class BlazeFaceDecoder
     /// consecutively; the centre of cell (x, y) is ((x + 0.5) / gridW, (y + 0.5) / gridH). With a fixed anchor size
     /// every anchor is 1 × 1, which is why only centres are returned.
     /// </summary>
-    public static IReadOnlyList<(float X, float Y)> Anchors(BlazeFaceModel kind)
+    public static IReadOnlyList<(float X, float Y)> Anchors(BlazeFaceModel kind) => kind switch
+    {
+        BlazeFaceModel.Front => FrontAnchors,
+        BlazeFaceModel.Back => BackAnchors,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "BlazeFaceModel must be Front or Back."),
+    };
+
+    // Computed once: Decode runs every frame.
+    private static readonly IReadOnlyList<(float X, float Y)> FrontAnchors = MakeAnchors(BlazeFaceModel.Front);
+    private static readonly IReadOnlyList<(float X, float Y)> BackAnchors = MakeAnchors(BlazeFaceModel.Back);
+
+    private static IReadOnlyList<(float X, float Y)> MakeAnchors(BlazeFaceModel kind)
     {
         int size = InputSize(kind);
         int first = kind == BlazeFaceModel.Front ? 8 : 16;
@@ -86,7 +97,7 @@ public static class BlazeFaceDecoder
                     for (int a = 0; a < perCell; a++)
                         anchors.Add(((x + 0.5f) / grid, (y + 0.5f) / grid));
         }
-        return anchors;
+        return anchors.AsReadOnly();
     }
 
     /// <summary>
@@ -112,7 +123,7 @@ public static class BlazeFaceDecoder
         for (int i = 0; i < AnchorCount; i++)
         {
             float score = 1f / (1f + MathF.Exp(-Math.Clamp(scores[i], -100f, 100f)));
-            if (score < minScore) continue;
+            if (!(score >= minScore)) continue;   // also drops NaN logits
             var r = regressors.Slice(i * RegressorLength, RegressorLength);
             var (ax, ay) = anchors[i];
             float cx = ax + r[0] / size, cy = ay + r[1] / size, w = r[2] / size, h = r[3] / size;

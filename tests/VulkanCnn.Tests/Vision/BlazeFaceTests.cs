@@ -68,6 +68,10 @@ public class BlazeFaceTests : GpuTest
         Assert.That(f.Keypoints[0].X, Is.EqualTo(0.03125f + 0.01f).Within(1e-6));
         Assert.That(f.Keypoints[0].Y, Is.EqualTo(0.03125f + 0.02f).Within(1e-6));
         Assert.That(f.Keypoints[1], Is.EqualTo((0.03125f, 0.03125f)));
+        // A NaN logit is no face.
+        logits[0] = float.NaN;
+        Assert.That(BlazeFaceDecoder.Decode(BlazeFaceModel.Front, reg, logits, 0.75f), Is.Empty);
+        logits[0] = 2f;
         // Below the threshold nothing comes out; a mapping scales box corners and keypoints.
         Assert.That(BlazeFaceDecoder.Decode(BlazeFaceModel.Front, reg, logits, 0.9f), Is.Empty);
         var mapped = BlazeFaceDecoder.Decode(BlazeFaceModel.Front, reg, logits, 0.75f, toFrame: p => (p.X * 100 + 5, p.Y * 100)).Single();
