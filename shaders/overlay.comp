@@ -20,6 +20,7 @@ layout(push_constant) uniform Params {
     float threshold, alpha;
     uint maskColor;                    // threshold mode: packed RGBA (alpha ignored; alpha above is used)
     int paletteOffset, paletteCount;   // class-id mode: record i holds palette colour i in .x
+    int bilinear;                      // threshold mode: 1 interpolates the map (half-pixel centres, edges clamped)
 } p;
 
 vec4 unpackColor(uint c) { return vec4(float(c & 0xFFu), float((c >> 8) & 0xFFu), float((c >> 16) & 0xFFu), float(c >> 24)); }
@@ -48,10 +49,21 @@ void main()
     uint before = px;
 
     if (KIND == 0) {
-        // Nearest sample of the model map at the pixel centre's model position.
+        // The model map sampled at the pixel centre's model position (nearest, or bilinear for probabilities).
         float mx = c.x * p.scaleX + p.offsetX, my = c.y * p.scaleY + p.offsetY;
         if (mx >= 0.0 && my >= 0.0 && mx < float(p.maskW) && my < float(p.maskH)) {
-            float v = mask[int(floor(my)) * p.maskW + int(floor(mx))];
+            float v;
+            if (p.bilinear == 1) {
+                float fx = clamp(mx - 0.5, 0.0, float(p.maskW - 1)), fy = clamp(my - 0.5, 0.0, float(p.maskH - 1));
+                int x0 = int(floor(fx)), y0 = int(floor(fy));
+                int x1 = min(x0 + 1, p.maskW - 1), y1 = min(y0 + 1, p.maskH - 1);
+                float lx = fx - float(x0), ly = fy - float(y0);
+                float top = mix(mask[y0 * p.maskW + x0], mask[y0 * p.maskW + x1], lx);
+                float bot = mix(mask[y1 * p.maskW + x0], mask[y1 * p.maskW + x1], lx);
+                v = mix(top, bot, ly);
+            } else {
+                v = mask[int(floor(my)) * p.maskW + int(floor(mx))];
+            }
             if (p.maskMode == 0) {
                 if (v >= p.threshold) px = blend(px, unpackColor(p.maskColor).rgb, p.alpha);
             } else {

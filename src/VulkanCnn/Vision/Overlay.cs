@@ -79,6 +79,12 @@ public sealed record OverlayMask(ReadOnlyMemory<float> Values, int Width, int He
     public Rgba Color { get; init; } = Colors.ForClass(0);
     /// <summary>Opacity of the mask, 0..1.</summary>
     public float Alpha { get; init; } = 0.5f;
+    /// <summary>
+    /// Threshold mode only: interpolate the map bilinearly before thresholding (half-pixel centres, edge values
+    /// repeated; positions outside the map still draw nothing), for smooth mask edges when the map is much smaller than
+    /// the frame. Class ids are always sampled nearest.
+    /// </summary>
+    public bool Bilinear { get; init; }
 }
 
 /// <summary>
@@ -219,7 +225,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
             push.ScaleX = mask.Transform.ScaleX; push.ScaleY = mask.Transform.ScaleY;
             push.OffsetX = mask.Transform.OffsetX; push.OffsetY = mask.Transform.OffsetY;
             push.Threshold = mask.Threshold ?? 0; push.Alpha = mask.Alpha; push.MaskColor = mask.Color.Packed;
-            push.PaletteOffset = 0; push.PaletteCount = palette;
+            push.PaletteOffset = 0; push.PaletteCount = palette; push.Bilinear = mask.Bilinear ? 1 : 0;
         }
         Record(push, mask != null, (boxOffset, boxes.Length), (discOffset, points.Length), (segOffset, segments.Length),
                (bgOffset, labels.Length), (glyphOffset, glyphs));
@@ -263,6 +269,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
         public float Threshold, Alpha;
         public uint MaskColor;
         public int PaletteOffset, PaletteCount;
+        public int Bilinear;
     }
 
     private static void Write(uint* w, int record, uint a, uint b, uint c, uint d)
@@ -319,6 +326,8 @@ public sealed unsafe class OverlayRenderer : IDisposable
             if (!(t.ScaleX > 0) || !(t.ScaleY > 0) || !float.IsFinite(t.ScaleX) || !float.IsFinite(t.ScaleY) || !float.IsFinite(t.OffsetX) || !float.IsFinite(t.OffsetY))
                 throw new ArgumentException($"Mask transform scale ({t.ScaleX}, {t.ScaleY}) must be positive and finite, offset ({t.OffsetX}, {t.OffsetY}) finite.", nameof(mask));
             if (mask.Threshold is float th && float.IsNaN(th)) throw new ArgumentException("Mask threshold is NaN.", nameof(mask));
+            if (mask.Bilinear && mask.Threshold == null)
+                throw new ArgumentException("Bilinear mask sampling needs a Threshold: class ids cannot be interpolated.", nameof(mask));
         }
         return glyphs;
     }

@@ -52,7 +52,7 @@ public class OverlayTests : GpuTest
 
         private static bool Near(double a, double b) => Math.Abs(a - b) <= 1e-3 * Math.Max(1, Math.Abs(b));
 
-        public void Mask(float[] values, int mw, int mh, FrameTransform t, float? threshold, Rgba color, float alpha)
+        public void Mask(float[] values, int mw, int mh, FrameTransform t, float? threshold, Rgba color, float alpha, bool bilinear = false)
         {
             for (int y = 0; y < H; y++)
                 for (int x = 0; x < W; x++)
@@ -60,7 +60,17 @@ public class OverlayTests : GpuTest
                     double mx = (x + 0.5) * t.ScaleX + t.OffsetX, my = (y + 0.5) * t.ScaleY + t.OffsetY;
                     if (Math.Abs(mx - Math.Round(mx)) < 1e-3 || Math.Abs(my - Math.Round(my)) < 1e-3) Ambiguous[y * W + x] = true;
                     if (mx < 0 || my < 0 || mx >= mw || my >= mh) continue;
-                    float v = values[(int)my * mw + (int)mx];
+                    double v = values[(int)my * mw + (int)mx];
+                    if (bilinear)
+                    {
+                        double fx = Math.Clamp(mx - 0.5, 0, mw - 1), fy = Math.Clamp(my - 0.5, 0, mh - 1);
+                        int x0 = (int)fx, y0 = (int)fy, x1 = Math.Min(x0 + 1, mw - 1), y1 = Math.Min(y0 + 1, mh - 1);
+                        double lx = fx - x0, ly = fy - y0;
+                        double top = values[y0 * mw + x0] * (1 - lx) + values[y0 * mw + x1] * lx;
+                        double bot = values[y1 * mw + x0] * (1 - lx) + values[y1 * mw + x1] * lx;
+                        v = top * (1 - ly) + bot * ly;
+                        if (threshold is float t0 && Math.Abs(v - t0) < 1e-4) Ambiguous[y * W + x] = true;
+                    }
                     if (threshold is float th)
                     {
                         if (v >= th) Blend(x, y, color, alpha);
@@ -242,6 +252,25 @@ public class OverlayTests : GpuTest
     }
 
     [Test]
+    public void BilinearThresholdMaskMatchesReference()
+    {
+        var photo = LoadPhoto();
+        // A coarse 20x15 map of a blob, letterboxed into a 24x24 model input and thresholded after interpolation.
+        var t = FramePreprocessor.ComputeTransform(PhotoW, PhotoH, new PreprocessOptions { Width = 24, Height = 24 });
+        const int mw = 24, mh = 24;
+        var map = new float[mw * mh];
+        for (int y = 0; y < mh; y++)
+            for (int x = 0; x < mw; x++)
+                map[y * mw + x] = (float)Math.Exp(-((x - 9.3) * (x - 9.3) + (y - 12.6) * (y - 12.6)) / 18);
+        using var r = new OverlayRenderer(Ctx, PhotoW, PhotoH);
+        r.Upload(photo);
+        r.Draw(default, default, default, default, new OverlayMask(map, mw, mh, t) { Threshold = 0.4f, Alpha = 0.5f, Bilinear = true, Color = Colors.ForClass(5) });
+        var e = new Reference(photo, PhotoW, PhotoH);
+        e.Mask(map, mw, mh, t, 0.4f, Colors.ForClass(5), 0.5f, bilinear: true);
+        AssertImagesMatch(e, r.ReadRgba(), "bilinear 24x24 letterboxed map thresholded at 0.4");
+    }
+
+    [Test]
     public void GlyphsMatchFontTable()
     {
         const int w = 64, h = 40, s = 3;
@@ -294,6 +323,7 @@ public class OverlayTests : GpuTest
         Assert.That(e.Message, Does.Contain("10").And.Contain("4x3").And.Contain("12"));
         e = Assert.Throws<ArgumentException>(() => r.Draw(default, default, default, default, new OverlayMask(new float[12], 4, 3, t) { Alpha = 1.5f }))!;
         Assert.That(e.Message, Does.Contain("1.5"));
+        Assert.Throws<ArgumentException>(() => r.Draw(default, default, default, default, new OverlayMask(new float[12], 4, 3, t) { Bilinear = true }));
         e = Assert.Throws<ArgumentException>(() => r.Draw(default, default, default, new[] { new OverlayLabel(0, 0, "a#b", Colors.White, Colors.Black) }))!;
         Assert.That(e.Message, Does.Contain("'#'"));
         e = Assert.Throws<ArgumentException>(() => r.Draw(default, default, default, new[] { new OverlayLabel(0, 0, "ab", Colors.White, Colors.Black, 0) }))!;
