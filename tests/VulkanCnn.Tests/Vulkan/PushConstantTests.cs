@@ -110,6 +110,7 @@ public class PushConstantTests
         ["depth_to_space"] = typeof(DepthToSpace.Push),
         ["space_to_depth"] = typeof(SpaceToDepth.Push),
         ["pool2d"] = typeof(Pool2d.Push),
+        ["overlay"] = typeof(VulkanCnn.Vision.OverlayRenderer.Push),
         ["preprocess"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["slice"] = typeof(Slice.Push),
         ["softmax"] = typeof(Softmax.Push),

@@ -1,0 +1,460 @@
+// Overlays drawn on the GPU into an RGBA8 frame: a class-coloured mask blended from a model-resolution map, box
+// outlines, keypoint discs, line segments and text labels in the embedded bitmap font. GPU side: shaders/overlay.comp.
+using System.Runtime.InteropServices;
+using Silk.NET.Vulkan;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Vision;
+
+/// <summary>An 8-bit RGBA colour; A is the opacity a primitive is blended with (255 opaque).</summary>
+public readonly record struct Rgba(byte R, byte G, byte B, byte A = 255)
+{
+    /// <summary>R | G≪8 | B≪16 | A≪24: the byte order of an RGBA8 pixel read as a little-endian uint.</summary>
+    public uint Packed => R | (uint)G << 8 | (uint)B << 16 | (uint)A << 24;
+
+    /// <summary>The same colour with opacity <paramref name="a"/>.</summary>
+    public Rgba WithAlpha(byte a) => this with { A = a };
+}
+
+/// <summary>A fixed palette of well-separated colours, one per class id.</summary>
+public static class Colors
+{
+    private static readonly Rgba[] PaletteArray =
+    {
+        new(230, 25, 75), new(60, 180, 75), new(255, 225, 25), new(0, 130, 200), new(245, 130, 48), new(145, 30, 180),
+        new(70, 240, 240), new(240, 50, 230), new(210, 245, 60), new(250, 190, 212), new(0, 128, 128), new(220, 190, 255),
+        new(170, 110, 40), new(255, 250, 200), new(128, 0, 0), new(170, 255, 195), new(128, 128, 0), new(255, 215, 180),
+        new(0, 0, 128), new(128, 128, 128),
+    };
+
+    /// <summary>The palette; class id i has colour Palette[i mod Count].</summary>
+    public static IReadOnlyList<Rgba> Palette => PaletteArray;
+
+    /// <summary>The colour of class <paramref name="classId"/> (≥ 0).</summary>
+    public static Rgba ForClass(int classId) => classId >= 0 ? PaletteArray[classId % PaletteArray.Length]
+        : throw new ArgumentOutOfRangeException(nameof(classId), $"Class id {classId} must be 0 or more.");
+
+    /// <summary>Opaque white.</summary>
+    public static Rgba White => new(255, 255, 255);
+    /// <summary>Opaque black.</summary>
+    public static Rgba Black => new(0, 0, 0);
+}
+
+/// <summary>A box outline: the pixels whose centre lies inside <see cref="Box"/> and less than <see cref="Thickness"/> from one of its edges.</summary>
+public readonly record struct OverlayBox(Box Box, Rgba Color, float Thickness = 2f);
+
+/// <summary>A filled disc (keypoint): the pixels whose centre is at most <see cref="Radius"/> from (X, Y).</summary>
+public readonly record struct OverlayPoint(float X, float Y, Rgba Color, float Radius = 3f);
+
+/// <summary>A line segment: the pixels whose centre is at most Thickness/2 from the segment.</summary>
+public readonly record struct OverlaySegment(float X0, float Y0, float X1, float Y1, Rgba Color, float Thickness = 2f);
+
+/// <summary>
+/// Text on a filled background. The top-left corner is (⌊X⌋, ⌊Y⌋); with s = <see cref="Scale"/> and n characters the
+/// background covers (6n+1)·s × 9·s pixels and glyph k's 5×7 cells of s×s pixels start at (⌊X⌋ + s + 6ks, ⌊Y⌋ + s).
+/// </summary>
+public readonly record struct OverlayLabel(float X, float Y, string Text, Rgba Color, Rgba Background, int Scale = 1)
+{
+    /// <summary>Width and height in pixels of a label of <paramref name="length"/> characters at <paramref name="scale"/>.</summary>
+    public static (int Width, int Height) Size(int length, int scale) =>
+        ((BitmapFont.Advance * length + 1) * scale, (BitmapFont.GlyphHeight + 2) * scale);
+}
+
+/// <summary>
+/// A map at model resolution, blended over the frame. Frame pixel centre (x+0.5, y+0.5) maps to model position
+/// (x+0.5)·ScaleX + OffsetX (likewise y) through <see cref="Transform"/> (a preprocessor's <see cref="FramePreprocessor.Transform"/>
+/// for letterboxed input) and takes the map value of the model pixel it falls in (nearest); positions outside the
+/// map draw nothing. With a <see cref="Threshold"/>, values ≥ Threshold are drawn in <see cref="Color"/>; without one,
+/// values are class ids (rounded to the nearest integer), ids ≤ 0 are background and id i is drawn in
+/// <see cref="Colors.ForClass"/>(i). Each drawn pixel becomes round(src·(1−Alpha) + colour·Alpha) per channel.
+/// </summary>
+public sealed record OverlayMask(ReadOnlyMemory<float> Values, int Width, int Height, FrameTransform Transform)
+{
+    /// <summary>Probability threshold; null means the values are class ids.</summary>
+    public float? Threshold { get; init; }
+    /// <summary>Colour of the thresholded mask (its alpha is ignored; <see cref="Alpha"/> is used).</summary>
+    public Rgba Color { get; init; } = Colors.ForClass(0);
+    /// <summary>Opacity of the mask, 0..1.</summary>
+    public float Alpha { get; init; } = 0.5f;
+    /// <summary>
+    /// Threshold mode only: interpolate the map bilinearly before thresholding (half-pixel centres, edge values
+    /// repeated; positions outside the map still draw nothing), for smooth mask edges when the map is much smaller than
+    /// the frame. Class ids are always sampled nearest.
+    /// </summary>
+    public bool Bilinear { get; init; }
+}
+
+/// <summary>
+/// Draws overlays into a Width×Height RGBA8 frame held in a GPU buffer: <see cref="Upload"/> a frame, <see cref="Draw"/>
+/// (mask, then boxes, points, segments, labels, each blended over what came before), then <see cref="ReadRgba(Span{byte})"/>
+/// or <see cref="SavePng"/>. Primitives go through a host-visible buffer that grows only when a frame needs more than
+/// any before it, so steady-state frames allocate nothing. Draw waits for the GPU. Not thread-safe.
+/// </summary>
+public sealed unsafe class OverlayRenderer : IDisposable
+{
+    private const int Kinds = 5;   // mask, boxes, discs, segments, text: the KIND specialisation of overlay.comp
+    private readonly VulkanContext _ctx;
+    private readonly MemoryArena _frameArena;
+    private readonly BufferSlice _frame;
+    private MemoryArena? _maskArena, _primArena;
+    private BufferSlice _mask, _prims;
+    private int _maskCapacity, _primCapacity;   // floats, 16-byte records
+    private readonly Kernel[] _kernels = new Kernel[Kinds];
+    private readonly DescriptorSet[] _sets = new DescriptorSet[Kinds];
+    private readonly DescriptorPool _descriptorPool;
+    private readonly CommandPool _pool;
+    private readonly CommandBuffer _cmd;
+    private readonly Fence _fence;
+    private bool _disposed;
+
+    /// <summary>Creates a renderer for frames of <paramref name="width"/>×<paramref name="height"/> pixels.</summary>
+    public OverlayRenderer(VulkanContext context, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.ThrowIfDisposed();
+        if (width <= 0 || height <= 0) throw new ArgumentException($"Overlay frame size {width}x{height} must be positive.");
+        ulong bytes = (ulong)width * (ulong)height * 4;
+        if (bytes > context.DeviceInfo.MaxStorageBufferRange)
+            throw new ArgumentException($"An overlay frame of {width}x{height} needs {bytes:N0} bytes; {context.DeviceInfo.Name} binds at most {context.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange).");
+        _ctx = context;
+        Width = width;
+        Height = height;
+        // The frame lives in host-visible memory: it is written by Upload and read back every frame anyway.
+        _frameArena = new MemoryArena(context, MemoryUsage.Staging);
+        try
+        {
+            _frame = _frameArena.Allocate(bytes, "overlay frame");
+            EnsureMask(4);
+            EnsurePrims(64);
+            for (int k = 0; k < Kinds; k++)
+                _kernels[k] = context.Pipelines.Get("overlay", 3, (uint)Marshal.SizeOf<Push>(), new[] { k });
+            _descriptorPool = CreateDescriptorPool();
+            for (int k = 0; k < Kinds; k++)
+            {
+                var layout = _kernels[k].SetLayout;
+                var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = _descriptorPool, DescriptorSetCount = 1, PSetLayouts = &layout };
+                DescriptorSet set;
+                _ctx.Vk.AllocateDescriptorSets(_ctx.Device, &ai, &set).Check("vkAllocateDescriptorSets");
+                _sets[k] = set;
+            }
+            WriteDescriptors();
+            _pool = context.CreateCommandPool();
+            _cmd = context.AllocateCommandBuffer(_pool);
+            _fence = context.CreateFence();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Frame width in pixels.</summary>
+    public int Width { get; }
+    /// <summary>Frame height in pixels.</summary>
+    public int Height { get; }
+    /// <summary>Bytes of one RGBA8 frame: Width·Height·4.</summary>
+    public int FrameByteCount => Width * Height * 4;
+
+    /// <summary>Copies an RGBA8 frame (<see cref="FrameByteCount"/> bytes, rows packed) into the GPU frame.</summary>
+    public void Upload(ReadOnlySpan<byte> rgba)
+    {
+        ThrowIfDisposed();
+        if (rgba.Length != FrameByteCount)
+            throw new ArgumentException($"An RGBA8 frame of {Width}x{Height} has {FrameByteCount} bytes; got {rgba.Length}.", nameof(rgba));
+        rgba.CopyTo(new Span<byte>(_frame.Mapped, FrameByteCount));
+    }
+
+    /// <summary>
+    /// Draws, in this order, the mask (if any), the box outlines, the points, the segments and the labels over the
+    /// uploaded frame (each primitive blended with its colour's alpha, later ones over earlier ones), and waits.
+    /// </summary>
+    /// <exception cref="ArgumentException">A thickness, radius, scale, alpha or mask size is invalid (the message names it).</exception>
+    public void Draw(ReadOnlySpan<OverlayBox> boxes, ReadOnlySpan<OverlayPoint> points, ReadOnlySpan<OverlaySegment> segments,
+                     ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask = null)
+    {
+        ThrowIfDisposed();
+        int glyphs = Validate(boxes, points, segments, labels, mask);
+        int palette = Colors.Palette.Count;
+        int records = palette + 2 * boxes.Length + points.Length + 2 * segments.Length + 2 * labels.Length + 2 * glyphs;
+        bool grown = EnsurePrims(records);
+        if (mask != null) grown |= EnsureMask(mask.Values.Length);
+        if (grown) WriteDescriptors();
+
+        // Fill the primitive records (layouts as read by overlay.comp).
+        var w = (uint*)_prims.Mapped;
+        int r = 0;
+        void Rec(uint a, uint b, uint c, uint d) { Write(w, r, a, b, c, d); r++; }
+        static uint F(float f) => BitConverter.SingleToUInt32Bits(f);
+        foreach (var c in Colors.Palette) Rec(c.Packed, 0, 0, 0);
+        int boxOffset = r;
+        foreach (var b in boxes) { Rec(F(b.Box.X), F(b.Box.Y), F(b.Box.Right), F(b.Box.Bottom)); Rec(F(b.Thickness), b.Color.Packed, 0, 0); }
+        int discOffset = r;
+        foreach (var q in points) Rec(F(q.X), F(q.Y), F(q.Radius), q.Color.Packed);
+        int segOffset = r;
+        foreach (var s in segments) { Rec(F(s.X0), F(s.Y0), F(s.X1), F(s.Y1)); Rec(F(s.Thickness), s.Color.Packed, 0, 0); }
+        int bgOffset = r;
+        foreach (var l in labels)
+        {
+            var (lw, lh) = OverlayLabel.Size(l.Text.Length, l.Scale);
+            float x = MathF.Floor(l.X), y = MathF.Floor(l.Y);
+            Rec(F(x), F(y), F(x + lw), F(y + lh));
+            Rec(l.Background.Packed, 0, 0, 0);
+        }
+        int glyphOffset = r;
+        foreach (var l in labels)
+        {
+            int x = (int)MathF.Floor(l.X) + l.Scale, y = (int)MathF.Floor(l.Y) + l.Scale;
+            for (int k = 0; k < l.Text.Length; k++)
+            {
+                if (l.Text[k] == ' ') continue;
+                ulong bits = BitmapFont.Glyph(l.Text[k]);
+                Rec(F(x + BitmapFont.Advance * l.Scale * k), F(y), (uint)l.Scale, l.Color.Packed);
+                Rec((uint)bits, (uint)(bits >> 32), 0, 0);
+            }
+        }
+        if (mask != null) mask.Values.Span.CopyTo(new Span<float>(_mask.Mapped, mask.Values.Length));
+
+        var push = new Push { Width = Width, Height = Height };
+        if (mask != null)
+        {
+            push.MaskW = mask.Width; push.MaskH = mask.Height; push.MaskMode = mask.Threshold.HasValue ? 0 : 1;
+            push.ScaleX = mask.Transform.ScaleX; push.ScaleY = mask.Transform.ScaleY;
+            push.OffsetX = mask.Transform.OffsetX; push.OffsetY = mask.Transform.OffsetY;
+            push.Threshold = mask.Threshold ?? 0; push.Alpha = mask.Alpha; push.MaskColor = mask.Color.Packed;
+            push.PaletteOffset = 0; push.PaletteCount = palette; push.Bilinear = mask.Bilinear ? 1 : 0;
+        }
+        Record(push, mask != null, (boxOffset, boxes.Length), (discOffset, points.Length), (segOffset, segments.Length),
+               (bgOffset, labels.Length), (glyphOffset, glyphs));
+        _ctx.SubmitAndWait(_cmd, _fence);
+    }
+
+    /// <summary>Copies the frame (<see cref="FrameByteCount"/> RGBA bytes) into <paramref name="destination"/>.</summary>
+    public void ReadRgba(Span<byte> destination)
+    {
+        ThrowIfDisposed();
+        if (destination.Length != FrameByteCount)
+            throw new ArgumentException($"An RGBA8 frame of {Width}x{Height} has {FrameByteCount} bytes; the destination holds {destination.Length}.", nameof(destination));
+        new ReadOnlySpan<byte>(_frame.Mapped, FrameByteCount).CopyTo(destination);
+    }
+
+    /// <summary>The frame as a new RGBA byte array.</summary>
+    public byte[] ReadRgba()
+    {
+        var r = new byte[FrameByteCount];
+        ReadRgba(r);
+        return r;
+    }
+
+    /// <summary>Writes the frame to <paramref name="path"/> as a PNG.</summary>
+    public void SavePng(string path)
+    {
+        using var image = SixLabors.ImageSharp.Image.LoadPixelData<Rgba32>(ReadRgba(), Width, Height);
+        image.SaveAsPng(path);
+    }
+
+    // --------------------------------------------------------------------------------------------------------
+
+    /// <summary>Mirror of the push-constant block of shaders/overlay.comp.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Push
+    {
+        public int Width, Height;
+        public int Offset, Count, Offset2, Count2;
+        public int MaskW, MaskH, MaskMode;
+        public float ScaleX, ScaleY, OffsetX, OffsetY;
+        public float Threshold, Alpha;
+        public uint MaskColor;
+        public int PaletteOffset, PaletteCount;
+        public int Bilinear;
+    }
+
+    private static void Write(uint* w, int record, uint a, uint b, uint c, uint d)
+    {
+        w[4 * record] = a; w[4 * record + 1] = b; w[4 * record + 2] = c; w[4 * record + 3] = d;
+    }
+
+    private static bool Bad(float v) => !(v >= 0) || float.IsInfinity(v);
+
+    private int Validate(ReadOnlySpan<OverlayBox> boxes, ReadOnlySpan<OverlayPoint> points, ReadOnlySpan<OverlaySegment> segments,
+                         ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask)
+    {
+        for (int i = 0; i < boxes.Length; i++)
+        {
+            if (Bad(boxes[i].Thickness)) throw new ArgumentException($"Box {i} has thickness {boxes[i].Thickness}; it must be finite and 0 or more.", nameof(boxes));
+            var b = boxes[i].Box;
+            if (!float.IsFinite(b.X) || !float.IsFinite(b.Y) || !float.IsFinite(b.W) || !float.IsFinite(b.H))
+                throw new ArgumentException($"Box {i} ({b.X}, {b.Y}, {b.W}x{b.H}) has a non-finite coordinate.", nameof(boxes));
+        }
+        for (int i = 0; i < points.Length; i++)
+        {
+            if (Bad(points[i].Radius)) throw new ArgumentException($"Point {i} has radius {points[i].Radius}; it must be finite and 0 or more.", nameof(points));
+            if (!float.IsFinite(points[i].X) || !float.IsFinite(points[i].Y)) throw new ArgumentException($"Point {i} ({points[i].X}, {points[i].Y}) is not finite.", nameof(points));
+        }
+        for (int i = 0; i < segments.Length; i++)
+        {
+            var s = segments[i];
+            if (Bad(s.Thickness)) throw new ArgumentException($"Segment {i} has thickness {s.Thickness}; it must be finite and 0 or more.", nameof(segments));
+            if (!float.IsFinite(s.X0) || !float.IsFinite(s.Y0) || !float.IsFinite(s.X1) || !float.IsFinite(s.Y1))
+                throw new ArgumentException($"Segment {i} ({s.X0}, {s.Y0})-({s.X1}, {s.Y1}) has a non-finite coordinate.", nameof(segments));
+        }
+        int glyphs = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            var l = labels[i];
+            if (l.Text == null) throw new ArgumentException($"Label {i} has no text.", nameof(labels));
+            if (l.Scale < 1 || l.Scale > 64) throw new ArgumentException($"Label {i} has scale {l.Scale}; it must be 1..64.", nameof(labels));
+            if (!float.IsFinite(l.X) || !float.IsFinite(l.Y) || Math.Abs(l.X) > 1e6 || Math.Abs(l.Y) > 1e6)
+                throw new ArgumentException($"Label {i} position ({l.X}, {l.Y}) must be finite and within ±1e6.", nameof(labels));
+            foreach (char c in l.Text)
+            {
+                if (!BitmapFont.Supports(c)) throw new ArgumentException($"Label {i} \"{l.Text}\": {BitmapFont.GlyphErrorText(c)}", nameof(labels));
+                if (c != ' ') glyphs++;
+            }
+        }
+        if (mask != null)
+        {
+            if (mask.Width <= 0 || mask.Height <= 0) throw new ArgumentException($"Mask size {mask.Width}x{mask.Height} must be positive.", nameof(mask));
+            long n = (long)mask.Width * mask.Height;
+            if (mask.Values.Length != n)
+                throw new ArgumentException($"The mask holds {mask.Values.Length} values; {mask.Width}x{mask.Height} needs {n}.", nameof(mask));
+            if (!(mask.Alpha >= 0 && mask.Alpha <= 1)) throw new ArgumentException($"Mask alpha {mask.Alpha} must be within 0..1.", nameof(mask));
+            var t = mask.Transform ?? throw new ArgumentException("The mask needs a frame transform.", nameof(mask));
+            if (!(t.ScaleX > 0) || !(t.ScaleY > 0) || !float.IsFinite(t.ScaleX) || !float.IsFinite(t.ScaleY) || !float.IsFinite(t.OffsetX) || !float.IsFinite(t.OffsetY))
+                throw new ArgumentException($"Mask transform scale ({t.ScaleX}, {t.ScaleY}) must be positive and finite, offset ({t.OffsetX}, {t.OffsetY}) finite.", nameof(mask));
+            if (mask.Threshold is float th && float.IsNaN(th)) throw new ArgumentException("Mask threshold is NaN.", nameof(mask));
+            if (mask.Bilinear && mask.Threshold == null)
+                throw new ArgumentException("Bilinear mask sampling needs a Threshold: class ids cannot be interpolated.", nameof(mask));
+        }
+        return glyphs;
+    }
+
+    /// <summary>Makes the mask buffer hold at least <paramref name="floats"/> values; true if it was replaced.</summary>
+    private bool EnsureMask(int floats)
+    {
+        if (floats <= _maskCapacity) return false;
+        int cap = Math.Max(floats, 2 * _maskCapacity);
+        if ((ulong)cap * 4 > _ctx.DeviceInfo.MaxStorageBufferRange)
+            throw new ArgumentException($"A mask of {floats:N0} values exceeds the device's binding limit of {_ctx.DeviceInfo.MaxStorageBufferRange:N0} bytes.");
+        _maskArena?.Dispose();
+        _maskArena = new MemoryArena(_ctx, MemoryUsage.Staging);
+        _mask = _maskArena.Allocate((ulong)cap * 4, "overlay mask");
+        _maskCapacity = cap;
+        return true;
+    }
+
+    /// <summary>Makes the primitive buffer hold at least <paramref name="records"/> 16-byte records; true if it was replaced.</summary>
+    private bool EnsurePrims(int records)
+    {
+        if (records <= _primCapacity) return false;
+        int cap = Math.Max(records, 2 * _primCapacity);
+        if ((ulong)cap * 16 > _ctx.DeviceInfo.MaxStorageBufferRange)
+            throw new ArgumentException($"{records:N0} overlay primitive records exceed the device's binding limit of {_ctx.DeviceInfo.MaxStorageBufferRange:N0} bytes.");
+        _primArena?.Dispose();
+        _primArena = new MemoryArena(_ctx, MemoryUsage.Staging);
+        _prims = _primArena.Allocate((ulong)cap * 16, "overlay primitives");
+        _primCapacity = cap;
+        return true;
+    }
+
+    private DescriptorPool CreateDescriptorPool()
+    {
+        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = 3 * Kinds };
+        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = Kinds, PoolSizeCount = 1, PPoolSizes = &size };
+        DescriptorPool pool;
+        _ctx.Vk.CreateDescriptorPool(_ctx.Device, &ci, null, &pool).Check("vkCreateDescriptorPool");
+        return pool;
+    }
+
+    // Called only while no draw is in flight (Draw waits), so the sets may be rewritten.
+    private void WriteDescriptors()
+    {
+        if (_descriptorPool.Handle == 0) return;
+        var infos = stackalloc DescriptorBufferInfo[3];
+        infos[0] = new DescriptorBufferInfo(_frame.Buffer, _frame.Offset, (ulong)Width * (ulong)Height * 4);
+        infos[1] = new DescriptorBufferInfo(_mask.Buffer, _mask.Offset, (ulong)_maskCapacity * 4);
+        infos[2] = new DescriptorBufferInfo(_prims.Buffer, _prims.Offset, (ulong)_primCapacity * 16);
+        var writes = stackalloc WriteDescriptorSet[3 * Kinds];
+        for (int k = 0; k < Kinds; k++)
+            for (int i = 0; i < 3; i++)
+                writes[3 * k + i] = new WriteDescriptorSet
+                {
+                    SType = StructureType.WriteDescriptorSet, DstSet = _sets[k], DstBinding = (uint)i, DescriptorCount = 1,
+                    DescriptorType = DescriptorType.StorageBuffer, PBufferInfo = &infos[i],
+                };
+        _ctx.Vk.UpdateDescriptorSets(_ctx.Device, 3 * Kinds, writes, 0, null);
+    }
+
+    // Re-recorded each frame: the primitive counts change every frame, and recording five dispatches costs
+    // microseconds; resetting the buffer allocates nothing.
+    private void Record(Push push, bool mask, (int Offset, int Count) boxes, (int Offset, int Count) discs, (int Offset, int Count) segments,
+                        (int Offset, int Count) backgrounds, (int Offset, int Count) glyphs)
+    {
+        var vk = _ctx.Vk;
+        vk.ResetCommandBuffer(_cmd, 0).Check("vkResetCommandBuffer");
+        var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
+        vk.BeginCommandBuffer(_cmd, &bi).Check("vkBeginCommandBuffer");
+        var (gx, gy) = LayerCompiler.Grid(((long)Width * Height + 63) / 64);
+        bool first = true;
+        for (int k = 0; k < Kinds; k++)
+        {
+            var p = push;
+            switch (k)
+            {
+                case 0: if (!mask) continue; break;
+                case 1: if (boxes.Count == 0) continue; (p.Offset, p.Count) = boxes; break;
+                case 2: if (discs.Count == 0) continue; (p.Offset, p.Count) = discs; break;
+                case 3: if (segments.Count == 0) continue; (p.Offset, p.Count) = segments; break;
+                default:
+                    if (backgrounds.Count == 0) continue;
+                    (p.Offset, p.Count) = backgrounds; (p.Offset2, p.Count2) = glyphs; break;
+            }
+            if (!first)
+            {
+                // Each pass reads and writes the frame the previous pass wrote.
+                var between = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit };
+                vk.CmdPipelineBarrier(_cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &between, 0, null, 0, null);
+            }
+            first = false;
+            var kernel = _kernels[k];
+            var set = _sets[k];
+            vk.CmdBindPipeline(_cmd, PipelineBindPoint.Compute, kernel.Pipeline);
+            vk.CmdBindDescriptorSets(_cmd, PipelineBindPoint.Compute, kernel.Layout, 0, 1, &set, 0, null);
+            vk.CmdPushConstants(_cmd, kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(Push), &p);
+            vk.CmdDispatch(_cmd, gx, gy, 1);
+        }
+        // The host reads the frame after the fence.
+        var host = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.HostReadBit };
+        vk.CmdPipelineBarrier(_cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.HostBit, 0, 1, &host, 0, null, 0, null);
+        vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
+    }
+
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _ctx.ThrowIfDisposed();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_ctx == null) return;
+        var vk = _ctx.Vk;
+        if (_fence.Handle != 0)
+        {
+            var f = _fence;
+            vk.WaitForFences(_ctx.Device, 1, &f, true, 10_000_000_000UL);
+            vk.DestroyFence(_ctx.Device, f, null);
+        }
+        if (_pool.Handle != 0) vk.DestroyCommandPool(_ctx.Device, _pool, null);
+        if (_descriptorPool.Handle != 0) vk.DestroyDescriptorPool(_ctx.Device, _descriptorPool, null);
+        _maskArena?.Dispose();
+        _primArena?.Dispose();
+        _frameArena?.Dispose();
+    }
+}
