@@ -88,13 +88,7 @@ internal static class FilterOracle
     /// <summary>A photograph from .cache/images, downscaled; fails (never skips) when set-up has not fetched it.</summary>
     public static (float[] Pixels, Shape Shape) Photo(string name, bool grayscale, int width)
     {
-        string? root = null;
-        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) { root = d.FullName; break; }
-        var path = Path.Combine(root ?? ".", ".cache", "images", name);
-        if (!File.Exists(path))
-            Assert.Fail($"Test photograph {path} is missing: run scripts/setup.sh to fetch the sample images.");
-        return ImageIO.Load(path, grayscale, width);
+        return ImageIO.Load(TestFiles.Cached("images", name), grayscale, width);
     }
 }
 
@@ -377,15 +371,7 @@ public class FilterMaskAndFileTests
 
     private static string Camera()
     {
-        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln")))
-            {
-                var p = Path.Combine(d.FullName, ".cache", "images", "camera.png");
-                if (!File.Exists(p)) Assert.Fail($"Test photograph {p} is missing: run scripts/setup.sh to fetch the sample images.");
-                return p;
-            }
-        Assert.Fail("VulkanCnn.sln not found above the test directory.");
-        return "";
+        return TestFiles.Cached("images", "camera.png");
     }
 
     [Test]

@@ -7,15 +7,7 @@ namespace VulkanCnn.Tests.Onnx;
 
 public class RealModelTests : GpuTest
 {
-    private static string CachePath(params string[] parts)
-    {
-        string? root = null;
-        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) { root = d.FullName; break; }
-        var path = Path.Combine(new[] { root ?? ".", ".cache" }.Concat(parts).ToArray());
-        if (!File.Exists(path)) Assert.Fail($"{path} is missing: run scripts/setup.sh to fetch the test models and photographs.");
-        return path;
-    }
+    private static string CachePath(params string[] parts) => TestFiles.Cached(parts);
 
     /// <summary>MediaPipe BlazeFace (TensorFlow export, NHWC input in [−1, 1]) on the astronaut photograph.</summary>
     [TestCase("face_detection_front_128x128_barracuda.onnx", 128)]

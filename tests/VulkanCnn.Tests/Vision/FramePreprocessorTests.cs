@@ -17,26 +17,7 @@ public class FramePreprocessorTests : GpuTest
     private static readonly Lazy<byte[]> PhotoRgba = new(LoadPhoto);
 
     /// <summary>Rows 64..447 of astronaut.png (512x512) as RGBA bytes: a non-square 512x384 frame.</summary>
-    private static byte[] LoadPhoto()
-    {
-        string? root = null;
-        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) { root = d.FullName; break; }
-        var path = Path.Combine(root ?? ".", ".cache", "images", "astronaut.png");
-        if (!File.Exists(path))
-            Assert.Fail($"Test photograph {path} is missing: run scripts/setup.sh to fetch the sample images.");
-        using var image = Image.Load<Rgba32>(path);
-        Assert.That(image.Width >= PhotoW && image.Height >= PhotoH + 64, $"{path} is {image.Width}x{image.Height}, expected at least 512x448");
-        var rgba = new byte[PhotoW * PhotoH * 4];
-        for (int y = 0; y < PhotoH; y++)
-            for (int x = 0; x < PhotoW; x++)
-            {
-                var p = image[x, y + 64];
-                int i = (y * PhotoW + x) * 4;
-                rgba[i] = p.R; rgba[i + 1] = p.G; rgba[i + 2] = p.B; rgba[i + 3] = p.A;
-            }
-        return rgba;
-    }
+    private static byte[] LoadPhoto() => TestFiles.AstronautRgba512x384();
 
     private static byte ToByte(double v) => (byte)Math.Clamp(Math.Round(v), 0, 255);
 

@@ -11,26 +11,8 @@ public class OverlayTests : GpuTest
 {
     private const int PhotoW = 512, PhotoH = 384;
 
-    /// <summary>Rows 64..447 of astronaut.png as RGBA bytes (512x384).</summary>
-    private static byte[] LoadPhoto()
-    {
-        string? root = null;
-        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) { root = d.FullName; break; }
-        var path = Path.Combine(root ?? ".", ".cache", "images", "astronaut.png");
-        if (!File.Exists(path))
-            Assert.Fail($"Test photograph {path} is missing: run scripts/setup.sh to fetch the sample images.");
-        using var image = Image.Load<Rgba32>(path);
-        var rgba = new byte[PhotoW * PhotoH * 4];
-        for (int y = 0; y < PhotoH; y++)
-            for (int x = 0; x < PhotoW; x++)
-            {
-                var p = image[x, y + 64];
-                int i = (y * PhotoW + x) * 4;
-                rgba[i] = p.R; rgba[i + 1] = p.G; rgba[i + 2] = p.B; rgba[i + 3] = p.A;
-            }
-        return rgba;
-    }
+    /// <summary>Rows 64..447 of astronaut.png (512x512) as RGBA bytes: a non-square 512x384 frame.</summary>
+    private static byte[] LoadPhoto() => TestFiles.AstronautRgba512x384().ToArray();   // a copy: the reference draws into it
 
     // ------------------------------------------------------------------------------------------ reference
 

@@ -13,13 +13,7 @@ public class ViewerTests : GpuTest
     // Measured by hand on the 512×512 photograph: the face from hairline to chin, ear to ear (x, y, w, h).
     private static readonly Box Measured = new(178, 88, 94, 98);
 
-    private static string Astronaut()
-    {
-        string? root = ViewerApp.FindRoot();
-        var path = Path.Combine(root ?? ".", ".cache", "images", "astronaut.png");
-        if (!File.Exists(path)) Assert.Fail($"{path} is missing: run scripts/setup.sh to fetch the test models and photographs.");
-        return path;
-    }
+    private static string Astronaut() => TestFiles.Cached("images", "astronaut.png");
 
     [Test]
     public void AstronautPhotoGivesOneFaceInTheJsonAndABoxDrawnInThePng()
