@@ -172,6 +172,19 @@ public sealed unsafe class Session : IDisposable
         return _inputHost[index];
     }
 
+    /// <summary>
+    /// Where output <paramref name="index"/> lives on the device after the network's dispatches: GPU post-processing
+    /// (<see cref="Vision.VisionTask"/>) reads it in a later command buffer on the same queue, after a compute-to-compute
+    /// barrier of its own. Planned memory is never reused across runs for outputs, so it stays valid until the next run.
+    /// </summary>
+    internal BufferSlice OutputBuffer(int index)
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_outputHost.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_outputHost.Length} output(s); index {index} does not exist.");
+        return _values[Network.OutputIds[index]];
+    }
+
     /// <summary>Copies output <paramref name="index"/> of the last run into <paramref name="destination"/>.</summary>
     public void GetOutput(Span<float> destination, int index = 0)
     {

@@ -232,6 +232,14 @@ public sealed unsafe class OverlayRenderer : IDisposable
         _ctx.SubmitAndWait(_cmd, _fence);
     }
 
+    /// <summary>Draws everything in <paramref name="scene"/> (see the other overload), and waits.</summary>
+    public void Draw(OverlayScene scene)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        Draw(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Boxes), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Points),
+             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Segments), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Labels), scene.Mask);
+    }
+
     /// <summary>Copies the frame (<see cref="FrameByteCount"/> RGBA bytes) into <paramref name="destination"/>.</summary>
     public void ReadRgba(Span<byte> destination)
     {
