@@ -11,35 +11,38 @@ using Semaphore = Silk.NET.Vulkan.Semaphore;
 namespace VulkanCnn.Tests.Vision;
 
 /// <summary>
-/// A 32x32 model: two 2x2 average pools, a 1x1 convolution summing the channels /3 and a 1x1 identity convolution, so
+/// A 32x32 model (or <c>size</c>x<c>size</c>, size a multiple of 4): two 2x2 average pools, a 1x1 convolution summing the channels /3 and a 1x1 identity convolution, so
 /// output (cx, cy) is the mean brightness (0..1) of model cell (cx, cy) of 4x4 input pixels. Its GPU post-processing copies
 /// that 8x8 map into its own host-visible buffer; ReadResult reports the brightest cell as one detection.
 /// </summary>
 internal sealed unsafe class BrightCellTask : VisionTask
 {
     public const int Size = 32, Cells = 8, Cell = 4;
+    private readonly int _cells;
     private readonly VulkanContext _ctx;
     private readonly Session _session;
     private readonly MemoryArena _arena;
     private readonly BufferSlice _map;
     public int PostprocessRecordings;
 
-    public BrightCellTask(VulkanContext ctx)
+    public BrightCellTask(VulkanContext ctx, int size = Size)
     {
         _ctx = ctx;
+        _cells = size / Cell;
+        Input = new PreprocessOptions { Width = size, Height = size, Resize = ResizeMode.Stretch };
         var b = new NetworkBuilder("bright-cell");
-        b.Input(3, Size, Size)
+        b.Input(3, size, size)
          .AvgPool(2, 2).AvgPool(2, 2)
          .Conv(1, 1, new[] { 1f / 3, 1f / 3, 1f / 3 }, new[] { 0f })
          .Conv(1, 1, new[] { 1f }, new[] { 0f })
          .Output();
         _session = new Session(ctx, b.Build());
         _arena = new MemoryArena(ctx, MemoryUsage.Staging);
-        _map = _arena.Allocate(Cells * Cells * 4, "bright-cell map");
+        _map = _arena.Allocate((ulong)(_cells * _cells * 4), "bright-cell map");
     }
 
     public override Session Session => _session;
-    public override PreprocessOptions Input { get; } = new() { Width = Size, Height = Size, Resize = ResizeMode.Stretch };
+    public override PreprocessOptions Input { get; }
     public override string Name => "bright-cell";
 
     internal override void RecordPostprocess(CommandBuffer cmd)
@@ -49,21 +52,21 @@ internal sealed unsafe class BrightCellTask : VisionTask
         var src = _session.OutputBuffer(0);
         var before = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.TransferReadBit };
         vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, PipelineStageFlags.TransferBit, 0, 1, &before, 0, null, 0, null);
-        var region = new BufferCopy(src.Offset, _map.Offset, Cells * Cells * 4);
+        var region = new BufferCopy(src.Offset, _map.Offset, (ulong)(_cells * _cells * 4));
         vk.CmdCopyBuffer(cmd, src.Buffer, _map.Buffer, 1, &region);
         var after = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.HostReadBit };
         vk.CmdPipelineBarrier(cmd, PipelineStageFlags.TransferBit, PipelineStageFlags.HostBit, 0, 1, &after, 0, null, 0, null);
     }
 
     /// <summary>The 8x8 map of the last completed run.</summary>
-    public float[] Map() => new ReadOnlySpan<float>(_map.Mapped, Cells * Cells).ToArray();
+    public float[] Map() => new ReadOnlySpan<float>(_map.Mapped, _cells * _cells).ToArray();
 
     internal override VisionResult ReadResult(long frameNumber, FrameTransform transform)
     {
-        var m = new ReadOnlySpan<float>(_map.Mapped, Cells * Cells);
+        var m = new ReadOnlySpan<float>(_map.Mapped, _cells * _cells);
         int best = 0;
         for (int i = 1; i < m.Length; i++) if (m[i] > m[best]) best = i;
-        int cx = best % Cells, cy = best / Cells;
+        int cx = best % _cells, cy = best / _cells;
         var (x0, y0) = transform.ToFrame(cx * Cell, cy * Cell);
         var (x1, y1) = transform.ToFrame((cx + 1) * Cell, (cy + 1) * Cell);
         var d = new Detection(new Box(x0, y0, x1 - x0, y1 - y0), m[best], 0, "bright", Array.Empty<(float, float)>());
