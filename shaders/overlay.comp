@@ -1,6 +1,7 @@
 #version 450
 // Overlay drawing into an RGBA8 frame (one packed uint per pixel), one dispatch per primitive kind (KIND below),
-// one invocation per frame pixel that tests its centre against every primitive of that kind in order. Detections
+// one invocation per pixel of the kind's bounding rectangle (the whole frame for the mask) that tests its centre
+// against every primitive of that kind in order. Detections
 // are few (tens), so the per-pixel loop is cheap, needs no atomics, and draws overlapping primitives in a fixed,
 // testable order. Host side and the drawing rules: src/VulkanCnn/Vision/Overlay.cs.
 #extension GL_GOOGLE_include_directive : require
@@ -21,6 +22,7 @@ layout(push_constant) uniform Params {
     uint maskColor;                    // threshold mode: packed RGBA (alpha ignored; alpha above is used)
     int paletteOffset, paletteCount;   // class-id mode: record i holds palette colour i in .x
     int bilinear;                      // threshold mode: 1 interpolates the map (half-pixel centres, edges clamped)
+    int regionX, regionY, regionW, regionH;   // the pixels this pass is dispatched over (its primitives' bounds)
 } p;
 
 vec4 unpackColor(uint c) { return vec4(float(c & 0xFFu), float((c >> 8) & 0xFFu), float((c >> 16) & 0xFFu), float(c >> 24)); }
@@ -42,9 +44,11 @@ uint blendPacked(uint src, uint color)
 
 void main()
 {
-    int idx = flatIndex();
-    if (idx >= p.width * p.height) return;
-    vec2 c = vec2(float(idx % p.width) + 0.5, float(idx / p.width) + 0.5);   // pixel centre
+    int li = flatIndex();
+    if (li >= p.regionW * p.regionH) return;
+    int x = p.regionX + li % p.regionW, y = p.regionY + li / p.regionW;
+    int idx = y * p.width + x;
+    vec2 c = vec2(float(x) + 0.5, float(y) + 0.5);   // pixel centre
     uint px = frame[idx];
     uint before = px;
 

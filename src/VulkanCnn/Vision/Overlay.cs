@@ -246,7 +246,30 @@ public sealed unsafe class OverlayRenderer : IDisposable
 
     /// <summary>Offsets and counts of one draw's records, and its push constants.</summary>
     private readonly record struct Passes(Push Push, bool Mask, (int Offset, int Count) Boxes, (int Offset, int Count) Discs,
-                                          (int Offset, int Count) Segments, (int Offset, int Count) Backgrounds, (int Offset, int Count) Glyphs);
+                                          (int Offset, int Count) Segments, (int Offset, int Count) Backgrounds, (int Offset, int Count) Glyphs,
+                                          Rect BoxArea, Rect DiscArea, Rect SegmentArea, Rect TextArea);
+
+    /// <summary>Pixel rectangle [X0, X1) × [Y0, Y1) a pass is dispatched over (primitives cover nothing outside it).</summary>
+    private readonly record struct Rect(int X0, int Y0, int X1, int Y1)
+    {
+        public bool IsEmpty => X1 <= X0 || Y1 <= Y0;
+    }
+
+    /// <summary>Float bounds of a pass's primitives, grown one primitive at a time.</summary>
+    private struct Bounds
+    {
+        private float _x0, _y0, _x1, _y1;
+        private bool _any;
+        public void Add(float x0, float y0, float x1, float y1)
+        {
+            if (!_any) { (_x0, _y0, _x1, _y1, _any) = (x0, y0, x1, y1, true); return; }
+            _x0 = MathF.Min(_x0, x0); _y0 = MathF.Min(_y0, y0); _x1 = MathF.Max(_x1, x1); _y1 = MathF.Max(_y1, y1);
+        }
+        // Whole pixels whose centres can fall inside, with a pixel of margin, clamped to the frame.
+        public Rect ToRect(int w, int h) => !_any ? default : new Rect(
+            (int)Math.Clamp(MathF.Floor(_x0) - 1, 0, w), (int)Math.Clamp(MathF.Floor(_y0) - 1, 0, h),
+            (int)Math.Clamp(MathF.Ceiling(_x1) + 1, 0, w), (int)Math.Clamp(MathF.Ceiling(_y1) + 1, 0, h));
+    }
 
     private Passes Prepare(Slot slot, ReadOnlySpan<OverlayBox> boxes, ReadOnlySpan<OverlayPoint> points, ReadOnlySpan<OverlaySegment> segments,
                            ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask)
@@ -264,12 +287,26 @@ public sealed unsafe class OverlayRenderer : IDisposable
         void Rec(uint a, uint b, uint c, uint d) { Write(w, r, a, b, c, d); r++; }
         static uint F(float f) => BitConverter.SingleToUInt32Bits(f);
         foreach (var c in Colors.Palette) Rec(c.Packed, 0, 0, 0);
+        Bounds boxArea = default, discArea = default, segArea = default, textArea = default;
         int boxOffset = r;
-        foreach (var b in boxes) { Rec(F(b.Box.X), F(b.Box.Y), F(b.Box.Right), F(b.Box.Bottom)); Rec(F(b.Thickness), b.Color.Packed, 0, 0); }
+        foreach (var b in boxes)
+        {
+            Rec(F(b.Box.X), F(b.Box.Y), F(b.Box.Right), F(b.Box.Bottom)); Rec(F(b.Thickness), b.Color.Packed, 0, 0);
+            boxArea.Add(MathF.Min(b.Box.X, b.Box.Right), MathF.Min(b.Box.Y, b.Box.Bottom), MathF.Max(b.Box.X, b.Box.Right), MathF.Max(b.Box.Y, b.Box.Bottom));
+        }
         int discOffset = r;
-        foreach (var q in points) Rec(F(q.X), F(q.Y), F(q.Radius), q.Color.Packed);
+        foreach (var q in points)
+        {
+            Rec(F(q.X), F(q.Y), F(q.Radius), q.Color.Packed);
+            discArea.Add(q.X - q.Radius, q.Y - q.Radius, q.X + q.Radius, q.Y + q.Radius);
+        }
         int segOffset = r;
-        foreach (var s in segments) { Rec(F(s.X0), F(s.Y0), F(s.X1), F(s.Y1)); Rec(F(s.Thickness), s.Color.Packed, 0, 0); }
+        foreach (var s in segments)
+        {
+            Rec(F(s.X0), F(s.Y0), F(s.X1), F(s.Y1)); Rec(F(s.Thickness), s.Color.Packed, 0, 0);
+            float h = s.Thickness / 2;
+            segArea.Add(MathF.Min(s.X0, s.X1) - h, MathF.Min(s.Y0, s.Y1) - h, MathF.Max(s.X0, s.X1) + h, MathF.Max(s.Y0, s.Y1) + h);
+        }
         int bgOffset = r;
         foreach (var l in labels)
         {
@@ -277,6 +314,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
             float x = MathF.Floor(l.X), y = MathF.Floor(l.Y);
             Rec(F(x), F(y), F(x + lw), F(y + lh));
             Rec(l.Background.Packed, 0, 0, 0);
+            textArea.Add(x, y, x + lw, y + lh);   // the glyphs lie inside their label's background
         }
         int glyphOffset = r;
         foreach (var l in labels)
@@ -302,7 +340,8 @@ public sealed unsafe class OverlayRenderer : IDisposable
             push.PaletteOffset = 0; push.PaletteCount = palette; push.Bilinear = mask.Bilinear ? 1 : 0;
         }
         return new Passes(push, mask != null, (boxOffset, boxes.Length), (discOffset, points.Length), (segOffset, segments.Length),
-                          (bgOffset, labels.Length), (glyphOffset, glyphs));
+                          (bgOffset, labels.Length), (glyphOffset, glyphs),
+                          boxArea.ToRect(Width, Height), discArea.ToRect(Width, Height), segArea.ToRect(Width, Height), textArea.ToRect(Width, Height));
     }
 
     /// <summary>Draws everything in <paramref name="scene"/> (see the other overload), and waits.</summary>
@@ -352,6 +391,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
         public uint MaskColor;
         public int PaletteOffset, PaletteCount;
         public int Bilinear;
+        public int RegionX, RegionY, RegionW, RegionH;
     }
 
     private static void Write(uint* w, int record, uint a, uint b, uint c, uint d)
@@ -476,22 +516,26 @@ public sealed unsafe class OverlayRenderer : IDisposable
     private bool RecordPasses(CommandBuffer cmd, Slot slot, Passes passes)
     {
         var vk = _ctx.Vk;
-        var (push, mask, boxes, discs, segments, backgrounds, glyphs) = passes;
-        var (gx, gy) = LayerCompiler.Grid(((long)Width * Height + 63) / 64);
+        var (push, mask, boxes, discs, segments, backgrounds, glyphs, boxArea, discArea, segArea, textArea) = passes;
         bool first = true;
         for (int k = 0; k < Kinds; k++)
         {
             var p = push;
+            Rect area;
             switch (k)
             {
-                case 0: if (!mask) continue; break;
-                case 1: if (boxes.Count == 0) continue; (p.Offset, p.Count) = boxes; break;
-                case 2: if (discs.Count == 0) continue; (p.Offset, p.Count) = discs; break;
-                case 3: if (segments.Count == 0) continue; (p.Offset, p.Count) = segments; break;
+                case 0: if (!mask) continue; area = new Rect(0, 0, Width, Height); break;
+                case 1: if (boxes.Count == 0) continue; (p.Offset, p.Count) = boxes; area = boxArea; break;
+                case 2: if (discs.Count == 0) continue; (p.Offset, p.Count) = discs; area = discArea; break;
+                case 3: if (segments.Count == 0) continue; (p.Offset, p.Count) = segments; area = segArea; break;
                 default:
                     if (backgrounds.Count == 0) continue;
-                    (p.Offset, p.Count) = backgrounds; (p.Offset2, p.Count2) = glyphs; break;
+                    (p.Offset, p.Count) = backgrounds; (p.Offset2, p.Count2) = glyphs; area = textArea; break;
             }
+            // Only the pixels the pass's primitives can cover are dispatched (a few boxes touch a small part of the frame).
+            if (area.IsEmpty) continue;
+            (p.RegionX, p.RegionY, p.RegionW, p.RegionH) = (area.X0, area.Y0, area.X1 - area.X0, area.Y1 - area.Y0);
+            var (gx, gy) = LayerCompiler.Grid(((long)p.RegionW * p.RegionH + 63) / 64);
             if (!first)
             {
                 // Each pass reads and writes the frame the previous pass wrote.
