@@ -115,4 +115,43 @@ public class HudTests : GpuTest
         Assert.That(dark + bright, Is.EqualTo(inside), "every HUD pixel is background or text");
         Assert.That(bright, Is.InRange(inside / 20, inside / 2), "some text is drawn");
     }
+
+    [TestCase(640, 480, HudCorner.TopLeft)]
+    [TestCase(1280, 720, HudCorner.BottomRight)]
+    [TestCase(97, 72, HudCorner.TopRight)]
+    public void HostBlendMatchesTheGpuOverlayWithinOneLevel(int w, int h, HudCorner corner)
+    {
+        var frame = TestFrame(w, h);
+        var hud = new Hud(w, h, corner);
+        hud.Update(Sample);
+        var scene = new OverlayScene();
+        hud.Draw(scene);
+        using var overlay = new OverlayRenderer(Ctx, w, h);
+        overlay.Upload(frame);
+        overlay.Draw(scene);
+        var gpu = overlay.ReadRgba();
+        var cpu = frame.ToArray();
+        hud.DrawInto(cpu);
+        int changed = 0;
+        for (int i = 0; i < cpu.Length; i++)
+        {
+            Assert.That(Math.Abs(cpu[i] - gpu[i]), Is.LessThanOrEqualTo(1), $"{w}x{h}: byte {i} (pixel {i / 4 % w}, {i / 4 / w}) host {cpu[i]} GPU {gpu[i]}");
+            if (cpu[i] != frame[i]) changed++;
+        }
+        Assert.That(changed, Is.GreaterThan(0), "the panel was drawn");
+        Assert.Throws<ArgumentException>(() => hud.DrawInto(new byte[4 * w * h - 4]));
+    }
+
+    /// <summary>A frame with varied colours (so blending errors show) and alpha 255.</summary>
+    private static byte[] TestFrame(int w, int h)
+    {
+        var f = new byte[w * h * 4];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int i = 4 * (y * w + x);
+                f[i] = (byte)(x * 7 + y); f[i + 1] = (byte)(y * 5 + 3 * x); f[i + 2] = (byte)(x ^ y); f[i + 3] = 255;
+            }
+        return f;
+    }
 }
