@@ -36,7 +36,10 @@ public sealed record FramePipelineOptions
     public double? GpuBudgetMs { get; init; }
     /// <summary>Draw the latest result into the output (default true).</summary>
     public bool Overlay { get; init; } = true;
-    /// <summary>Frames-per-second and per-stage latency text in a corner.</summary>
+    /// <summary>
+    /// Frames per second and per-stage GPU latency (<see cref="FrameStats"/>) as a <see cref="Vision.Hud"/> panel in the
+    /// top-left corner of the output, refreshed four times a second.
+    /// </summary>
     public bool Hud { get; init; }
     /// <summary>
     /// The queue family the host uses the output image on. When it differs from VulkanCnn's
@@ -100,6 +103,8 @@ public sealed unsafe class FramePipeline : IDisposable
     private readonly FramePreprocessor _pre;
     private readonly OverlayRenderer _overlay;
     private readonly OverlayScene _scene = new();
+    private readonly Hud? _hud;
+    private double _hudUpdatedS = double.NegativeInfinity;
     private readonly DescriptorPool _convertPool;
     private readonly Dictionary<PixelFormat, (Kernel Kernel, DescriptorSet[] Sets)> _convert = new();
 
@@ -184,6 +189,7 @@ public sealed unsafe class FramePipeline : IDisposable
             }
             _pre = new FramePreprocessor(session, 0, width, height, PixelFormat.Rgba8, task.Input, _canvas);
             _overlay = new OverlayRenderer(context, width, height, _canvas);
+            if (options.Hud) _hud = new Hud(width, height);
             _convertPool = CreateConvertPool();
 
             _pool = context.CreateCommandPool();
@@ -382,6 +388,16 @@ public sealed unsafe class FramePipeline : IDisposable
         // Record the frame's command buffer.
         _scene.Clear();
         if (_options.Overlay && Latest != null) _task.Draw(Latest, _scene);
+        if (_hud != null)
+        {
+            // Formatting the text allocates: refresh it a few times a second, draw the laid-out labels every frame.
+            if (now - _hudUpdatedS >= 0.25)
+            {
+                _hud.Update(new HudStats(_fps, null, _uploadMs, _preprocessMs, _inferenceMs, _postprocessMs, _overlayMs));
+                _hudUpdatedS = now;
+            }
+            _hud.Draw(_scene);
+        }
         var cmd = _frameCmds[slot];
         RecordFrame(cmd, slot, frame, format, start);
 

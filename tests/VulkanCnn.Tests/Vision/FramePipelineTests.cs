@@ -217,4 +217,60 @@ public class FramePipelineTests : GpuTest
         Assert.Throws<ArgumentException>(() => new FramePipeline(Ctx, task, W, H, new FramePipelineOptions { EveryNthFrame = 0 }));
         Assert.Throws<ArgumentException>(() => new FramePipeline(Ctx, task, W, H, new FramePipelineOptions { GpuBudgetMs = -1 }));
     }
+
+    [Test]
+    public void HudPanelMatchesTheHostDrawnHud()
+    {
+        using var task = new BrightCellTask(Ctx);
+        using var p = new FramePipeline(Ctx, task, W, H, new FramePipelineOptions { Hud = true, Overlay = false });
+        var frame = Frame(W, H, 4, 4, seed: 21);
+        p.Submit(frame, PixelFormat.Rgba8);
+        var actual = new byte[W * H * 4];
+        p.ReadOutput(actual);
+        // Frame 1 shows the HUD formatted before anything was measured: 0 fps, every measured stage 0 ms.
+        var hud = new Hud(W, H);
+        hud.Update(new HudStats(0, null, 0, 0, 0, 0, 0));
+        var expected = (byte[])frame.Clone();
+        hud.DrawInto(expected);
+        Assert.That(expected, Is.Not.EqualTo(frame), "the HUD draws something");
+        int worst = 0;
+        for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]));
+        Assert.That(worst, Is.LessThanOrEqualTo(1), "GPU-drawn HUD vs Hud.DrawInto on the host");
+    }
+
+    [Test]
+    public void FencePathWithoutTimelineSemaphores()
+    {
+        // The test device adopted as a host would without enabling timeline semaphores: completion goes through fences.
+        using var adopted = new VulkanContext(Ctx.Vk, Ctx.Instance, Ctx.PhysicalDevice, Ctx.Device, Ctx.QueueFamily, 0, pipelineCacheDirectory: "");
+        Assert.That(adopted.TimelineSemaphores, Is.False);
+        using var task = new BrightCellTask(adopted);
+        using var image = new HostImage(adopted, W, H, Format.R8G8B8A8Unorm);
+        var rendered = CreateSemaphore(adopted, false);
+        var done = CreateSemaphore(adopted, false);
+        try
+        {
+            using var p = new FramePipeline(adopted, task, W, H, new FramePipelineOptions { EveryNthFrame = 2 });
+            var t = Transform(task);
+            for (int k = 1; k <= 6; k++)
+            {
+                image.Fill(Frame(W, H, k, 7 - k, seed: 30 + k), ImageLayout.TransferSrcOptimal, k == 1 ? ImageLayout.Undefined : ImageLayout.TransferSrcOptimal);
+                Signal(adopted, rendered);
+                p.Submit(new RenderFrame(image.Image, Format.R8G8B8A8Unorm, W, H, ImageLayout.TransferSrcOptimal) { WaitSemaphore = rendered, SignalSemaphore = done });
+                WaitOn(adopted, done);
+                WaitForResult(p);
+                if (k % 2 == 0)
+                {
+                    Assert.That(p.Latest!.FrameNumber, Is.EqualTo(k));
+                    Assert.That(CellOf(p.Latest.Detections[0], t), Is.EqualTo((k, 7 - k)));
+                }
+            }
+            Assert.Throws<ArgumentException>(() => p.Submit(new RenderFrame(image.Image, Format.R8G8B8A8Unorm, W, H, ImageLayout.TransferSrcOptimal) { WaitSemaphore = rendered, WaitValue = 1 }));
+        }
+        finally
+        {
+            DestroySemaphore(adopted, rendered);
+            DestroySemaphore(adopted, done);
+        }
+    }
 }
