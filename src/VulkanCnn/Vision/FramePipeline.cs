@@ -368,7 +368,7 @@ public sealed unsafe class FramePipeline : IDisposable
             _inferred++;
             _layerNext = 0;
             // Budget mode runs the whole network once first to measure its layers (without timestamps: a layer a frame).
-            _inferFull = _options.GpuBudgetMs == null || (!_measured && _timed);
+            _inferFull = _options.GpuBudgetMs == null || (!_measured && _timed) || _session.LayerCount == 0;
         }
         // Layers of a budgeted inference go on once the previous frame's share has finished.
         bool layered = _inferActive && !_inferFull && !_inferPending;
@@ -520,7 +520,7 @@ public sealed unsafe class FramePipeline : IDisposable
             vk.CmdCopyImageToBuffer(cmd, frame.Image, copyLayout, target.Buffer, 1, &region);
             // Back to the host's layout; the semaphore signal at the end of the batch orders the host's next use.
             if (transition)
-                ImageBarrier(cmd, frame.Image, ImageLayout.TransferSrcOptimal, frame.Layout, PipelineStageFlags.TransferBit, 0, PipelineStageFlags.BottomOfPipeBit, 0);
+                ImageBarrier(cmd, frame.Image, ImageLayout.TransferSrcOptimal, frame.Layout, PipelineStageFlags.TransferBit, 0, PipelineStageFlags.AllCommandsBit, 0);
             if (convert) Barrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
         }
         else
@@ -557,8 +557,9 @@ public sealed unsafe class FramePipeline : IDisposable
             ImageExtent = new Extent3D((uint)Width, (uint)Height, 1),
         };
         vk.CmdCopyBufferToImage(cmd, _canvas[slot].Buffer, _outputImage, ImageLayout.TransferDstOptimal, 1, &copy);
+        // ALL_COMMANDS as the second scope, so that the next frame's barriers (and the signal) chain after the transition.
         ImageBarrier(cmd, _outputImage, ImageLayout.TransferDstOptimal, ImageLayout.ShaderReadOnlyOptimal,
-                     PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.BottomOfPipeBit, 0);
+                     PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.AllCommandsBit, 0);
         _outputInitialised = true;
         // ReadOutput reads the canvas from the host after the frame completes.
         Barrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,

@@ -16,6 +16,12 @@ public sealed record VulkanContextOptions
     /// <summary>Turn on VK_LAYER_KHRONOS_validation. Default: VULKANCNN_VALIDATION=1.</summary>
     public bool? Validation { get; init; }
 
+    /// <summary>
+    /// With <see cref="Validation"/>: also turn on the layer's synchronization validation (missing barriers and
+    /// semaphore waits become SYNC-HAZARD errors). Slower; for tests of code that records its own synchronisation.
+    /// </summary>
+    public bool SynchronizationValidation { get; init; }
+
     /// <summary>Receives validation-layer messages (warnings and errors). Errors are also kept in <see cref="VulkanContext.ValidationErrors"/>.</summary>
     public Action<ValidationMessage>? ValidationCallback { get; init; }
 
@@ -79,7 +85,7 @@ public sealed unsafe class VulkanContext : IDisposable
         bool validation = options.Validation ?? Environment.GetEnvironmentVariable("VULKANCNN_VALIDATION") == "1";
         Vk = LoadApi();
         _selfHandle = GCHandle.Alloc(this, GCHandleType.Weak);
-        (Instance, _messenger, ValidationEnabled) = CreateInstance(Vk, validation, _selfHandle);
+        (Instance, _messenger, ValidationEnabled) = CreateInstance(Vk, validation, _selfHandle, validation && options.SynchronizationValidation);
         _ownsInstance = true;
         try
         {
@@ -146,7 +152,7 @@ public sealed unsafe class VulkanContext : IDisposable
     public static IReadOnlyList<DeviceInfo> ListDevices()
     {
         var vk = LoadApi();
-        var (instance, _, _) = CreateInstance(vk, false, default);
+        var (instance, _, _) = CreateInstance(vk, false, default, false);
         try { return EnumerateDevices(vk, instance).Select(d => d.Info).ToArray(); }
         finally { vk.DestroyInstance(instance, null); }
     }
@@ -180,7 +186,7 @@ public sealed unsafe class VulkanContext : IDisposable
         Environment.SetEnvironmentVariable("VK_ADD_DRIVER_FILES", SwiftShaderIcd);
     }
 
-    private static (Instance, DebugUtilsMessengerEXT, bool) CreateInstance(Vk vk, bool validation, GCHandle self)
+    private static (Instance, DebugUtilsMessengerEXT, bool) CreateInstance(Vk vk, bool validation, GCHandle self, bool syncValidation)
     {
         const string layerName = "VK_LAYER_KHRONOS_validation";
         const string debugExt = "VK_EXT_debug_utils";
@@ -198,6 +204,7 @@ public sealed unsafe class VulkanContext : IDisposable
         var appName = Marshal.StringToHGlobalAnsi("VulkanCnn");
         var layerPtr = Marshal.StringToHGlobalAnsi(layerName);
         var extPtr = Marshal.StringToHGlobalAnsi(debugExt);
+        var featuresExtPtr = Marshal.StringToHGlobalAnsi("VK_EXT_validation_features");
         try
         {
             var app = new ApplicationInfo
@@ -209,17 +216,25 @@ public sealed unsafe class VulkanContext : IDisposable
                 ApiVersion = Vk.Version12,
             };
             var layers = stackalloc byte*[1] { (byte*)layerPtr };
-            var exts = stackalloc byte*[1] { (byte*)extPtr };
+            var exts = stackalloc byte*[2] { (byte*)extPtr, (byte*)featuresExtPtr };
             var messengerInfo = MessengerInfo(self);
+            var syncFeature = ValidationFeatureEnableEXT.SynchronizationValidationExt;
+            var features = new ValidationFeaturesEXT
+            {
+                SType = StructureType.ValidationFeaturesExt, EnabledValidationFeatureCount = 1, PEnabledValidationFeatures = &syncFeature,
+            };
+            // The instance's create info chains messenger -> features; the messenger created below gets no chain.
+            var chained = messengerInfo;
+            chained.PNext = &features;
             var ci = new InstanceCreateInfo
             {
                 SType = StructureType.InstanceCreateInfo,
                 PApplicationInfo = &app,
                 EnabledLayerCount = validation ? 1u : 0u,
                 PpEnabledLayerNames = layers,
-                EnabledExtensionCount = validation ? 1u : 0u,
+                EnabledExtensionCount = validation ? (syncValidation ? 2u : 1u) : 0u,
                 PpEnabledExtensionNames = exts,
-                PNext = validation ? &messengerInfo : null,
+                PNext = validation ? (syncValidation ? &chained : &messengerInfo) : null,
             };
             Instance instance;
             var r = vk.CreateInstance(&ci, null, &instance);
@@ -241,6 +256,7 @@ public sealed unsafe class VulkanContext : IDisposable
             Marshal.FreeHGlobal(appName);
             Marshal.FreeHGlobal(layerPtr);
             Marshal.FreeHGlobal(extPtr);
+            Marshal.FreeHGlobal(featuresExtPtr);
         }
     }
 

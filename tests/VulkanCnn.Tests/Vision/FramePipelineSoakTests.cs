@@ -1,6 +1,7 @@
 // 2000 frames through the frame pipeline on a context of the test's own: device memory stays flat, and disposing the
 // pipeline, the task and the context leaves no Vulkan object behind (the validation layer reports leaked child
-// objects at vkDestroyDevice as errors; a control test proves those reports reach ValidationErrors).
+// objects at vkDestroyDevice as errors; a control test proves those reports reach ValidationErrors). The soak runs with
+// the layer's synchronization validation on, so a missing barrier or semaphore wait in any frame is an error too.
 using VulkanCnn.Vision;
 using VulkanCnn.Vulkan;
 using PixelFormat = VulkanCnn.Vision.PixelFormat;
@@ -9,11 +10,14 @@ namespace VulkanCnn.Tests.Vision;
 
 public class FramePipelineSoakTests
 {
-    private static VulkanContext OwnContext()
+    private static VulkanContext OwnContext(bool sync = false)
     {
         try
         {
-            return new VulkanContext(new VulkanContextOptions { Device = GpuSetUp.DeviceChoice, Validation = GpuSetUp.Validation, PipelineCacheDirectory = "" });
+            return new VulkanContext(new VulkanContextOptions
+            {
+                Device = GpuSetUp.DeviceChoice, Validation = GpuSetUp.Validation, SynchronizationValidation = sync, PipelineCacheDirectory = "",
+            });
         }
         catch (NoVulkanDeviceException e)
         {
@@ -37,7 +41,7 @@ public class FramePipelineSoakTests
     public void TwoThousandFramesKeepMemoryFlatAndDisposeCleanly()
     {
         const int w = 40, h = 24, frames = 2000;
-        var ctx = OwnContext();
+        var ctx = OwnContext(sync: true);
         try
         {
             var task = new BrightCellTask(ctx);
@@ -76,5 +80,25 @@ public class FramePipelineSoakTests
             ctx.Dispose();
         }
         Assert.That(ctx.ValidationErrors, Is.Empty, "validation errors (leaked objects are reported at vkDestroyDevice):\n" + string.Join("\n", ctx.ValidationErrors.Take(5)));
+    }
+
+    [Test]
+    public void SynchronizationValidationSeesAMissingBarrier()
+    {
+        if (!GpuSetUp.Validation) Assert.Ignore("Validation is off (VULKANCNN_TEST_VALIDATION=0).");
+        var ctx = OwnContext(sync: true);
+        try
+        {
+            // Two dispatches writing the same buffer with no barrier between them: a write-after-write hazard.
+            using var arena = new MemoryArena(ctx, MemoryUsage.Device);
+            var buf = arena.Allocate(256, "hazard");
+            ctx.RunOnce(cmd =>
+            {
+                ctx.Vk.CmdFillBuffer(cmd, buf.Buffer, buf.Offset, buf.Size, 1);
+                ctx.Vk.CmdFillBuffer(cmd, buf.Buffer, buf.Offset, buf.Size, 2);
+            });
+        }
+        finally { ctx.Dispose(); }
+        Assert.That(ctx.ValidationErrors, Has.Some.Contains("SYNC-HAZARD"), "synchronization validation is not active: " + string.Join("\n", ctx.ValidationErrors));
     }
 }
