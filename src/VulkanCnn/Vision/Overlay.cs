@@ -274,9 +274,11 @@ public sealed unsafe class OverlayRenderer : IDisposable
     private Passes Prepare(Slot slot, ReadOnlySpan<OverlayBox> boxes, ReadOnlySpan<OverlayPoint> points, ReadOnlySpan<OverlaySegment> segments,
                            ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask)
     {
-        int glyphs = Validate(boxes, points, segments, labels, mask);
+        Validate(boxes, points, segments, labels, mask);
+        int chars = 0;
+        foreach (var l in labels) chars += l.Text.Length;
         int palette = Colors.Palette.Count;
-        int records = palette + 2 * boxes.Length + points.Length + 2 * segments.Length + 2 * labels.Length + 2 * glyphs;
+        int records = palette + 2 * boxes.Length + points.Length + 2 * segments.Length + 2 * labels.Length + chars;
         bool grown = EnsurePrims(slot, records);
         if (mask != null) grown |= EnsureMask(slot, mask.Values.Length);
         if (grown) WriteDescriptors(slot);
@@ -307,27 +309,26 @@ public sealed unsafe class OverlayRenderer : IDisposable
             float h = s.Thickness / 2;
             segArea.Add(MathF.Min(s.X0, s.X1) - h, MathF.Min(s.Y0, s.Y1) - h, MathF.Max(s.X0, s.X1) + h, MathF.Max(s.Y0, s.Y1) + h);
         }
+        // Labels: two records each (background rectangle; background colour, first glyph record, length, text colour),
+        // then one record per character (its 35 glyph bits and the scale), spaces included, so that the shader finds a
+        // pixel's character by division instead of testing every glyph.
         int bgOffset = r;
+        int glyphOffset = bgOffset + 2 * labels.Length, nextGlyph = glyphOffset;
         foreach (var l in labels)
         {
             var (lw, lh) = OverlayLabel.Size(l.Text.Length, l.Scale);
             float x = MathF.Floor(l.X), y = MathF.Floor(l.Y);
             Rec(F(x), F(y), F(x + lw), F(y + lh));
-            Rec(l.Background.Packed, 0, 0, 0);
+            Rec(l.Background.Packed, (uint)nextGlyph, (uint)l.Text.Length, l.Color.Packed);
+            nextGlyph += l.Text.Length;
             textArea.Add(x, y, x + lw, y + lh);   // the glyphs lie inside their label's background
         }
-        int glyphOffset = r;
         foreach (var l in labels)
-        {
-            int x = (int)MathF.Floor(l.X) + l.Scale, y = (int)MathF.Floor(l.Y) + l.Scale;
-            for (int k = 0; k < l.Text.Length; k++)
+            foreach (char ch in l.Text)
             {
-                if (l.Text[k] == ' ') continue;
-                ulong bits = BitmapFont.Glyph(l.Text[k]);
-                Rec(F(x + BitmapFont.Advance * l.Scale * k), F(y), (uint)l.Scale, l.Color.Packed);
-                Rec((uint)bits, (uint)(bits >> 32), 0, 0);
+                ulong bits = ch == ' ' ? 0 : BitmapFont.Glyph(ch);
+                Rec((uint)bits, (uint)(bits >> 32), (uint)l.Scale, 0);
             }
-        }
         if (mask != null) mask.Values.Span.CopyTo(new Span<float>(slot.Mask.Mapped, mask.Values.Length));
 
         var push = new Push { Width = Width, Height = Height };
@@ -340,7 +341,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
             push.PaletteOffset = 0; push.PaletteCount = palette; push.Bilinear = mask.Bilinear ? 1 : 0;
         }
         return new Passes(push, mask != null, (boxOffset, boxes.Length), (discOffset, points.Length), (segOffset, segments.Length),
-                          (bgOffset, labels.Length), (glyphOffset, glyphs),
+                          (bgOffset, labels.Length), (glyphOffset, chars),
                           boxArea.ToRect(Width, Height), discArea.ToRect(Width, Height), segArea.ToRect(Width, Height), textArea.ToRect(Width, Height));
     }
 
