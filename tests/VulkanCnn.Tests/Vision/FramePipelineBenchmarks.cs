@@ -16,7 +16,8 @@ public class FramePipelineBenchmarks : GpuTest
     [TestCase(640, 480, 128)]
     [TestCase(1280, 720, 128)]
     [TestCase(1280, 720, 256)]
-    public void PerStageTimes(int w, int h, int inputSize)
+    [TestCase(1280, 720, 128, true)]
+    public void PerStageTimes(int w, int h, int inputSize, bool hud = false)
     {
         const int warmUp = 10, frames = 60;
         using var task = new BrightCellTask(Ctx, inputSize);
@@ -25,7 +26,7 @@ public class FramePipelineBenchmarks : GpuTest
         foreach (var bgra in new[] { false, true })
         {
             var format = bgra ? Format.B8G8R8A8Unorm : Format.R8G8B8A8Unorm;
-            using var p = new FramePipeline(Ctx, task, w, h);
+            using var p = new FramePipeline(Ctx, task, w, h, new FramePipelineOptions { Hud = hud });
             var frame = new RenderFrame(image.Image, format, w, h, ImageLayout.TransferSrcOptimal);
             double upload = 0, pre = 0, inf = 0, post = 0, overlay = 0, submitUs = 0, frameMs = 0;
             int n = 0, nInf = 0;
@@ -45,7 +46,7 @@ public class FramePipelineBenchmarks : GpuTest
                 submitUs += sub; frameMs += whole; n++; nInf++;
             }
             TestContext.Progress.WriteLine(
-                $"{Ctx.DeviceInfo.Name} {w}x{h} {(bgra ? "BGRA" : "RGBA")} image -> {inputSize}x{inputSize}: upload {upload / n:F3} ms, preprocess {pre / n:F3} ms, " +
+                $"{Ctx.DeviceInfo.Name} {w}x{h} {(bgra ? "BGRA" : "RGBA")} image -> {inputSize}x{inputSize}{(hud ? " +HUD" : "")}: upload {upload / n:F3} ms, preprocess {pre / n:F3} ms, " +
                 $"inference {inf / nInf:F3} ms, postprocess {post / nInf:F3} ms, overlay+output {overlay / n:F3} ms; Submit() {submitUs / n:F0} us on the CPU; " +
                 $"frame work done after {frameMs / n:F2} ms (wall)");
         }
