@@ -503,7 +503,8 @@ public sealed unsafe class FramePipeline : IDisposable
         if (_timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.TopOfPipeBit, _frameQueries, q0);
 
         // 1. The frame into the canvas (packed RGBA8).
-        bool convert = frame == null || format == PixelFormat.Bgra8;
+        // RGBA arrives as it is (an image copy, or a buffer copy from staging); other formats go through the PACK pass.
+        bool convert = format != PixelFormat.Rgba8;
         if (frame != null)
         {
             var target = convert ? _raw[slot] : _canvas[slot];
@@ -523,9 +524,11 @@ public sealed unsafe class FramePipeline : IDisposable
                 ImageBarrier(cmd, frame.Image, ImageLayout.TransferSrcOptimal, frame.Layout, PipelineStageFlags.TransferBit, 0, PipelineStageFlags.AllCommandsBit, 0);
             if (convert) Barrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
         }
-        else
+        else if (!convert)
         {
             // The host wrote the staging slot before this submission: vkQueueSubmit makes host writes visible.
+            var region = new BufferCopy(_raw[slot].Offset, _canvas[slot].Offset, (ulong)Width * (ulong)Height * 4);
+            vk.CmdCopyBuffer(cmd, _raw[slot].Buffer, _canvas[slot].Buffer, 1, &region);
         }
         if (convert) RecordConvert(cmd, slot, format);
         Barrier(cmd, PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit, AccessFlags.TransferWriteBit | AccessFlags.ShaderWriteBit,

@@ -273,4 +273,27 @@ public class FramePipelineTests : GpuTest
             DestroySemaphore(adopted, done);
         }
     }
+
+    [Test]
+    public void CpuFramesInEveryPixelFormat([Values] PixelFormat format)
+    {
+        var rgba = Frame(W, H, 2, 5, seed: 40);
+        var frame = FramePreprocessorTests.Convert(rgba, W, H, format);
+        using var task = new BrightCellTask(Ctx);
+        using var p = new FramePipeline(Ctx, task, W, H, new FramePipelineOptions { Overlay = false });
+        p.Submit(frame, format);
+        var output = new byte[W * H * 4];
+        p.ReadOutput(output);
+        // The output is the frame decoded to RGB (the C# reference decoder), rounded, alpha opaque.
+        var rgb = FramePreprocessorTests.Decode(frame, W, H, format);
+        int worst = 0;
+        for (int i = 0; i < W * H; i++)
+        {
+            for (int c = 0; c < 3; c++) worst = Math.Max(worst, Math.Abs(output[4 * i + c] - (int)Math.Clamp(Math.Round(rgb[3 * i + c]), 0, 255)));
+            Assert.That(output[4 * i + 3], Is.EqualTo(255), $"alpha of pixel {i}");
+        }
+        Assert.That(worst, Is.LessThanOrEqualTo(1), $"{format}: output vs the decoded frame");
+        WaitForResult(p);
+        Assert.That(CellOf(p.Latest!.Detections[0], Transform(task)), Is.EqualTo((2, 5)), $"{format}: detection");
+    }
 }

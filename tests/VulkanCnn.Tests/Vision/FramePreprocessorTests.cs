@@ -87,7 +87,7 @@ public class FramePreprocessorTests : GpuTest
     // ------------------------------------------------------------------------------------------ the reference
 
     /// <summary>R, G, B (0..255) of every pixel decoded from the packed frame.</summary>
-    private static double[] Decode(byte[] f, int w, int h, PixelFormat format)
+    internal static double[] Decode(byte[] f, int w, int h, PixelFormat format)
     {
         var rgb = new double[w * h * 3];
         for (int y = 0; y < h; y++)
