@@ -123,6 +123,7 @@ public class PushConstantTests
         // Vision tasks' GPU post-processing (src/VulkanCnn/Vision/Tasks).
         ["blazeface_decode"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.DecodePush),
         ["nms"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.NmsPush),
+        ["text_mask"] = typeof(VulkanCnn.Vision.TextDetectionTask.Push),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;
