@@ -124,6 +124,8 @@ public class PushConstantTests
         ["blazeface_decode"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.DecodePush),
         ["nms"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.NmsPush),
         ["text_mask"] = typeof(VulkanCnn.Vision.TextDetectionTask.Push),
+        ["mlsd_decode"] = typeof(VulkanCnn.Vision.LineSegmentTask.DecodePush),
+        ["mlsd_topk"] = typeof(VulkanCnn.Vision.LineSegmentTask.TopKPush),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;
