@@ -126,6 +126,7 @@ public class PushConstantTests
         ["text_mask"] = typeof(VulkanCnn.Vision.TextDetectionTask.Push),
         ["mlsd_decode"] = typeof(VulkanCnn.Vision.LineSegmentTask.DecodePush),
         ["mlsd_topk"] = typeof(VulkanCnn.Vision.LineSegmentTask.TopKPush),
+        ["topk"] = typeof(VulkanCnn.Vision.ClassificationTask.Push),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;
