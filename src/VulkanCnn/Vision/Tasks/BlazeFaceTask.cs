@@ -77,8 +77,10 @@ public sealed class BlazeFaceTask : VisionTask
         }
     }
 
-    /// <summary>Host-measured time of the last standalone post-processing submission (submit to fence), in ms.</summary>
+    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
     public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
+
+    internal StandaloneRunner Runner => _runner;
 
     /// <summary>Candidates (anchors above the score threshold) of the last completed post-processing.</summary>
     public int LastCandidateCount => _decoder.CandidateCount;

@@ -112,8 +112,10 @@ public sealed unsafe class ClassificationTask : VisionTask
         }
     }
 
-    /// <summary>Host-measured time of the last standalone post-processing submission (submit to fence), in ms.</summary>
+    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
     public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
+
+    internal StandaloneRunner Runner => _runner;
 
     /// <summary>Synchronous convenience: GPU pre-processing of <paramref name="frame"/>, the model, softmax and top-k.</summary>
     public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)

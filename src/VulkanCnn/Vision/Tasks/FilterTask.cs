@@ -80,8 +80,10 @@ public sealed class FilterTask : VisionTask
         }
     }
 
-    /// <summary>Host-measured time of the last standalone post-processing submission (submit to fence), in ms.</summary>
+    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
     public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
+
+    internal StandaloneRunner Runner => _runner;
 
     /// <summary>The last completed map, row-major, Width × Height.</summary>
     public unsafe ReadOnlySpan<float> Map => new(_host.Mapped, _w * _h);

@@ -112,8 +112,10 @@ public sealed unsafe class LineSegmentTask : VisionTask
 
     /// <summary>Model input side in pixels.</summary>
     public int InputSize => _size;
-    /// <summary>Host-measured time of the last standalone post-processing submission (submit to fence), in ms.</summary>
+    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
     public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
+
+    internal StandaloneRunner Runner => _runner;
     /// <summary>Candidates (peaks above the score and length thresholds) of the last completed run.</summary>
     public int LastCandidateCount => (int)((uint*)_result.Mapped)[1];
 

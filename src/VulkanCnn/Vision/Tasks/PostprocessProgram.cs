@@ -141,6 +141,7 @@ internal sealed unsafe class StandaloneRunner : IDisposable
     private CommandPool _pool;
     private CommandBuffer _cmd;
     private Fence _fence;
+    private QueryPool _queries;
     private FramePreprocessor? _pre;
     private bool _disposed;
 
@@ -150,7 +151,10 @@ internal sealed unsafe class StandaloneRunner : IDisposable
         _ctx = task.Session.Context;
     }
 
-    /// <summary>GPU time of the last post-processing submission, measured on the host around submit and wait (ms).</summary>
+    /// <summary>
+    /// Time of the last post-processing submission in ms: GPU timestamps around the recorded commands where the device
+    /// has them, else host time from submit to fence.
+    /// </summary>
     public double LastPostprocessMilliseconds { get; private set; }
 
     /// <summary>Preprocesses the frame into the session's input, runs the model and the post-processing.</summary>
@@ -185,14 +189,34 @@ internal sealed unsafe class StandaloneRunner : IDisposable
             _pool = _ctx.CreateCommandPool();
             _cmd = _ctx.AllocateCommandBuffer(_pool);
             _fence = _ctx.CreateFence();
+            if (_ctx.DeviceInfo.TimestampsSupported)
+            {
+                var qi = new QueryPoolCreateInfo { SType = StructureType.QueryPoolCreateInfo, QueryType = QueryType.Timestamp, QueryCount = 2 };
+                QueryPool q;
+                _ctx.Vk.CreateQueryPool(_ctx.Device, &qi, null, &q).Check("vkCreateQueryPool");
+                _queries = q;
+            }
             var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo };
             _ctx.Vk.BeginCommandBuffer(_cmd, &bi).Check("vkBeginCommandBuffer");
+            if (_queries.Handle != 0)
+            {
+                _ctx.Vk.CmdResetQueryPool(_cmd, _queries, 0, 2);
+                _ctx.Vk.CmdWriteTimestamp(_cmd, PipelineStageFlags.TopOfPipeBit, _queries, 0);
+            }
             _task.RecordPostprocess(_cmd);
+            if (_queries.Handle != 0) _ctx.Vk.CmdWriteTimestamp(_cmd, PipelineStageFlags.BottomOfPipeBit, _queries, 1);
             _ctx.Vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
         }
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         _ctx.SubmitAndWait(_cmd, _fence);
         LastPostprocessMilliseconds = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        if (_queries.Handle != 0)
+        {
+            var stamps = stackalloc ulong[2];
+            _ctx.Vk.GetQueryPoolResults(_ctx.Device, _queries, 0, 2, 16, stamps, 8, QueryResultFlags.Result64Bit | QueryResultFlags.ResultWaitBit)
+                .Check("vkGetQueryPoolResults");
+            LastPostprocessMilliseconds = (stamps[1] - stamps[0]) * _ctx.DeviceInfo.TimestampPeriodNs / 1e6;
+        }
     }
 
     public void Dispose()
@@ -204,6 +228,7 @@ internal sealed unsafe class StandaloneRunner : IDisposable
         {
             _ctx.WaitFence(_fence);
             _ctx.Vk.DestroyFence(_ctx.Device, _fence, null);
+            if (_queries.Handle != 0) _ctx.Vk.DestroyQueryPool(_ctx.Device, _queries, null);
             _ctx.Vk.DestroyCommandPool(_ctx.Device, _pool, null);
         }
     }

@@ -117,8 +117,10 @@ public sealed unsafe class TextDetectionTask : VisionTask
         }
     }
 
-    /// <summary>Host-measured time of the last standalone post-processing submission (submit to fence), in ms.</summary>
+    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
     public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
+
+    internal StandaloneRunner Runner => _runner;
     /// <summary>Time of the CPU part (labelling and boxes) of the last <see cref="ReadResult"/>, in ms.</summary>
     public double LastLabellingMilliseconds { get; private set; }
 
