@@ -70,6 +70,7 @@ public sealed class FilterTask : VisionTask
             ulong bytes = (ulong)width * (ulong)height * 4;
             _map = _session.OutputBuffer(0);
             _host = _program.Host.Allocate(bytes, "filter map");
+            unsafe { new Span<byte>(_host.Mapped, (int)bytes).Clear(); }   // read before the first run: an empty map
             _runner = new StandaloneRunner(this);
         }
         catch

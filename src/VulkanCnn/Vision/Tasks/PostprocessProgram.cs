@@ -35,8 +35,6 @@ internal sealed unsafe class PostprocessProgram : IDisposable
         _pool = pool;
     }
 
-    public VulkanContext Context => _ctx;
-
     /// <summary>A descriptor set for <paramref name="kernel"/> with binding i = <paramref name="buffers"/>[i] (whole slices).</summary>
     public DescriptorSet Bind(Kernel kernel, params BufferSlice[] buffers)
     {
