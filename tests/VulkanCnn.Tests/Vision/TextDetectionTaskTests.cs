@@ -66,6 +66,59 @@ public class TextDetectionTaskTests : GpuTest
         Assert.That(result.Mask, Is.Not.Null);
         Assert.That(result.Mask!.Threshold, Is.EqualTo(0.3f));
         Assert.That(result.Mask.Width, Is.EqualTo(384));
+        // The GPU labelling gives the boxes of the C# flood fill.
+        using var gpuTask = new TextDetectionTask(Ctx, Model, 384, 192, new TextDetectionOptions { GpuLabelling = true });
+        AssertSameBoxes(result.Detections, gpuTask.Run(rgba, w, h, PixelFormat.Rgba8).Detections, "page.png, GPU labelling");
+    }
+
+    private static void AssertSameBoxes(IReadOnlyList<Detection> expected, IReadOnlyList<Detection> actual, string what)
+    {
+        Assert.That(actual, Has.Count.EqualTo(expected.Count), $"{what}: boxes");
+        for (int i = 0; i < expected.Count; i++)
+        {
+            var (e, a) = (expected[i].Box, actual[i].Box);
+            Assert.That(new[] { a.X, a.Y, a.Right, a.Bottom }, Is.EqualTo(new[] { e.X, e.Y, e.Right, e.Bottom }).Within(1e-3), $"{what}: box {i}");
+            Assert.That(actual[i].Score, Is.EqualTo(expected[i].Score).Within(2e-4), $"{what}: score of box {i}");
+        }
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void GpuLabellingEqualsTheCpuOnSyntheticMaps(int seed)
+    {
+        // Every region kept: the comparison covers all of them, specks included.
+        var o = new TextDetectionOptions { MinArea = 1, MinSide = 1, BoxThreshold = 0f, GpuLabelling = true };
+        using var task = new TextDetectionTask(Ctx, Model, 160, 96, o);
+        Span<float> output;
+        try { output = task.Session.OutputBuffer(0).AsFloats(); }
+        catch (InvalidOperationException) { Assert.Ignore("the session's output is not host-visible on this device: the map cannot be written directly"); return; }
+        // Smoothed noise: regions of every shape (spirals, combs, U shapes whose arms meet late), and a hand-drawn
+        // comb whose teeth join only along the bottom row, the worst case for union order.
+        var rng = new Random(seed);
+        int w = 160, h = 96;
+        var noise = TestData.Random(rng, w * h, 1f);
+        var map = new float[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                float s = 0;
+                for (int dy = -2; dy <= 2; dy++)
+                    for (int dx = -2; dx <= 2; dx++)
+                        s += noise[Math.Clamp(y + dy, 0, h - 1) * w + Math.Clamp(x + dx, 0, w - 1)];
+                map[y * w + x] = 1f / (1f + MathF.Exp(-s));
+            }
+        for (int y = 10; y < 40; y++)
+            for (int x = 5; x < 60; x += 4) map[y * w + x] = 0.9f;
+        for (int x = 5; x < 60; x++) map[40 * w + x] = 0.9f;
+        map.CopyTo(output);
+        task.Runner.Postprocess();
+        var gpu = task.ReadResult(0, new FrameTransform(1, 1, 0, 0)).Detections;
+        var mask = map.Select(v => (byte)(v >= 0.3f ? 1 : 0)).ToArray();
+        Assert.That(task.Mask.ToArray(), Is.EqualTo(mask), "mask");
+        var cpu = task.FindBoxes(mask, map, new FrameTransform(1, 1, 0, 0));
+        TestContext.Out.WriteLine($"{task.LastRegionCount} regions on the GPU, {cpu.Count} in C#");
+        Assert.That(cpu.Count, Is.GreaterThan(20), "the map must have many regions");
+        AssertSameBoxes(cpu, gpu, $"seed {seed}");
     }
 
     [Test]

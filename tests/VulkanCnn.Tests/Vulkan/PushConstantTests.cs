@@ -124,6 +124,7 @@ public class PushConstantTests
         ["blazeface_decode"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.DecodePush),
         ["nms"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.NmsPush),
         ["text_mask"] = typeof(VulkanCnn.Vision.TextDetectionTask.Push),
+        ["text_regions"] = typeof(VulkanCnn.Vision.TextDetectionTask.RegionsPush),
         ["mlsd_decode"] = typeof(VulkanCnn.Vision.LineSegmentTask.DecodePush),
         ["mlsd_topk"] = typeof(VulkanCnn.Vision.LineSegmentTask.TopKPush),
         ["topk"] = typeof(VulkanCnn.Vision.ClassificationTask.Push),
