@@ -1,0 +1,215 @@
+// The game loop: options, render -> (VulkanCnn) -> output, and the PNG/MP4 writers of the headless mode.
+using System.Diagnostics;
+using System.Globalization;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace VulkanCnn.Samples.GameEmbed;
+
+/// <summary>A bad command line: the message says what is wrong and what would be valid (exit code 2).</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>The parsed command line.</summary>
+internal sealed record GameOptions
+{
+    public int Width { get; init; } = 640;
+    public int Height { get; init; } = 480;
+    public long Frames { get; init; } = 90;
+    public string? Output { get; init; }
+    public string? SceneOutput { get; init; }
+    public string? Device { get; init; }
+    public bool Validation { get; init; }
+    public bool Window { get; init; }
+    public bool Detect { get; init; } = true;
+
+    public const string Usage = """
+        usage: gameembed [--frames N] [--output DIR|out.mp4] [--size WxH] [--device NAME] [--validation] [--window] [--no-detect]
+          --frames      frames to render (default 90; with --window: until the window is closed)
+          --output      DIR: frame_000000.png, ... per frame; out.mp4: a video through the system ffmpeg
+          --scene-output DIR  also write the rendered scene (before VulkanCnn) as PNGs
+          --size        frame size (default 640x480)
+          --device      Vulkan device index or name substring (default: VULKANCNN_DEVICE, else the best GPU)
+          --validation  turn on the Vulkan validation layer; validation errors make the run fail
+          --window      show the frames in a window (needs a display)
+          --no-detect   render the scene only, without VulkanCnn
+        """;
+
+    public static GameOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new GameOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new UsageException($"Option '{a}' needs a value.");
+            switch (a)
+            {
+                case "-h" or "--help": throw new UsageException("");
+                case "--frames":
+                    string f = Value();
+                    if (!long.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n <= 0)
+                        throw new UsageException($"--frames '{f}' must be a positive integer.");
+                    o = o with { Frames = n };
+                    break;
+                case "--output": o = o with { Output = Value() }; break;
+                case "--scene-output": o = o with { SceneOutput = Value() }; break;
+                case "--device": o = o with { Device = Value() }; break;
+                case "--validation": o = o with { Validation = true }; break;
+                case "--window": o = o with { Window = true }; break;
+                case "--no-detect": o = o with { Detect = false }; break;
+                case "--size":
+                    string s = Value();
+                    var parts = s.Split('x');
+                    if (parts.Length != 2 || !int.TryParse(parts[0], out int w) || !int.TryParse(parts[1], out int h) || w < 64 || h < 64 || w > 8192 || h > 8192)
+                        throw new UsageException($"--size '{s}' must be WIDTHxHEIGHT with each side 64..8192, e.g. 640x480.");
+                    o = o with { Width = w, Height = h };
+                    break;
+                default:
+                    throw new UsageException($"Unknown option '{a}'; the options are --frames, --output, --scene-output, --size, --device, --validation, --window, --no-detect.");
+            }
+        }
+        if (o.Output != null && Path.GetExtension(o.Output) is { Length: > 0 } ext && !ext.Equals(".mp4", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"Unknown output extension '{ext}' in '{o.Output}'; use .mp4 or a directory (no extension).");
+        return o;
+    }
+}
+
+internal static class GameApp
+{
+    /// <summary>Runs the sample; 0 on success, 2 for a bad command line, 1 when something fails while running.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        GameOptions o;
+        try { o = GameOptions.Parse(args); }
+        catch (UsageException e)
+        {
+            if (e.Message.Length > 0) stderr.WriteLine("gameembed: " + e.Message);
+            stderr.WriteLine(GameOptions.Usage);
+            return e.Message.Length > 0 ? 2 : 0;
+        }
+        try { return Run(o, stdout).ValidationErrors.Count == 0 ? 0 : 1; }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or GameVulkanException
+                                    or VulkanCnn.Vulkan.VulkanException or System.ComponentModel.Win32Exception)
+        {
+            stderr.WriteLine("gameembed: " + e.Message);
+            return 1;
+        }
+    }
+
+    /// <summary>The repository's .cache/images, where scripts/setup.sh puts the photographs.</summary>
+    public static string PhotoDir()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) return Path.Combine(d.FullName, ".cache", "images");
+        return Path.Combine(".cache", "images");
+    }
+
+    /// <summary>What a run did: the frames written and the validation errors seen (tests check both).</summary>
+    internal sealed record RunSummary(long Frames, IReadOnlyList<string> ValidationErrors);
+
+    public static RunSummary Run(GameOptions o, TextWriter stdout)
+    {
+        using var device = new GameDevice(o.Device, o.Validation);
+        stdout.WriteLine($"device: {device.DeviceName}; {o.Width}x{o.Height}, {o.Frames} frame(s)");
+        using var renderer = new SceneRenderer(device, o.Width, o.Height, PhotoDir());
+        using var writer = o.Output != null ? FrameWriter.Create(o.Output, o.Width, o.Height, Scene.FramesPerSecond) : null;
+        using var sceneWriter = o.SceneOutput != null ? FrameWriter.Create(o.SceneOutput, o.Width, o.Height, Scene.FramesPerSecond) : null;
+        var pixels = new byte[o.Width * o.Height * 4];
+        var total = Stopwatch.StartNew();
+        long frame = 0;
+        for (; frame < o.Frames; frame++)
+        {
+            renderer.Render(frame);
+            if (sceneWriter != null || writer != null)
+            {
+                renderer.ReadPixels(frame, pixels);
+                sceneWriter?.Write(pixels, frame);
+                writer?.Write(pixels, frame);
+            }
+        }
+        device.WaitTimeline(renderer.Rendered, (ulong)frame);
+        writer?.Finish();
+        sceneWriter?.Finish();
+        stdout.WriteLine($"{frame} frame(s) in {total.Elapsed.TotalSeconds:0.00} s ({frame / total.Elapsed.TotalSeconds:0.0} fps)");
+        var errors = device.ValidationErrors;
+        foreach (var e in errors.Take(5)) stdout.WriteLine("validation error: " + e);
+        return new RunSummary(frame, errors);
+    }
+}
+
+/// <summary>Writes RGBA frames as numbered PNGs into a folder, or as an MP4 through the system ffmpeg.</summary>
+internal abstract class FrameWriter : IDisposable
+{
+    public static FrameWriter Create(string path, int width, int height, double fps)
+    {
+        if (Path.GetExtension(path).Equals(".mp4", StringComparison.OrdinalIgnoreCase))
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+            return new Mp4Writer(path, width, height, fps);
+        }
+        Directory.CreateDirectory(path);
+        return new PngWriter(path, width, height);
+    }
+
+    public abstract void Write(ReadOnlySpan<byte> rgba, long frame);
+    public virtual void Finish() { }
+    public virtual void Dispose() { }
+
+    /// <summary>The file frame <paramref name="frame"/> goes to in a PNG folder.</summary>
+    public static string PngPath(string dir, long frame) => Path.Combine(dir, $"frame_{frame:D6}.png");
+
+    private sealed class PngWriter(string dir, int width, int height) : FrameWriter
+    {
+        public override void Write(ReadOnlySpan<byte> rgba, long frame)
+        {
+            using var image = SixLabors.ImageSharp.Image.LoadPixelData<Rgba32>(rgba, width, height);
+            image.SaveAsPng(PngPath(dir, frame));
+        }
+    }
+
+    private sealed class Mp4Writer : FrameWriter
+    {
+        private readonly Process _ffmpeg;
+        private readonly Task<string> _stderr;
+        private readonly string _path;
+        private bool _finished;
+
+        public Mp4Writer(string path, int width, int height, double fps)
+        {
+            _path = path;
+            var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in new[] { "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", $"{width}x{height}",
+                                      "-r", fps.ToString("0.###", CultureInfo.InvariantCulture), "-i", "-",
+                                      "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", path })
+                psi.ArgumentList.Add(a);
+            try { _ffmpeg = Process.Start(psi)!; }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new InvalidOperationException($"Cannot start ffmpeg to write '{path}' ({e.Message}): run scripts/setup.sh, or write PNGs into a folder instead.", e);
+            }
+            _stderr = _ffmpeg.StandardError.ReadToEndAsync();
+            _ = _ffmpeg.StandardOutput.ReadToEndAsync();
+        }
+
+        public override void Write(ReadOnlySpan<byte> rgba, long frame)
+        {
+            try { _ffmpeg.StandardInput.BaseStream.Write(rgba); }
+            catch (IOException) { Finish(); throw; }
+        }
+
+        public override void Finish()
+        {
+            if (_finished) return;
+            _finished = true;
+            try { _ffmpeg.StandardInput.Close(); } catch (IOException) { }
+            _ffmpeg.WaitForExit();
+            if (_ffmpeg.ExitCode != 0) throw new IOException($"ffmpeg failed writing '{_path}' (exit code {_ffmpeg.ExitCode}): {_stderr.Result.Trim()}");
+        }
+
+        public override void Dispose()
+        {
+            if (!_finished) { try { Finish(); } catch (IOException) { } }
+            _ffmpeg.Dispose();
+        }
+    }
+}
