@@ -38,6 +38,7 @@ internal sealed unsafe class SceneRenderer : IDisposable
     private readonly Slot[] _slots = new Slot[Slots];
     private readonly Quad[] _quads = new Quad[Scene.QuadCount];
     private (Buffer Buffer, DeviceMemory Memory, nint Mapped) _readback;
+    private ulong _lastSignal;
     private bool _disposed;
 
     /// <summary>Signalled with value n+1 when frame n has been rendered into its target.</summary>
@@ -54,6 +55,7 @@ internal sealed unsafe class SceneRenderer : IDisposable
         public nint Mapped;
         public DescriptorSet Set;
         public CommandBuffer Commands;
+        public ulong LastSignal;   // the Rendered value of the last frame drawn in this slot
     }
 
     /// <param name="photoDir">Folder with <see cref="Scene.Photos"/> (.cache/images).</param>
@@ -89,15 +91,17 @@ internal sealed unsafe class SceneRenderer : IDisposable
     public ImageView TargetView(long frame) => _slots[frame % Slots].View;
 
     /// <summary>
-    /// Renders frame <paramref name="frame"/> (frames must come in order 0, 1, 2, ...). The GPU waits for
+    /// Renders frame <paramref name="frame"/> (frame numbers must increase). The GPU waits for
     /// <paramref name="releaseSemaphore"/> ≥ <paramref name="releaseValue"/> (whoever read this target two frames ago
     /// is done with it) before writing the target, and signals <see cref="Rendered"/> = frame + 1. The host only waits
-    /// for frame − 2's rendering to finish before it rewrites that slot's quad data, which has long happened.
+    /// for the slot's previous frame (two frames ago) to be rendered before it rewrites that slot's quad data.
     /// </summary>
     public Image Render(long frame, Semaphore releaseSemaphore = default, ulong releaseValue = 0)
     {
         ref var s = ref _slots[frame % Slots];
-        if (frame >= Slots) _g.WaitTimeline(Rendered, (ulong)(frame - Slots + 1));
+        if (frame < 0 || (ulong)frame + 1 <= _lastSignal)
+            throw new ArgumentOutOfRangeException(nameof(frame), $"Frame {frame} must be above the last rendered frame {(long)_lastSignal - 1}.");
+        if (s.LastSignal != 0) _g.WaitTimeline(Rendered, s.LastSignal);
         Scene.Layout(frame, Width, Height, _quads);
         var data = new Span<float>((void*)s.Mapped, HeaderBytes / 4 + Scene.QuadCount * QuadBytes / 4);
         data[0] = Width; data[1] = Height; data[2] = (float)(frame / Scene.FramesPerSecond); data[3] = 0;
@@ -128,6 +132,7 @@ internal sealed unsafe class SceneRenderer : IDisposable
             SignalSemaphoreCount = 1, PSignalSemaphores = &rendered,
         };
         _vk.QueueSubmit(_g.Queue, 1, &si, default).Check("vkQueueSubmit");
+        s.LastSignal = _lastSignal = signal;
         return s.Image;
     }
 
@@ -136,6 +141,8 @@ internal sealed unsafe class SceneRenderer : IDisposable
     {
         if (rgba.Length != Width * Height * 4)
             throw new ArgumentException($"ReadPixels needs {Width}x{Height}x4 = {Width * Height * 4} bytes, got {rgba.Length}.", nameof(rgba));
+        if (_slots[frame % Slots].LastSignal != (ulong)frame + 1)
+            throw new ArgumentException($"Frame {frame} is not the latest frame rendered into its target.", nameof(frame));
         _g.WaitTimeline(Rendered, (ulong)frame + 1);
         var image = _slots[frame % Slots].Image;
         var buffer = _readback.Buffer;
