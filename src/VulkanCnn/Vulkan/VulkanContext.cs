@@ -57,6 +57,9 @@ public sealed unsafe class VulkanContext : IDisposable
     /// <summary>The device this context runs on.</summary>
     public DeviceInfo DeviceInfo { get; }
 
+    /// <summary>The queue family VulkanCnn submits to (a compute-only family where the device has one).</summary>
+    public uint QueueFamilyIndex => QueueFamily;
+
     /// <summary>True when the validation layer is active.</summary>
     public bool ValidationEnabled { get; }
 
