@@ -120,6 +120,9 @@ public class PushConstantTests
         ["winograd4_input"] = typeof(Winograd.InputPush),
         ["winograd4_output"] = typeof(Winograd.OutputPush),
         ["winograd_output"] = typeof(Winograd.OutputPush),
+        // Vision tasks' GPU post-processing (src/VulkanCnn/Vision/Tasks).
+        ["blazeface_decode"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.DecodePush),
+        ["nms"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.NmsPush),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;
