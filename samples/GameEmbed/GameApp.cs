@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using VulkanCnn.Vision;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Samples.GameEmbed;
 
@@ -21,9 +23,12 @@ internal sealed record GameOptions
     public bool Validation { get; init; }
     public bool Window { get; init; }
     public bool Detect { get; init; } = true;
+    public bool Hud { get; init; } = true;
+    public int EveryNthFrame { get; init; } = 1;
 
     public const string Usage = """
-        usage: gameembed [--frames N] [--output DIR|out.mp4] [--size WxH] [--device NAME] [--validation] [--window] [--no-detect]
+        usage: gameembed [--frames N] [--output DIR|out.mp4] [--size WxH] [--device NAME] [--validation] [--window]
+                         [--every N] [--no-hud] [--no-detect] [--scene-output DIR]
           --frames      frames to render (default 90; with --window: until the window is closed)
           --output      DIR: frame_000000.png, ... per frame; out.mp4: a video through the system ffmpeg
           --scene-output DIR  also write the rendered scene (before VulkanCnn) as PNGs
@@ -31,6 +36,8 @@ internal sealed record GameOptions
           --device      Vulkan device index or name substring (default: VULKANCNN_DEVICE, else the best GPU)
           --validation  turn on the Vulkan validation layer; validation errors make the run fail
           --window      show the frames in a window (needs a display)
+          --every N     run face detection on every N-th frame only (default 1); boxes stay drawn in between
+          --no-hud      no fps / latency panel in the corner
           --no-detect   render the scene only, without VulkanCnn
         """;
 
@@ -56,6 +63,13 @@ internal sealed record GameOptions
                 case "--validation": o = o with { Validation = true }; break;
                 case "--window": o = o with { Window = true }; break;
                 case "--no-detect": o = o with { Detect = false }; break;
+                case "--no-hud": o = o with { Hud = false }; break;
+                case "--every":
+                    string e = Value();
+                    if (!int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out int every) || every <= 0)
+                        throw new UsageException($"--every '{e}' must be a positive integer.");
+                    o = o with { EveryNthFrame = every };
+                    break;
                 case "--size":
                     string s = Value();
                     var parts = s.Split('x');
@@ -64,7 +78,7 @@ internal sealed record GameOptions
                     o = o with { Width = w, Height = h };
                     break;
                 default:
-                    throw new UsageException($"Unknown option '{a}'; the options are --frames, --output, --scene-output, --size, --device, --validation, --window, --no-detect.");
+                    throw new UsageException($"Unknown option '{a}'; the options are --frames, --output, --scene-output, --size, --device, --validation, --window, --every, --no-hud, --no-detect.");
             }
         }
         if (o.Output != null && Path.GetExtension(o.Output) is { Length: > 0 } ext && !ext.Equals(".mp4", StringComparison.OrdinalIgnoreCase))
@@ -88,7 +102,7 @@ internal static class GameApp
         }
         try { return Run(o, stdout).ValidationErrors.Count == 0 ? 0 : 1; }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or GameVulkanException
-                                    or VulkanCnn.Vulkan.VulkanException or System.ComponentModel.Win32Exception)
+                                    or VulkanException or System.ComponentModel.Win32Exception)
         {
             stderr.WriteLine("gameembed: " + e.Message);
             return 1;
@@ -104,36 +118,82 @@ internal static class GameApp
         return Path.Combine(".cache", "images");
     }
 
-    /// <summary>What a run did: the frames written and the validation errors seen (tests check both).</summary>
-    internal sealed record RunSummary(long Frames, IReadOnlyList<string> ValidationErrors);
+    /// <summary>The BlazeFace front model under the repository's .cache (fetched by scripts/setup.sh).</summary>
+    public static string ModelPath()
+    {
+        string path = Path.Combine(Path.GetDirectoryName(PhotoDir())!, "models", "blazeface", "ONNX", "face_detection_front_128x128_barracuda.onnx");
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model {path} is missing: run scripts/setup.sh to fetch it.", path);
+        return path;
+    }
 
-    public static RunSummary Run(GameOptions o, TextWriter stdout)
+    /// <summary>One result as it came back: the game frame it was computed from and the game frame during which it arrived.</summary>
+    internal sealed record ResultRecord(long ArrivedAtFrame, VisionResult Result);
+
+    /// <summary>What a run did: frames rendered, the results in arrival order, validation errors (tests check all three).</summary>
+    internal sealed record RunSummary(long Frames, IReadOnlyList<ResultRecord> Results, IReadOnlyList<string> ValidationErrors, FrameStats Stats);
+
+    /// <summary>Runs the game loop; <paramref name="createTask"/> replaces the default BlazeFace task (tests).</summary>
+    public static RunSummary Run(GameOptions o, TextWriter stdout, Func<VulkanContext, VisionTask>? createTask = null)
     {
         using var device = new GameDevice(o.Device, o.Validation);
-        stdout.WriteLine($"device: {device.DeviceName}; {o.Width}x{o.Height}, {o.Frames} frame(s)");
+        stdout.WriteLine($"device: {device.DeviceName}; {o.Width}x{o.Height}, {o.Frames} frame(s){(o.Detect ? "" : ", no detection")}");
         using var renderer = new SceneRenderer(device, o.Width, o.Height, PhotoDir());
+        string? model = o.Detect && createTask == null ? ModelPath() : null;
+        using var cnn = o.Detect
+            ? new VulkanCnnLayer(device.Vk, device.Instance, device.PhysicalDevice, device.Device, device.QueueFamily, o.Width, o.Height,
+                                 createTask ?? (ctx => new BlazeFaceTask(ctx, model!, BlazeFaceModel.Front)),
+                                 new FramePipelineOptions { Hud = o.Hud, EveryNthFrame = o.EveryNthFrame })
+            : null;
         using var writer = o.Output != null ? FrameWriter.Create(o.Output, o.Width, o.Height, Scene.FramesPerSecond) : null;
         using var sceneWriter = o.SceneOutput != null ? FrameWriter.Create(o.SceneOutput, o.Width, o.Height, Scene.FramesPerSecond) : null;
         var pixels = new byte[o.Width * o.Height * 4];
+        var results = new List<ResultRecord>();
+        long lastResult = -1;
         var total = Stopwatch.StartNew();
         long frame = 0;
         for (; frame < o.Frames; frame++)
         {
-            renderer.Render(frame);
-            if (sceneWriter != null || writer != null)
+            // The game draws into target frame % 2; on the GPU it first waits until VulkanCnn has released that target
+            // (frame - 2's hand-over). The host never waits for inference.
+            bool reuse = cnn != null && frame >= SceneRenderer.Slots;
+            var target = renderer.Render(frame, reuse ? cnn!.Done : default, reuse ? (ulong)(frame - SceneRenderer.Slots + 1) : 0);
+            if (cnn != null)
+            {
+                cnn.Submit(frame, target, renderer.Rendered);
+                if (cnn.Latest is { } r && r.FrameNumber != lastResult)
+                {
+                    lastResult = r.FrameNumber;
+                    results.Add(new ResultRecord(frame, r));
+                }
+            }
+            if (sceneWriter != null)
             {
                 renderer.ReadPixels(frame, pixels);
-                sceneWriter?.Write(pixels, frame);
-                writer?.Write(pixels, frame);
+                sceneWriter.Write(pixels, frame);
             }
+            if (writer != null)
+            {
+                // Only here does the host wait for VulkanCnn: reading the overlaid frame back for the file.
+                if (cnn != null) cnn.ReadOutput(pixels);
+                else renderer.ReadPixels(frame, pixels);
+                writer.Write(pixels, frame);
+            }
+            if (frame == 0 || (frame + 1) % 30 == 0 || frame + 1 == o.Frames)
+                stdout.WriteLine($"frame {frame + 1}/{o.Frames}" + (cnn?.Latest is { } l ? $": {l.Detections.Count} face(s) from frame {l.FrameNumber}" : ""));
         }
         device.WaitTimeline(renderer.Rendered, (ulong)frame);
+        if (cnn != null) device.WaitTimeline(cnn.Done, (ulong)frame);
         writer?.Finish();
         sceneWriter?.Finish();
-        stdout.WriteLine($"{frame} frame(s) in {total.Elapsed.TotalSeconds:0.00} s ({frame / total.Elapsed.TotalSeconds:0.0} fps)");
+        double seconds = total.Elapsed.TotalSeconds;
+        var stats = cnn?.Stats ?? default;
+        stdout.WriteLine($"{frame} frame(s) in {seconds:0.00} s ({frame / seconds:0.0} fps)" + (cnn != null
+            ? $"; {results.Count} result(s), {stats.FramesInferred} frame(s) inferred, {stats.FramesSkipped} skipped; GPU ms: upload {stats.UploadMs:0.00}, " +
+              $"preprocess {stats.PreprocessMs:0.00}, inference {stats.InferenceMs:0.00}, postprocess {stats.PostprocessMs:0.00}, overlay {stats.OverlayMs:0.00}"
+            : ""));
         var errors = device.ValidationErrors;
         foreach (var e in errors.Take(5)) stdout.WriteLine("validation error: " + e);
-        return new RunSummary(frame, errors);
+        return new RunSummary(frame, results, errors, stats);
     }
 }
 

@@ -40,8 +40,11 @@ internal static class Scene
     public const float HeroV0 = 64f / 512, HeroV1 = 448f / 512;
     public const int HeroCropW = 512, HeroCropH = 384;
 
-    /// <summary>The astronaut's face in the 512x384 crop, measured by hand (the library's BlazeFace tests use the same box).</summary>
-    public const float FaceX = 178, FaceY = 88, FaceW = 94, FaceH = 98;
+    /// <summary>
+    /// The astronaut's face in the 512x384 crop: the library's hand-measured box (178, 88, 94x98) is in the full 512x512
+    /// photograph (brows to chin; see tests/VulkanCnn.Tests/Vision/BlazeFaceTests.cs), so 64 rows higher in the crop.
+    /// </summary>
+    public const float FaceX = 178, FaceY = 88 - 64, FaceW = 94, FaceH = 98;
 
     /// <summary>Quads drawn at frame <paramref name="frame"/>, back to front: background, the two small photographs, the hero.</summary>
     public static void Layout(long frame, int width, int height, Span<Quad> quads)

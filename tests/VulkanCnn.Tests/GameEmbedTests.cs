@@ -4,6 +4,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using VulkanCnn.Samples.GameEmbed;
+using VulkanCnn.Vision;
 
 namespace VulkanCnn.Tests;
 
@@ -92,6 +93,30 @@ public sealed class GameEmbedTests : GpuTest
             Assert.That(shifted, Is.GreaterThan(5 * mean + 5), $"frame {n}: a 6-pixel shift should be visible (mean |diff| {shifted:0.00} vs {mean:0.00})");
         }
         Assert.That(device.ValidationErrors, Is.Empty, "validation errors on the game's device");
+    }
+
+    private static float Iou(Box a, (float X, float Y, float W, float H) b) => a.Iou(new Box(b.X, b.Y, b.W, b.H));
+
+    /// <summary>The rendered scene alone (no frame pipeline): BlazeFace finds the astronaut where the scene put her face.</summary>
+    [Test]
+    public void RenderedScene_HasTheFaceWhereTheScenePutsIt()
+    {
+        using var device = OpenDevice();
+        using var renderer = new SceneRenderer(device, W, H, Path.GetDirectoryName(TestFiles.Cached("images", "astronaut.png"))!);
+        using var task = new BlazeFaceTask(Ctx, TestFiles.Cached("models", "blazeface", "ONNX", "face_detection_front_128x128_barracuda.onnx"), BlazeFaceModel.Front);
+        var frame = new byte[W * H * 4];
+        foreach (long n in new long[] { 0, 40 })
+        {
+            renderer.Render(n);
+            renderer.ReadPixels(n, frame);
+            var result = task.Run(frame, W, H, PixelFormat.Rgba8, n);
+            var expected = Scene.FaceBox(n, W, H);
+            TestContext.Progress.WriteLine($"frame {n}: expected face ({expected.X:0.0}, {expected.Y:0.0}, {expected.W:0.0}x{expected.H:0.0}); found " +
+                string.Join("; ", result.Detections.Select(d => $"({d.Box.X:0.0}, {d.Box.Y:0.0}, {d.Box.W:0.0}x{d.Box.H:0.0}) {d.Score:0.00} IoU {Iou(d.Box, expected):0.00}")));
+            Assert.That(result.Detections, Has.Count.EqualTo(1), $"frame {n}: one face");
+            Assert.That(Iou(result.Detections[0].Box, expected), Is.GreaterThanOrEqualTo(0.5), $"frame {n}: IoU with the scene's face box");
+        }
+        Assert.That(device.ValidationErrors, Is.Empty);
     }
 
     [Test]
