@@ -44,6 +44,8 @@ public sealed unsafe class VulkanContext : IDisposable
     internal readonly PhysicalDeviceMemoryProperties MemoryProperties;
     internal readonly MemoryAllocator Allocator;
     internal readonly PipelineStore Pipelines;
+    /// <summary>Timeline semaphores (Vulkan 1.2 core) are enabled on the device: frame pipelines poll them.</summary>
+    internal readonly bool TimelineSemaphores;
 
     private readonly bool _ownsInstance, _ownsDevice;
     private readonly DebugUtilsMessengerEXT _messenger;
@@ -89,7 +91,8 @@ public sealed unsafe class VulkanContext : IDisposable
             PhysicalDevice = pd;
             DeviceInfo = info;
             QueueFamily = FindComputeQueueFamily(Vk, pd);
-            Device = CreateDevice(Vk, pd, QueueFamily);
+            TimelineSemaphores = SupportsTimelineSemaphores(Vk, pd);
+            Device = CreateDevice(Vk, pd, QueueFamily, TimelineSemaphores);
             _ownsDevice = true;
             Vk.GetDeviceQueue(Device, QueueFamily, 0, out Queue);
             Vk.GetPhysicalDeviceMemoryProperties(pd, out MemoryProperties);
@@ -106,10 +109,13 @@ public sealed unsafe class VulkanContext : IDisposable
     /// <summary>
     /// Adopts a host application's Vulkan objects without taking ownership: a game shares its device and queue.
     /// The host must keep them alive until this context is disposed, and must not use that queue
-    /// from another thread while VulkanCnn submits to it (or hand VulkanCnn a queue of its own).
+    /// from another thread while VulkanCnn submits to it (or hand VulkanCnn a queue of its own). Pass
+    /// <paramref name="timelineSemaphoresEnabled"/> true when the host created the device with the Vulkan 1.2
+    /// timelineSemaphore feature on; frame pipelines then track their work with timeline semaphores instead of fences
+    /// (both work; a host that waits on or signals timeline values in <see cref="Vision.RenderFrame"/> needs it on).
     /// </summary>
     public VulkanContext(Vk vk, Instance instance, PhysicalDevice physicalDevice, Device device, uint queueFamily, uint queueIndex,
-                         string? pipelineCacheDirectory = null)
+                         string? pipelineCacheDirectory = null, bool timelineSemaphoresEnabled = false)
     {
         Vk = vk ?? throw new ArgumentNullException(nameof(vk));
         if (instance.Handle == 0 || physicalDevice.Handle == 0 || device.Handle == 0)
@@ -131,6 +137,7 @@ public sealed unsafe class VulkanContext : IDisposable
         vk.GetDeviceQueue(device, queueFamily, queueIndex, out Queue);
         vk.GetPhysicalDeviceMemoryProperties(physicalDevice, out MemoryProperties);
         DeviceInfo = Describe(vk, physicalDevice, 0);
+        TimelineSemaphores = timelineSemaphoresEnabled && SupportsTimelineSemaphores(vk, physicalDevice);
         Allocator = new MemoryAllocator(this);
         Pipelines = new PipelineStore(this, ResolveCacheDir(pipelineCacheDirectory));
     }
@@ -198,7 +205,8 @@ public sealed unsafe class VulkanContext : IDisposable
                 SType = StructureType.ApplicationInfo,
                 PApplicationName = (byte*)appName,
                 PEngineName = (byte*)appName,
-                ApiVersion = Vk.Version11,
+                // 1.2 for timeline semaphores where the device has them; devices of 1.1 still work (feature off).
+                ApiVersion = Vk.Version12,
             };
             var layers = stackalloc byte*[1] { (byte*)layerPtr };
             var exts = stackalloc byte*[1] { (byte*)extPtr };
@@ -391,8 +399,19 @@ public sealed unsafe class VulkanContext : IDisposable
             s16.StorageBuffer16BitAccess, f16.ShaderFloat16, timestamps, p.Limits.TimestampPeriod, computeOnly, cacheKey);
     }
 
-    private static Device CreateDevice(Vk vk, PhysicalDevice pd, uint family)
+    private static bool SupportsTimelineSemaphores(Vk vk, PhysicalDevice pd)
     {
+        vk.GetPhysicalDeviceProperties(pd, out var p);
+        if (p.ApiVersion < Vk.Version12) return false;
+        var tl = new PhysicalDeviceTimelineSemaphoreFeatures { SType = StructureType.PhysicalDeviceTimelineSemaphoreFeatures };
+        var f2 = new PhysicalDeviceFeatures2 { SType = StructureType.PhysicalDeviceFeatures2, PNext = &tl };
+        vk.GetPhysicalDeviceFeatures2(pd, &f2);
+        return tl.TimelineSemaphore;
+    }
+
+    private static Device CreateDevice(Vk vk, PhysicalDevice pd, uint family, bool timeline)
+    {
+        var tl = new PhysicalDeviceTimelineSemaphoreFeatures { SType = StructureType.PhysicalDeviceTimelineSemaphoreFeatures, TimelineSemaphore = true };
         float priority = 1f;
         var qci = new DeviceQueueCreateInfo
         {
@@ -406,6 +425,7 @@ public sealed unsafe class VulkanContext : IDisposable
             SType = StructureType.DeviceCreateInfo,
             QueueCreateInfoCount = 1,
             PQueueCreateInfos = &qci,
+            PNext = timeline ? &tl : null,
         };
         Device device;
         vk.CreateDevice(pd, &ci, null, &device).Check("vkCreateDevice");
@@ -447,6 +467,13 @@ public sealed unsafe class VulkanContext : IDisposable
             Vk.ResetFences(Device, 1, &fence).Check("vkResetFences");
             Vk.QueueSubmit(Queue, 1, &si, fence).Check("vkQueueSubmit");
         }
+    }
+
+    /// <summary>One vkQueueSubmit of <paramref name="count"/> batches, serialised with every other submission.</summary>
+    internal void QueueSubmit(SubmitInfo* batches, uint count, Fence fence)
+    {
+        ThrowIfDisposed();
+        lock (_queueLock) Vk.QueueSubmit(Queue, count, batches, fence).Check("vkQueueSubmit");
     }
 
     internal void WaitFence(Fence fence)
