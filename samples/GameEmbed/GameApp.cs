@@ -126,8 +126,8 @@ internal static class GameApp
         return path;
     }
 
-    /// <summary>One result as it came back: the game frame it was computed from and the game frame during which it arrived.</summary>
-    internal sealed record ResultRecord(long ArrivedAtFrame, VisionResult Result);
+    /// <summary>One result as it came back: the game frame whose render it was computed from, and the game frame during which it arrived.</summary>
+    internal sealed record ResultRecord(long GameFrame, long ArrivedAtFrame, VisionResult Result);
 
     /// <summary>What a run did: frames rendered, the results in arrival order, validation errors (tests check all three).</summary>
     internal sealed record RunSummary(long Frames, IReadOnlyList<ResultRecord> Results, IReadOnlyList<string> ValidationErrors, FrameStats Stats);
@@ -148,6 +148,7 @@ internal static class GameApp
         using var sceneWriter = o.SceneOutput != null ? FrameWriter.Create(o.SceneOutput, o.Width, o.Height, Scene.FramesPerSecond) : null;
         var pixels = new byte[o.Width * o.Height * 4];
         var results = new List<ResultRecord>();
+        var pipelineNumbers = new Dictionary<long, long>();   // VulkanCnn's frame number -> game frame
         long lastResult = -1;
         var total = Stopwatch.StartNew();
         long frame = 0;
@@ -159,11 +160,11 @@ internal static class GameApp
             var target = renderer.Render(frame, reuse ? cnn!.Done : default, reuse ? (ulong)(frame - SceneRenderer.Slots + 1) : 0);
             if (cnn != null)
             {
-                cnn.Submit(frame, target, renderer.Rendered);
+                pipelineNumbers[cnn.Submit(frame, target, renderer.Rendered)] = frame;
                 if (cnn.Latest is { } r && r.FrameNumber != lastResult)
                 {
                     lastResult = r.FrameNumber;
-                    results.Add(new ResultRecord(frame, r));
+                    results.Add(new ResultRecord(pipelineNumbers.GetValueOrDefault(r.FrameNumber, -1), frame, r));
                 }
             }
             if (sceneWriter != null)
@@ -182,7 +183,15 @@ internal static class GameApp
                 stdout.WriteLine($"frame {frame + 1}/{o.Frames}" + (cnn?.Latest is { } l ? $": {l.Detections.Count} face(s) from frame {l.FrameNumber}" : ""));
         }
         device.WaitTimeline(renderer.Rendered, (ulong)frame);
-        if (cnn != null) device.WaitTimeline(cnn.Done, (ulong)frame);
+        if (cnn != null)
+        {
+            device.WaitTimeline(cnn.Done, (ulong)frame);
+            // Collect the inference still running after the last frame (a real game would just keep rendering).
+            var drain = Stopwatch.StartNew();
+            while (cnn.InferenceInFlight && !cnn.Poll() && drain.Elapsed.TotalSeconds < 30) Thread.Sleep(2);
+            if (cnn.Latest is { } r && r.FrameNumber != lastResult)
+                results.Add(new ResultRecord(pipelineNumbers.GetValueOrDefault(r.FrameNumber, -1), frame, r));
+        }
         writer?.Finish();
         sceneWriter?.Finish();
         double seconds = total.Elapsed.TotalSeconds;

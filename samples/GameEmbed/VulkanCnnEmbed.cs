@@ -26,7 +26,8 @@ internal sealed unsafe class VulkanCnnLayer : IDisposable
                           Func<VulkanContext, VisionTask> createTask, FramePipelineOptions? options = null)
     {
         (_vk, _device, _width, _height) = (vk, device, width, height);
-        _cnn = new VulkanContext(vk, instance, gpu, device, queueFamily, queueIndex: 0);   // same queue as the game's
+        _cnn = new VulkanContext(vk, instance, gpu, device, queueFamily, queueIndex: 0,     // the game's own queue
+                                 timelineSemaphoresEnabled: true);                           // the game enabled them
         _task = createTask(_cnn);
         _pipeline = new FramePipeline(_cnn, _task, width, height, options ?? new FramePipelineOptions { Hud = true });
         var type = new SemaphoreTypeCreateInfo { SType = StructureType.SemaphoreTypeCreateInfo, SemaphoreType = SemaphoreType.Timeline };
@@ -35,7 +36,8 @@ internal sealed unsafe class VulkanCnnLayer : IDisposable
         Done = done;
     }
 
-    /// <summary>Right after the game's render submit of frame <paramref name="frame"/> (which signals <paramref name="rendered"/> = frame + 1).</summary>
+    /// <summary>Right after the game's render submit of <paramref name="frame"/> (signalling <paramref name="rendered"/> = frame + 1);
+    /// returns VulkanCnn's number for the frame (1, 2, …), which results carry as <see cref="VisionResult.FrameNumber"/>.</summary>
     public long Submit(long frame, Image target, Semaphore rendered) => _pipeline.Submit(
         new RenderFrame(target, Format.R8G8B8A8Unorm, _width, _height, ImageLayout.TransferSrcOptimal)
         { WaitSemaphore = rendered, WaitValue = (ulong)frame + 1, SignalSemaphore = Done, SignalValue = (ulong)frame + 1 });
@@ -44,6 +46,8 @@ internal sealed unsafe class VulkanCnnLayer : IDisposable
     public void ReadOutput(Span<byte> rgba) => _pipeline.ReadOutput(rgba);   // CPU copy of the latest output
     public VisionResult? Latest => _pipeline.Latest;            // newest finished result; FrameNumber says whose input
     public FrameStats Stats => _pipeline.Stats;
+    public bool Poll() => _pipeline.Poll();                     // picks up a finished result between frames, never blocks
+    public bool InferenceInFlight => _pipeline.InferenceInFlight;
 
     public void Dispose()
     {

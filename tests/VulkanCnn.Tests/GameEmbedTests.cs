@@ -119,6 +119,95 @@ public sealed class GameEmbedTests : GpuTest
         Assert.That(device.ValidationErrors, Is.Empty);
     }
 
+    private static byte[] LoadPng(string path) => LoadRgba(path, out _, out _);
+
+    /// <summary>
+    /// The whole sample headless: scene -> VulkanCnn (BlazeFace through the FramePipeline on the same device) -> PNGs.
+    /// Every result carries the frame number of the render it came from, and its face box lies where the scene put the
+    /// face in that frame; each output frame is that frame's render (byte for byte away from the overlay) with the
+    /// latest box drawn in green.
+    /// </summary>
+    [Test]
+    public void HeadlessRun_OutputFramesCarryTheFaceBoxWhereTheSceneDrewTheFace()
+    {
+        _ = Ctx;
+        string dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "gameembed-run");
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        var o = new GameOptions
+        {
+            Width = W, Height = H, Frames = 6, Output = Path.Combine(dir, "out"), SceneOutput = Path.Combine(dir, "scene"),
+            Device = GpuSetUp.DeviceChoice, Validation = GpuSetUp.Validation, Hud = false,
+        };
+        var log = new StringWriter();
+        var run = GameApp.Run(o, log);
+        TestContext.Progress.Write(log.ToString());
+        Assert.That(run.ValidationErrors, Is.Empty, "validation errors on the shared device (game and VulkanCnn)");
+        Assert.That(run.Frames, Is.EqualTo(6));
+        Assert.That(run.Results, Is.Not.Empty, "no detection result came back");
+        long previous = 0;
+        foreach (var rec in run.Results)
+        {
+            var r = rec.Result;
+            Assert.That(r.FrameNumber, Is.GreaterThan(previous), "results arrive in frame order");
+            previous = r.FrameNumber;
+            Assert.That(rec.GameFrame, Is.InRange(0, run.Frames - 1), $"result of VulkanCnn frame {r.FrameNumber} maps to a submitted game frame");
+            Assert.That(rec.ArrivedAtFrame, Is.GreaterThanOrEqualTo(rec.GameFrame));
+            var expected = Scene.FaceBox(rec.GameFrame, W, H);
+            TestContext.Progress.WriteLine($"game frame {rec.GameFrame} (VulkanCnn #{r.FrameNumber}), arrived at {rec.ArrivedAtFrame}: " +
+                string.Join("; ", r.Detections.Select(d => $"{d.Box} {d.Score:0.00} IoU {Iou(d.Box, expected):0.00}")));
+            Assert.That(r.Detections, Has.Count.EqualTo(1), $"game frame {rec.GameFrame}: one face");
+            Assert.That(Iou(r.Detections[0].Box, expected), Is.GreaterThanOrEqualTo(0.5), $"game frame {rec.GameFrame}: IoU with the scene's face box");
+        }
+
+        // Output frames: each equals its own render away from the box, and carries the box of the result it showed.
+        int checkedFrames = 0;
+        foreach (var rec in run.Results.Where(x => x.ArrivedAtFrame < run.Frames))
+        {
+            long k = rec.ArrivedAtFrame;
+            var output = LoadPng(FrameWriter.PngPath(o.Output!, k));
+            var scene = LoadPng(FrameWriter.PngPath(o.SceneOutput!, k));
+            var box = rec.Result.Detections[0].Box;
+            int margin = 24, differing = 0, outside = 0;
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++)
+                {
+                    if (x > box.X - margin && x < box.Right + margin && y > box.Y - margin && y < box.Bottom + margin) continue;
+                    outside++;
+                    int i = (y * W + x) * 4;
+                    if (output[i] != scene[i] || output[i + 1] != scene[i + 1] || output[i + 2] != scene[i + 2]) differing++;
+                }
+            Assert.That(differing, Is.EqualTo(0), $"output frame {k} differs from render {k} at {differing} of {outside} pixels away from the box (wrong frame handed over?)");
+            // The outline: walk the box's perimeter; a green pixel must lie within 2 pixels inside of each point.
+            int perimeter = 0, green = 0, greenInScene = 0;
+            bool IsGreen(byte[] img, int x, int y) { int i = (y * W + x) * 4; return img[i + 1] > 200 && img[i] < 90 && img[i + 2] < 90; }
+            bool GreenNear(byte[] img, float px, float py)
+            {
+                for (int dy = -2; dy <= 2; dy++)
+                    for (int dx = -2; dx <= 2; dx++)
+                    {
+                        int x = (int)MathF.Floor(px) + dx, y = (int)MathF.Floor(py) + dy;
+                        if (x >= 0 && y >= 0 && x < W && y < H && IsGreen(img, x, y)) return true;
+                    }
+                return false;
+            }
+            for (int t = 0; t < 40; t++)
+            {
+                float f = (t + 0.5f) / 40;
+                foreach (var (px, py) in new[] { (box.X + f * box.W, box.Y + 1), (box.X + f * box.W, box.Bottom - 1), (box.X + 1, box.Y + f * box.H), (box.Right - 1, box.Y + f * box.H) })
+                {
+                    perimeter++;
+                    if (GreenNear(output, px, py)) green++;
+                    if (GreenNear(scene, px, py)) greenInScene++;
+                }
+            }
+            TestContext.Progress.WriteLine($"output frame {k}: {green}/{perimeter} outline points green (render: {greenInScene})");
+            Assert.That(green, Is.GreaterThanOrEqualTo(perimeter * 9 / 10), $"output frame {k}: the face box outline");
+            Assert.That(greenInScene, Is.LessThan(perimeter / 10), $"render {k} itself has no green outline");
+            checkedFrames++;
+        }
+        Assert.That(checkedFrames, Is.GreaterThan(0), "no result arrived during the run, so no output frame could be checked");
+    }
+
     [Test]
     public void Renderer_RejectsFramesOutOfOrderAndBadSizes()
     {
