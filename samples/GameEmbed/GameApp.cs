@@ -35,7 +35,7 @@ internal sealed record GameOptions
           --size        frame size (default 640x480)
           --device      Vulkan device index or name substring (default: VULKANCNN_DEVICE, else the best GPU)
           --validation  turn on the Vulkan validation layer; validation errors make the run fail
-          --window      show the frames in a window (needs a display)
+          --window      show the frames in a window (not in this version: use --output)
           --every N     run face detection on every N-th frame only (default 1); boxes stay drawn in between
           --no-hud      no fps / latency panel in the corner
           --no-detect   render the scene only, without VulkanCnn
@@ -135,6 +135,9 @@ internal static class GameApp
     /// <summary>Runs the game loop; <paramref name="createTask"/> replaces the default BlazeFace task (tests).</summary>
     public static RunSummary Run(GameOptions o, TextWriter stdout, Func<VulkanContext, VisionTask>? createTask = null)
     {
+        if (o.Window)
+            throw new InvalidOperationException("--window is not available in this version of the sample (it waits for the shared GLFW window " +
+                                                "and swapchain presenter in samples/Common); write frames with --output DIR or --output out.mp4 instead.");
         using var device = new GameDevice(o.Device, o.Validation);
         stdout.WriteLine($"device: {device.DeviceName}; {o.Width}x{o.Height}, {o.Frames} frame(s){(o.Detect ? "" : ", no detection")}");
         using var renderer = new SceneRenderer(device, o.Width, o.Height, PhotoDir());
