@@ -1,10 +1,12 @@
-// The headless viewer: options, the frame loop (capture -> detect -> overlay -> write), the PNG/folder/MP4 writers, the
-// detections JSON and the latency summary. No window yet: frames go to files only.
+// The viewer: options, the frame loop (capture -> task -> overlay + HUD -> window and/or files), the PNG/folder/MP4
+// writers, the detections JSON, the progress bar and the latency summary.
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using VulkanCnn.Samples.Common;
 using VulkanCnn.Vision;
 using VulkanCnn.Vulkan;
 
@@ -17,49 +19,61 @@ internal sealed class UsageException(string message) : Exception(message);
 internal enum OutputKind { Png, Folder, Mp4 }
 
 /// <summary>The parsed command line.</summary>
-internal sealed record ViewerOptions(string Source, BlazeFaceModel Model, string Output, OutputKind OutputKind,
-                                     string? Detections, string? Device, long? Frames)
+internal sealed record ViewerOptions(string Source, string Model, string? Output, OutputKind OutputKind, string? Detections, string? Device,
+                                     long? Frames, double? Seconds, bool Window, bool Hud, bool? Validation, (int Width, int Height)? WindowSize)
 {
     public const string Usage = """
-        usage: viewer --source FILE|DIR|testsrc|webcam[:N] --output out.png|out.mp4|DIR
-                      [--model blazeface|blazeface-back] [--detections out.json] [--device NAME] [--frames N]
+        usage: viewer --source FILE|DIR|testsrc|webcam[:N] (--window | --output out.png|out.mp4|DIR | both)
+                      [--model blazeface|blazeface-back] [--detections out.json] [--device NAME]
+                      [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--validation]
           --source      an image, a video file, a folder of images, testsrc (test pattern) or webcam[:N] (/dev/videoN)
-          --model       blazeface (front camera, 128x128, default) or blazeface-back (back camera, 256x256)
+          --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); Esc or closing it quits
           --output      out.png: the first frame; out.mp4: a video (through ffmpeg); DIR: frame_000000.png, ... per frame
+          --model       blazeface (front camera, 128x128, default) or blazeface-back (back camera, 256x256)
           --detections  JSON with every frame's boxes (x, y, w, h in source pixels), scores and keypoints
           --device      Vulkan device index or name substring (default: the best device, or VULKANCNN_DEVICE)
-          --frames      stop after N frames (webcams and testsrc otherwise run until Ctrl+C)
-        Headless: there is no window in this version.
+          --frames      stop after N frames (webcams and testsrc otherwise run until Ctrl+C, Esc or the window closes)
+          --seconds     stop after S seconds
+          --hud         draw fps and per-stage latency in a corner (default in --window mode); --no-hud: never
+          --size        window size in pixels (default: the frame's, shrunk to fit 1600x900)
+          --validation  turn on the Vulkan validation layer (or VULKANCNN_VALIDATION=1); errors give exit code 3
         """;
+
+    private static readonly string[] ValueOptions = { "source", "model", "output", "detections", "device", "frames", "seconds", "size" };
+    private static readonly string[] FlagOptions = { "window", "hud", "no-hud", "validation" };
 
     public static ViewerOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>();
-        string[] known = { "source", "model", "output", "detections", "device", "frames" };
+        var flags = new HashSet<string>();
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
             if (a is "-h" or "--help") throw new UsageException("");
-            if (!a.StartsWith("--", StringComparison.Ordinal) || !known.Contains(a[2..]))
-                throw new UsageException($"Unknown option '{a}'; the options are {string.Join(", ", known.Select(k => "--" + k))}.");
+            string name = a.StartsWith("--", StringComparison.Ordinal) ? a[2..] : "";
+            if (FlagOptions.Contains(name)) { flags.Add(name); continue; }
+            if (!ValueOptions.Contains(name))
+                throw new UsageException($"Unknown option '{a}'; the options are {string.Join(", ", ValueOptions.Concat(FlagOptions).Select(k => "--" + k))}.");
             if (i + 1 >= args.Count) throw new UsageException($"Option '{a}' needs a value.");
-            values[a[2..]] = args[++i];
+            values[name] = args[++i];
         }
         if (!values.TryGetValue("source", out var source)) throw new UsageException("--source is required.");
-        if (!values.TryGetValue("output", out var output)) throw new UsageException("--output is required.");
-        var model = values.GetValueOrDefault("model", "blazeface") switch
+        bool window = flags.Contains("window");
+        var output = values.GetValueOrDefault("output");
+        if (output == null && !window) throw new UsageException("Say where frames go: --window, --output FILE|DIR, or both.");
+        var model = values.GetValueOrDefault("model", "blazeface");
+        if (!ViewerTasks.Names.Contains(model)) throw new UsageException($"Unknown model '{model}'; use {string.Join(" or ", ViewerTasks.Names)}.");
+        var kind = OutputKind.Folder;
+        if (output != null)
         {
-            "blazeface" => BlazeFaceModel.Front,
-            "blazeface-back" => BlazeFaceModel.Back,
-            var m => throw new UsageException($"Unknown model '{m}'; use blazeface or blazeface-back."),
-        };
-        string ext = Path.GetExtension(output).ToLowerInvariant();
-        var kind = Directory.Exists(output) || ext == "" ? OutputKind.Folder : ext switch
-        {
-            ".png" => OutputKind.Png,
-            ".mp4" => OutputKind.Mp4,
-            _ => throw new UsageException($"Unknown output extension '{ext}' in '{output}'; use .png, .mp4 or a directory (no extension)."),
-        };
+            string ext = Path.GetExtension(output).ToLowerInvariant();
+            kind = Directory.Exists(output) || ext == "" ? OutputKind.Folder : ext switch
+            {
+                ".png" => OutputKind.Png,
+                ".mp4" => OutputKind.Mp4,
+                _ => throw new UsageException($"Unknown output extension '{ext}' in '{output}'; use .png, .mp4 or a directory (no extension)."),
+            };
+        }
         long? frames = null;
         if (values.TryGetValue("frames", out var f))
         {
@@ -67,18 +81,38 @@ internal sealed record ViewerOptions(string Source, BlazeFaceModel Model, string
                 throw new UsageException($"--frames '{f}' must be a positive integer.");
             frames = n;
         }
-        return new ViewerOptions(source, model, output, kind, values.GetValueOrDefault("detections"), values.GetValueOrDefault("device"), frames);
+        double? seconds = null;
+        if (values.TryGetValue("seconds", out var sec))
+        {
+            if (!double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || !(d > 0) || !double.IsFinite(d))
+                throw new UsageException($"--seconds '{sec}' must be a positive number.");
+            seconds = d;
+        }
+        (int, int)? size = null;
+        if (values.TryGetValue("size", out var sz))
+        {
+            var parts = sz.ToLowerInvariant().Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w) ||
+                !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) || w is < 16 or > 16384 || h is < 16 or > 16384)
+                throw new UsageException($"--size '{sz}' must be WxH with each side 16..16384, as in 1280x720.");
+            size = (w, h);
+        }
+        if (size != null && !window) throw new UsageException("--size sets the window's size: use it with --window.");
+        if (flags.Contains("hud") && flags.Contains("no-hud")) throw new UsageException("--hud and --no-hud contradict each other.");
+        bool hud = flags.Contains("hud") || (window && !flags.Contains("no-hud"));
+        return new ViewerOptions(source, model, output, kind, values.GetValueOrDefault("detections"), values.GetValueOrDefault("device"),
+                                 frames, seconds, window, hud, flags.Contains("validation") ? true : null, size);
     }
 }
 
 /// <summary>One frame's detections as written to the JSON file.</summary>
 internal sealed record FrameDetections(long Frame, IReadOnlyList<FaceJson> Faces);
 
-/// <summary>One face: box (x, y, w, h) and keypoints ([x, y] each) in source pixels.</summary>
-internal sealed record FaceJson(float[] Box, float Score, float[][] Keypoints)
+/// <summary>One detection: box (x, y, w, h) and keypoints ([x, y] each) in source pixels, with its label ("face").</summary>
+internal sealed record FaceJson(float[] Box, float Score, string Label, float[][] Keypoints)
 {
-    public static FaceJson From(FaceDetection f) => new(new[] { f.Box.X, f.Box.Y, f.Box.W, f.Box.H }, f.Score,
-                                                        f.Keypoints.Select(k => new[] { k.X, k.Y }).ToArray());
+    public static FaceJson From(Detection d) => new(new[] { d.Box.X, d.Box.Y, d.Box.W, d.Box.H }, d.Score, d.Label,
+                                                    d.Keypoints.Select(k => new[] { k.X, k.Y }).ToArray());
 }
 
 /// <summary>The detections file: source, size, model and one entry per processed frame.</summary>
@@ -89,8 +123,11 @@ internal sealed record DetectionsJson(string Source, int Width, int Height, stri
 
 internal static class ViewerApp
 {
-    /// <summary>Runs the viewer; 0 on success, 2 for a bad command line, 1 when something fails while running.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Exit code when the run worked but the validation layer reported errors.</summary>
+    public const int ValidationFailed = 3;
+
+    /// <summary>Runs the viewer; 0 on success, 2 for a bad command line, 1 when something fails while running, 3 on validation errors.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         ViewerOptions o;
         try { o = ViewerOptions.Parse(args); }
@@ -100,10 +137,10 @@ internal static class ViewerApp
             stderr.WriteLine(ViewerOptions.Usage);
             return e.Message.Length > 0 ? 2 : 0;
         }
-        try { return Run(o, stdout); }
+        try { return Run(o, stdout, null, stderr, stderrIsTerminal); }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or TimeoutException
                                     or InvalidDataException or UnauthorizedAccessException or NotSupportedException
-                                    or VulkanException or System.ComponentModel.Win32Exception)
+                                    or VulkanException or WindowException or System.ComponentModel.Win32Exception)
         {
             stderr.WriteLine("viewer: " + e.Message);
             return 1;
@@ -119,84 +156,203 @@ internal static class ViewerApp
         return null;
     }
 
-    /// <summary>The ONNX file of <paramref name="model"/> under the repository's .cache (fetched by scripts/setup.sh).</summary>
-    public static string ModelPath(BlazeFaceModel model)
-    {
-        string file = model == BlazeFaceModel.Front ? "face_detection_front_128x128_barracuda.onnx" : "face_detection_back_256x256_barracuda.onnx";
-        string? root = FindRoot();
-        string path = Path.Combine(root ?? ".", ".cache", "models", "blazeface", "ONNX", file);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Model {path} is missing: run scripts/setup.sh to fetch it.", path);
-        return path;
-    }
-
-    private static string ModelName(BlazeFaceModel m) => m == BlazeFaceModel.Front ? "blazeface" : "blazeface-back";
-
     private static bool IsFileSource(string spec) => File.Exists(spec) || Directory.Exists(spec);
 
-    /// <summary>Runs the frame loop on <paramref name="context"/>, or on a context of its own (o.Device) when null.</summary>
-    public static int Run(ViewerOptions o, TextWriter stdout, VulkanContext? context = null)
+    /// <summary>
+    /// Runs the frame loop. Headless runs use <paramref name="context"/>, or a context of their own (o.Device) when null;
+    /// window runs always create their own instance and device (with the window's surface) and let VulkanCnn adopt it.
+    /// </summary>
+    public static int Run(ViewerOptions o, TextWriter stdout, VulkanContext? context = null, TextWriter? stderr = null, bool stderrIsTerminal = false)
     {
-        string model = ModelPath(o.Model);
+        stderr ??= TextWriter.Null;
         bool file = IsFileSource(o.Source);
         // Files: every frame in order. Cameras and the test pattern: the latest frame wins.
         using var source = FrameSource.Open(o.Source, new FrameSourceOptions { Format = PixelFormat.Rgba8, DropFrames = !file });
-        using var own = context == null ? new VulkanContext(new VulkanContextOptions { Device = o.Device }) : null;
-        var ctx = context ?? own!;
-        stdout.WriteLine($"device: {ctx.DeviceInfo}");
-        stdout.WriteLine($"source: {source.Name} {source.Width}x{source.Height} @ {source.FramesPerSecond:0.##} fps; model {ModelName(o.Model)}; headless (no window)");
-        using var pipeline = new FacePipeline(ctx, model, o.Model, source.Width, source.Height);
-        using var writer = FrameWriter.Create(o.OutputKind, o.Output, source.Width, source.Height, source.FramesPerSecond > 0 ? source.FramesPerSecond : 30);
+        int w = source.Width, h = source.Height;
 
-        long limit = o.OutputKind == OutputKind.Png ? 1 : o.Frames ?? long.MaxValue;
+        GlfwWindow? window = null;
+        VulkanHost? host = null;
+        VulkanContext? own = null;
+        SwapchainPresenter? presenter = null;
+        FrameProcessor? processor = null;
+        FrameWriter? writer = null;
+        IReadOnlyList<string> validationErrors = Array.Empty<string>();
+        int code;
+        try
+        {
+            if (o.Window)
+            {
+                var (ww, wh) = o.WindowSize ?? FitWindow(w, h);
+                window = new GlfwWindow(ww, wh, $"VulkanCnn viewer - {o.Model} - {source.Name}");
+                var win = window;
+                host = new VulkanHost(GlfwWindow.RequiredInstanceExtensions(), win.CreateSurface, o.Device, o.Validation);
+                own = host.CreateContext();
+                presenter = new SwapchainPresenter(host, () => win.FramebufferSize);
+            }
+            else if (context == null)
+                own = new VulkanContext(new VulkanContextOptions { Device = o.Device, Validation = o.Validation });
+            var ctx = context ?? own!;
+            stdout.WriteLine($"device: {ctx.DeviceInfo}");
+            stdout.WriteLine($"source: {source.Name} {w}x{h} @ {source.FramesPerSecond:0.##} fps; model {o.Model}; " +
+                             (o.Window ? $"window {presenter!.Extent.Width}x{presenter.Extent.Height} ({presenter.Format}, {presenter.PresentMode})" : "headless") +
+                             (o.Hud ? "; HUD on" : ""));
+            processor = new FrameProcessor(ctx, ViewerTasks.Create(o.Model, ctx, w, h), w, h, o.Hud);
+            if (o.Output != null)
+                writer = FrameWriter.Create(o.OutputKind, o.Output, w, h, source.FramesPerSecond > 0 ? source.FramesPerSecond : 30);
+            code = Loop(o, source, file, processor, writer, window, presenter, stdout, stderr, stderrIsTerminal);
+        }
+        finally
+        {
+            writer?.Dispose();
+            processor?.Dispose();
+            presenter?.Dispose();
+            own?.Dispose();
+            host?.Dispose();
+            window?.Dispose();
+        }
+        // Read after everything is destroyed: objects still alive at vkDestroyDevice/vkDestroyInstance are errors too.
+        if (host != null) validationErrors = host.ValidationErrors;
+        else if (own != null) validationErrors = own.ValidationErrors;
+        if (validationErrors.Count > 0)
+        {
+            stderr.WriteLine($"viewer: the validation layer reported {validationErrors.Count} error(s):");
+            foreach (var e in validationErrors.Take(10)) stderr.WriteLine("  " + e);
+            return ValidationFailed;
+        }
+        return code;
+    }
+
+    /// <summary>The frame's size shrunk (never grown) to fit 1600x900, keeping its aspect ratio.</summary>
+    public static (int Width, int Height) FitWindow(int w, int h)
+    {
+        double s = Math.Min(1.0, Math.Min(1600.0 / w, 900.0 / h));
+        return (Math.Max(16, (int)Math.Round(w * s)), Math.Max(16, (int)Math.Round(h * s)));
+    }
+
+    private static int Loop(ViewerOptions o, IFrameSource source, bool file, FrameProcessor processor, FrameWriter? writer,
+                            GlfwWindow? window, SwapchainPresenter? presenter, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
+    {
+        int w = source.Width, h = source.Height;
+        long limit = o.OutputKind == OutputKind.Png && o.Output != null && window == null ? 1 : o.Frames ?? long.MaxValue;
         var frame = new byte[source.FrameBytes];
         var output = new byte[source.FrameBytes];
         var frames = new List<FrameDetections>();
-        double capture = 0, inference = 0, overlay = 0, write = 0;
-        long count = 0, faces = 0;
+        double write = 0, present = 0;
+        long count = 0, found = 0, presented = 0;
+        bool ended = false;
+        // Progress on stderr for files written from a file source (not for live windows).
+        var progress = writer != null && window == null && file
+            ? new ProgressBar(stderr, stderrIsTerminal, Math.Min(limit, CountFrames(o.Source) ?? long.MaxValue) is var t && t != long.MaxValue ? t : null)
+            : null;
+
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, a test harness) ends the run cleanly, like Ctrl+C: everything is disposed and checked.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var total = Stopwatch.StartNew();
-        var sw = new Stopwatch();
+        long lastPresent = 0;
         try
         {
-            while (count < limit && !stop.IsCancellationRequested)
+            while (count < limit && !stop.IsCancellationRequested && !(o.Seconds is { } s && total.Elapsed.TotalSeconds >= s))
             {
-                sw.Restart();
-                if (!source.ReadLatest(frame, out long number, TimeSpan.FromSeconds(10))) break;
-                capture += sw.Elapsed.TotalMilliseconds;
-                var found = pipeline.Process(frame, output);
-                inference += pipeline.LastInferenceMs;
-                overlay += pipeline.LastOverlayMs;
-                sw.Restart();
-                writer.Write(output, count);
-                write += sw.Elapsed.TotalMilliseconds;
-                frames.Add(new FrameDetections(number, found.Select(FaceJson.From).ToArray()));
-                count++;
-                faces += found.Count;
-                if (count == 1 || count % 10 == 0 || source.IsEnded)
-                    stdout.Write($"\rframe {count}{(o.Frames is { } n && n != long.MaxValue ? $"/{n}" : "")}: {found.Count} face(s)   ");
+                bool got = false;
+                long number = 0;
+                long t0 = Stopwatch.GetTimestamp();
+                if (window != null)
+                {
+                    window.PollEvents();
+                    if (window.ShouldClose || window.IsKeyDown(GlfwWindow.Keys.Escape)) break;
+                    // Never block the window for long: take a frame if one is ready.
+                    if (!ended) got = source.TryGetLatest(frame, out number);
+                    if (!got && !ended && source.IsEnded) ended = true;
+                }
+                else
+                {
+                    if (!source.ReadLatest(frame, out number, TimeSpan.FromSeconds(10))) break;
+                    got = true;
+                }
+                double capture = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+
+                if (got)
+                {
+                    var result = processor.Process(frame, number, output, capture);
+                    if (writer != null)
+                    {
+                        long tw = Stopwatch.GetTimestamp();
+                        writer.Write(output, count);
+                        write += Stopwatch.GetElapsedTime(tw).TotalMilliseconds;
+                    }
+                    if (o.Detections != null) frames.Add(new FrameDetections(number, result.Detections.Select(FaceJson.From).ToArray()));
+                    count++;
+                    found += result.Detections.Count;
+                    progress?.Update(count, total.Elapsed.TotalSeconds);
+                }
+                if (presenter != null && count > 0)
+                {
+                    // New frames are shown at once; a still frame (source ended or not ready) is re-shown a few
+                    // times a second, so the window repaints after being covered or resized.
+                    if (got || Stopwatch.GetElapsedTime(lastPresent).TotalMilliseconds >= 100)
+                    {
+                        long tp = Stopwatch.GetTimestamp();
+                        if (presenter.Present(output, w, h))
+                        {
+                            presented++;
+                            if (presented == 1) stdout.WriteLine("window: first frame presented");
+                        }
+                        if (got) present += Stopwatch.GetElapsedTime(tp).TotalMilliseconds;
+                        lastPresent = Stopwatch.GetTimestamp();
+                    }
+                }
+                if (!got && window != null) Thread.Sleep(ended ? 10 : 1);
             }
         }
         finally { Console.CancelKeyPress -= onCancel; }
-        if (count > 0) stdout.WriteLine();
-        writer.Finish();
+        progress?.Finish(count, total.Elapsed.TotalSeconds);
+        writer?.Finish();
         double seconds = total.Elapsed.TotalSeconds;
-        if (count == 0) throw new InvalidDataException($"Frame source '{source.Name}' gave no frame.");
+        if (count == 0)
+        {
+            if (window != null && (stop.IsCancellationRequested || window.ShouldClose)) { stdout.WriteLine("no frame before the window closed"); return 0; }
+            throw new InvalidDataException($"Frame source '{source.Name}' gave no frame.");
+        }
 
         if (o.Detections != null)
         {
             var dir = Path.GetDirectoryName(Path.GetFullPath(o.Detections));
             if (dir != null) Directory.CreateDirectory(dir);
-            File.WriteAllText(o.Detections, JsonSerializer.Serialize(
-                new DetectionsJson(source.Name, source.Width, source.Height, ModelName(o.Model), frames),
-                DetectionsJson.Json));
+            File.WriteAllText(o.Detections, JsonSerializer.Serialize(new DetectionsJson(source.Name, w, h, o.Model, frames), DetectionsJson.Json));
         }
-        stdout.WriteLine($"{count} frame(s), {faces} face(s), {source.DroppedFrames} dropped; per frame: capture {capture / count:0.0} ms, " +
-                         $"inference {inference / count:0.0} ms (incl. pre-processing), overlay {overlay / count:0.0} ms, write {write / count:0.0} ms; " +
-                         $"{count / seconds:0.0} fps");
-        stdout.WriteLine($"output: {o.Output}" + (o.Detections != null ? $", detections: {o.Detections}" : ""));
+        var a = processor.Totals.Average(0);
+        static string Ms(double? v) => v is { } x ? $"{x:0.0} ms" : "-";
+        stdout.WriteLine($"{count} frame(s), {found} detection(s), {source.DroppedFrames} dropped; per frame: capture {Ms(a.CaptureMs)}, upload {Ms(a.UploadMs)}, " +
+                         $"preprocess {Ms(a.PreprocessMs)}, inference {Ms(a.InferenceMs)}, postprocess {Ms(a.PostprocessMs)}, overlay {Ms(a.OverlayMs)}" +
+                         (writer != null ? $", write {write / count:0.0} ms" : "") + (presenter != null ? $", present {present / count:0.0} ms" : "") +
+                         $"; {count / seconds:0.0} fps");
+        if (presenter != null) stdout.WriteLine($"window: {presented} present(s), swapchain {presenter.Extent.Width}x{presenter.Extent.Height} {presenter.Format}, recreated {presenter.Recreations - 1} time(s)");
+        if (o.Output != null || o.Detections != null)
+            stdout.WriteLine("output: " + string.Join(", ", new[] { o.Output, o.Detections != null ? "detections: " + o.Detections : null }.Where(x => x != null)));
         return 0;
+    }
+
+    /// <summary>Frames in a file source: 1 for an image, the images in a folder, a video's frame count from ffprobe; null when unknown.</summary>
+    public static long? CountFrames(string spec)
+    {
+        if (Directory.Exists(spec))
+            return Directory.GetFiles(spec).Count(f => new[] { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp" }.Contains(Path.GetExtension(f).ToLowerInvariant()));
+        if (!File.Exists(spec)) return null;
+        if (new[] { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp" }.Contains(Path.GetExtension(spec).ToLowerInvariant())) return 1;
+        try
+        {
+            var psi = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=nb_frames", "-of", "csv=p=0", spec }) psi.ArgumentList.Add(arg);
+            using var p = Process.Start(psi)!;
+            var text = p.StandardOutput.ReadToEndAsync();
+            _ = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(5000)) { p.Kill(); return null; }
+            return long.TryParse(text.Result.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n > 0 ? n : null;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException) { return null; }
     }
 }
 
