@@ -3,8 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using Silk.NET.Vulkan;
+using VulkanCnn.Samples.Common;
 using VulkanCnn.Vision;
 using VulkanCnn.Vulkan;
+using Image = Silk.NET.Vulkan.Image;
 
 namespace VulkanCnn.Samples.GameEmbed;
 
@@ -16,7 +19,12 @@ internal sealed record GameOptions
 {
     public int Width { get; init; } = 640;
     public int Height { get; init; } = 480;
-    public long Frames { get; init; } = 90;
+    /// <summary>Frames to render; null: 90 headless, until the window closes with --window.</summary>
+    public long? Frames { get; init; }
+    /// <summary>Stop after this many seconds.</summary>
+    public double? Seconds { get; init; }
+    /// <summary>With --window: keep showing the last frame this long before exiting.</summary>
+    public double HoldSeconds { get; init; }
     public string? Output { get; init; }
     public string? SceneOutput { get; init; }
     public string? Device { get; init; }
@@ -27,15 +35,17 @@ internal sealed record GameOptions
     public int EveryNthFrame { get; init; } = 1;
 
     public const string Usage = """
-        usage: gameembed [--frames N] [--output DIR|out.mp4] [--size WxH] [--device NAME] [--validation] [--window]
+        usage: gameembed [--frames N] [--seconds S] [--hold S] [--output DIR|out.mp4] [--size WxH] [--device NAME] [--validation] [--window]
                          [--every N] [--no-hud] [--no-detect] [--scene-output DIR]
-          --frames      frames to render (default 90; with --window: until the window is closed)
+          --frames      frames to render (default 90; with --window: until the window is closed or Esc)
+          --seconds S   stop after S seconds
+          --hold S      with --window: keep showing the last frame S seconds before exiting
           --output      DIR: frame_000000.png, ... per frame; out.mp4: a video through the system ffmpeg
           --scene-output DIR  also write the rendered scene (before VulkanCnn) as PNGs
           --size        frame size (default 640x480)
           --device      Vulkan device index or name substring (default: VULKANCNN_DEVICE, else the best GPU)
           --validation  turn on the Vulkan validation layer; validation errors make the run fail
-          --window      show the frames in a window (not in this version: use --output)
+          --window      show the frames in a window (GLFW; needs a display, e.g. Xvfb)
           --every N     run face detection on every N-th frame only (default 1); boxes stay drawn in between
           --no-hud      no fps / latency panel in the corner
           --no-detect   render the scene only, without VulkanCnn
@@ -58,6 +68,12 @@ internal sealed record GameOptions
                     o = o with { Frames = n };
                     break;
                 case "--output": o = o with { Output = Value() }; break;
+                case "--seconds" or "--hold":
+                    string v = Value();
+                    if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double secs) || !(secs > 0) || double.IsInfinity(secs))
+                        throw new UsageException($"{a} '{v}' must be a positive number of seconds.");
+                    o = a == "--seconds" ? o with { Seconds = secs } : o with { HoldSeconds = secs };
+                    break;
                 case "--scene-output": o = o with { SceneOutput = Value() }; break;
                 case "--device": o = o with { Device = Value() }; break;
                 case "--validation": o = o with { Validation = true }; break;
@@ -78,7 +94,7 @@ internal sealed record GameOptions
                     o = o with { Width = w, Height = h };
                     break;
                 default:
-                    throw new UsageException($"Unknown option '{a}'; the options are --frames, --output, --scene-output, --size, --device, --validation, --window, --every, --no-hud, --no-detect.");
+                    throw new UsageException($"Unknown option '{a}'; the options are --frames, --seconds, --hold, --output, --scene-output, --size, --device, --validation, --window, --every, --no-hud, --no-detect.");
             }
         }
         if (o.Output != null && Path.GetExtension(o.Output) is { Length: > 0 } ext && !ext.Equals(".mp4", StringComparison.OrdinalIgnoreCase))
@@ -135,17 +151,48 @@ internal static class GameApp
     /// <summary>Runs the game loop; <paramref name="createTask"/> replaces the default BlazeFace task (tests).</summary>
     public static RunSummary Run(GameOptions o, TextWriter stdout, Func<VulkanContext, VisionTask>? createTask = null)
     {
-        if (o.Window)
-            throw new InvalidOperationException("--window is not available in this version of the sample (it waits for the shared GLFW window " +
-                                                "and swapchain presenter in samples/Common); write frames with --output DIR or --output out.mp4 instead.");
-        using var device = new GameDevice(o.Device, o.Validation);
-        stdout.WriteLine($"device: {device.DeviceName}; {o.Width}x{o.Height}, {o.Frames} frame(s){(o.Detect ? "" : ", no detection")}");
+        using var window = o.Window ? OpenWindow(o) : null;
+        var device = window == null
+            ? new GameDevice(o.Device, o.Validation)
+            : new GameDevice(o.Device, o.Validation, GlfwWindow.RequiredInstanceExtensions(), new[] { "VK_KHR_swapchain" }, window.CreateSurface);
+        RunSummary summary;
+        try { summary = Run(o, stdout, device, window, createTask); }
+        finally { device.Dispose(); }
+        // Read after the device is gone: objects left alive are reported while it is destroyed.
+        var errors = device.ValidationErrors;
+        foreach (var e in errors.Take(5)) stdout.WriteLine("validation error: " + e);
+        return summary with { ValidationErrors = errors };
+    }
+
+    private static GlfwWindow OpenWindow(GameOptions o)
+    {
+        try
+        {
+            var window = new GlfwWindow(o.Width, o.Height, "VulkanCnn GameEmbed", resizable: true);
+            window.SetPosition(0, 0);
+            return window;
+        }
+        catch (WindowException e)
+        {
+            throw new InvalidOperationException($"--window: {e.Message} Without a display, write the frames with --output DIR or --output out.mp4.", e);
+        }
+    }
+
+    private static RunSummary Run(GameOptions o, TextWriter stdout, GameDevice device, GlfwWindow? window, Func<VulkanContext, VisionTask>? createTask)
+    {
+        long limit = o.Frames ?? (o.Window ? long.MaxValue : 90);
+        stdout.WriteLine($"device: {device.DeviceName}; {o.Width}x{o.Height}, {(limit == long.MaxValue ? "until the window closes" : $"{limit} frame(s)")}" +
+                         $"{(o.Detect ? "" : ", no detection")}{(window != null ? ", windowed" : "")}");
         using var renderer = new SceneRenderer(device, o.Width, o.Height, PhotoDir());
         string? model = o.Detect && createTask == null ? ModelPath() : null;
         using var cnn = o.Detect
             ? new VulkanCnnLayer(device.Vk, device.Instance, device.PhysicalDevice, device.Device, device.QueueFamily, o.Width, o.Height,
                                  createTask ?? (ctx => new BlazeFaceTask(ctx, model!, BlazeFaceModel.Front)),
                                  new FramePipelineOptions { Hud = o.Hud, EveryNthFrame = o.EveryNthFrame })
+            : null;
+        using var presenter = window != null
+            ? new SwapchainPresenter(device.Vk, device.Instance, device.PhysicalDevice, device.Device, device.QueueFamily, device.Queue,
+                                     device.Surface, () => window.FramebufferSize)
             : null;
         using var writer = o.Output != null ? FrameWriter.Create(o.Output, o.Width, o.Height, Scene.FramesPerSecond) : null;
         using var sceneWriter = o.SceneOutput != null ? FrameWriter.Create(o.SceneOutput, o.Width, o.Height, Scene.FramesPerSecond) : null;
@@ -155,12 +202,29 @@ internal static class GameApp
         long lastResult = -1;
         var total = Stopwatch.StartNew();
         long frame = 0;
-        for (; frame < o.Frames; frame++)
+
+        // The window shows VulkanCnn's output image (or, without detection, the render target itself). Both are on this
+        // queue: the blit is ordered after the pipeline's copy by the presenter's barrier, and the pipeline's next write
+        // of the output image waits for transfer reads (the blit) to finish.
+        void Present(Image target)
         {
+            if (cnn != null) presenter!.Present(cnn.Output, ImageLayout.ShaderReadOnlyOptimal, o.Width, o.Height);
+            else presenter!.Present(target, SceneRenderer.TargetLayout, o.Width, o.Height, PipelineStageFlags.ColorAttachmentOutputBit, AccessFlags.ColorAttachmentWriteBit);
+        }
+
+        Image last = default;
+        for (; frame < limit; frame++)
+        {
+            if (window != null)
+            {
+                window.PollEvents();
+                if (window.ShouldClose || window.IsKeyDown(GlfwWindow.Keys.Escape)) break;
+            }
+            if (o.Seconds is { } maxSeconds && total.Elapsed.TotalSeconds >= maxSeconds) break;
             // The game draws into target frame % 2; on the GPU it first waits until VulkanCnn has released that target
             // (frame - 2's hand-over). The host never waits for inference.
             bool reuse = cnn != null && frame >= SceneRenderer.Slots;
-            var target = renderer.Render(frame, reuse ? cnn!.Done : default, reuse ? (ulong)(frame - SceneRenderer.Slots + 1) : 0);
+            var target = last = renderer.Render(frame, reuse ? cnn!.Done : default, reuse ? (ulong)(frame - SceneRenderer.Slots + 1) : 0);
             if (cnn != null)
             {
                 pipelineNumbers[cnn.Submit(frame, target, renderer.Rendered)] = frame;
@@ -170,6 +234,7 @@ internal static class GameApp
                     results.Add(new ResultRecord(pipelineNumbers.GetValueOrDefault(r.FrameNumber, -1), frame, r));
                 }
             }
+            if (presenter != null) Present(target);
             if (sceneWriter != null)
             {
                 renderer.ReadPixels(frame, pixels);
@@ -182,11 +247,12 @@ internal static class GameApp
                 else renderer.ReadPixels(frame, pixels);
                 writer.Write(pixels, frame);
             }
-            if (frame == 0 || (frame + 1) % 30 == 0 || frame + 1 == o.Frames)
-                stdout.WriteLine($"frame {frame + 1}/{o.Frames}" + (cnn?.Latest is { } l ? $": {l.Detections.Count} face(s) from frame {l.FrameNumber}" : ""));
+            if (frame == 0 || (frame + 1) % 30 == 0 || frame + 1 == limit)
+                stdout.WriteLine($"frame {frame + 1}{(limit != long.MaxValue ? $"/{limit}" : "")}" +
+                                 (cnn?.Latest is { } l ? $": {l.Detections.Count} face(s) from frame {pipelineNumbers.GetValueOrDefault(l.FrameNumber, -1)}" : ""));
         }
-        device.WaitTimeline(renderer.Rendered, (ulong)frame);
-        if (cnn != null)
+        if (frame > 0) device.WaitTimeline(renderer.Rendered, (ulong)frame);
+        if (cnn != null && frame > 0)
         {
             device.WaitTimeline(cnn.Done, (ulong)frame);
             // Collect the inference still running after the last frame (a real game would just keep rendering).
@@ -203,9 +269,20 @@ internal static class GameApp
             ? $"; {results.Count} result(s), {stats.FramesInferred} frame(s) inferred, {stats.FramesSkipped} skipped; GPU ms: upload {stats.UploadMs:0.00}, " +
               $"preprocess {stats.PreprocessMs:0.00}, inference {stats.InferenceMs:0.00}, postprocess {stats.PostprocessMs:0.00}, overlay {stats.OverlayMs:0.00}"
             : ""));
-        var errors = device.ValidationErrors;
-        foreach (var e in errors.Take(5)) stdout.WriteLine("validation error: " + e);
-        return new RunSummary(frame, results, errors, stats);
+        if (window != null && frame > 0 && o.HoldSeconds > 0)
+        {
+            // Keep showing the last frame (screenshots, tests): the output image still holds it.
+            stdout.WriteLine($"holding frame {frame - 1} for {o.HoldSeconds:0.#} s");
+            stdout.Flush();
+            var hold = Stopwatch.StartNew();
+            while (hold.Elapsed.TotalSeconds < o.HoldSeconds && !window.ShouldClose)
+            {
+                window.PollEvents();
+                Present(last);
+                Thread.Sleep(15);
+            }
+        }
+        return new RunSummary(frame, results, Array.Empty<string>(), stats);
     }
 }
 

@@ -33,6 +33,8 @@ internal sealed unsafe class GameDevice : IDisposable
     public readonly Queue Queue;
     public readonly string DeviceName;
     public readonly PhysicalDeviceMemoryProperties MemoryProperties;
+    /// <summary>The window surface (null handle when headless); destroyed with the instance.</summary>
+    public readonly SurfaceKHR Surface;
     private readonly DebugUtilsMessengerEXT _messenger;
     private readonly GCHandle _self;
     private readonly List<string> _validationErrors = new();
@@ -49,7 +51,9 @@ internal sealed unsafe class GameDevice : IDisposable
     /// <param name="validation">Enable VK_LAYER_KHRONOS_validation and collect its errors.</param>
     /// <param name="instanceExtensions">Extra instance extensions (a window system's surface extensions).</param>
     /// <param name="deviceExtensions">Extra device extensions (VK_KHR_swapchain for a window).</param>
-    public GameDevice(string? device, bool validation, IReadOnlyList<string>? instanceExtensions = null, IReadOnlyList<string>? deviceExtensions = null)
+    /// <param name="createSurface">Makes the window surface on the new instance; the chosen queue must then present to it.</param>
+    public GameDevice(string? device, bool validation, IReadOnlyList<string>? instanceExtensions = null, IReadOnlyList<string>? deviceExtensions = null,
+                      Func<Instance, SurfaceKHR>? createSurface = null)
     {
         // SwiftShader's manifest is outside the loader's search path: add it unless the user chose drivers himself.
         if (OperatingSystem.IsLinux() && File.Exists(SwiftShaderIcd) &&
@@ -102,6 +106,7 @@ internal sealed unsafe class GameDevice : IDisposable
                 create(Instance, &messengerInfo, null, &m).Check("vkCreateDebugUtilsMessengerEXT");
                 _messenger = m;
             }
+            if (createSurface != null) Surface = createSurface(Instance);
             (PhysicalDevice, QueueFamily, DeviceName) = ChoosePhysicalDevice(device ?? Environment.GetEnvironmentVariable("VULKANCNN_DEVICE"));
             Device = CreateDevice(deviceExtensions ?? Array.Empty<string>());
             Vk.GetDeviceQueue(Device, QueueFamily, 0, out Queue);
@@ -150,12 +155,16 @@ internal sealed unsafe class GameDevice : IDisposable
             var fams = new QueueFamilyProperties[fc];
             fixed (QueueFamilyProperties* f = fams) Vk.GetPhysicalDeviceQueueFamilyProperties(all[i], ref fc, f);
             // One family for both the game's graphics and VulkanCnn's compute: no queue-ownership transfers needed.
-            int family = Array.FindIndex(fams, f => (f.QueueFlags & (QueueFlags.GraphicsBit | QueueFlags.ComputeBit)) == (QueueFlags.GraphicsBit | QueueFlags.ComputeBit));
+            int family = -1;
+            for (int q = 0; q < fc && family < 0; q++)
+                if ((fams[q].QueueFlags & (QueueFlags.GraphicsBit | QueueFlags.ComputeBit)) == (QueueFlags.GraphicsBit | QueueFlags.ComputeBit) && CanPresent(all[i], (uint)q))
+                    family = q;
             if (family < 0 || props.ApiVersion < Vk.Version12) continue;
             candidates.Add((all[i], (uint)family, name, props.DeviceType, i));
         }
         if (candidates.Count == 0)
-            throw new GameVulkanException("No Vulkan 1.2 device with a graphics+compute queue was found. Without a GPU, install SwiftShader (scripts/setup.sh).");
+            throw new GameVulkanException($"No Vulkan 1.2 device with a graphics+compute queue{(Surface.Handle != 0 ? " that presents to the window" : "")} was found. " +
+                                          "Without a GPU, install SwiftShader (scripts/setup.sh).");
         if (!string.IsNullOrWhiteSpace(choice))
         {
             var hit = candidates.FirstOrDefault(c => (int.TryParse(choice, out int k) && c.Index == k) || c.Name.Contains(choice, StringComparison.OrdinalIgnoreCase));
@@ -166,6 +175,17 @@ internal sealed unsafe class GameDevice : IDisposable
         int Rank(PhysicalDeviceType t) => t switch { PhysicalDeviceType.DiscreteGpu => 0, PhysicalDeviceType.IntegratedGpu => 1, PhysicalDeviceType.VirtualGpu => 2, _ => 3 };
         var best = candidates.OrderBy(c => Rank(c.Type)).ThenBy(c => c.Name.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase) ? 0 : 1).First();
         return (best.Pd, best.Family, best.Name);
+    }
+
+    /// <summary>Whether queue family <paramref name="family"/> presents to <see cref="Surface"/> (always true when headless).</summary>
+    private bool CanPresent(PhysicalDevice pd, uint family)
+    {
+        if (Surface.Handle == 0) return true;
+        var getSupport = (delegate* unmanaged<PhysicalDevice, uint, SurfaceKHR, Bool32*, Result>)
+            (void*)Vk.GetInstanceProcAddr(Instance, "vkGetPhysicalDeviceSurfaceSupportKHR").Handle;
+        Bool32 ok = false;
+        getSupport(pd, family, Surface, &ok).Check("vkGetPhysicalDeviceSurfaceSupportKHR");
+        return ok;
     }
 
     private Device CreateDevice(IReadOnlyList<string> extensions)
@@ -311,6 +331,12 @@ internal sealed unsafe class GameDevice : IDisposable
         }
         if (Instance.Handle != 0)
         {
+            if (Surface.Handle != 0)
+            {
+                var destroySurface = (delegate* unmanaged<Instance, SurfaceKHR, AllocationCallbacks*, void>)
+                    (void*)Vk.GetInstanceProcAddr(Instance, "vkDestroySurfaceKHR").Handle;
+                destroySurface(Instance, Surface, null);
+            }
             if (_messenger.Handle != 0)
             {
                 var destroy = (delegate* unmanaged<Instance, DebugUtilsMessengerEXT, AllocationCallbacks*, void>)

@@ -1,6 +1,7 @@
 // The GameEmbed sample: its Silk.NET.Vulkan renderer puts the photograph where the scene says (checked against a CPU
 // bilinear sampling of the texture through the scene's own placement), and the headless run writes its frames
 // without validation errors. SwiftShader (or VULKANCNN_TEST_DEVICE) with the validation layer on.
+using System.Diagnostics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using VulkanCnn.Samples.GameEmbed;
@@ -206,6 +207,105 @@ public sealed class GameEmbedTests : GpuTest
             checkedFrames++;
         }
         Assert.That(checkedFrames, Is.GreaterThan(0), "no result arrived during the run, so no output frame could be checked");
+    }
+
+    /// <summary>
+    /// --window on an Xvfb display (skipped where Xvfb is not installed): the sample runs as its own process, shows 6
+    /// frames and holds the last; a real screenshot of the display (ffmpeg x11grab) shows that frame's render with the
+    /// green face box where the scene put the face. The run must end with exit code 0 (validation on: no errors).
+    /// </summary>
+    [Test]
+    public void WindowedRun_ScreenshotShowsTheFrameWithTheFaceBox()
+    {
+        _ = Ctx;
+        const string xvfb = "/usr/bin/Xvfb";
+        if (!File.Exists(xvfb)) Assert.Ignore("Xvfb is not installed (scripts/setup.sh installs it).");
+        int display = Enumerable.Range(70, 60).First(n => !File.Exists($"/tmp/.X11-unix/X{n}") && !File.Exists($"/tmp/.X{n}-lock"));
+        string dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "gameembed-window");
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.CreateDirectory(dir);
+        using var server = Process.Start(new ProcessStartInfo(xvfb) { ArgumentList = { $":{display}", "-screen", "0", "1024x768x24", "-nolisten", "tcp" },
+                                                                      RedirectStandardError = true, RedirectStandardOutput = true })!;
+        Process? game = null;
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            while (!File.Exists($"/tmp/.X11-unix/X{display}") && sw.Elapsed.TotalSeconds < 10) Thread.Sleep(50);
+            Assert.That(File.Exists($"/tmp/.X11-unix/X{display}"), $"Xvfb :{display} did not start");
+
+            string dll = typeof(GameApp).Assembly.Location;
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { dll, "--window", "--frames", "6", "--hold", "4", "--size", $"{W}x{H}", "--device", GpuSetUp.DeviceChoice,
+                                      "--no-hud", "--scene-output", Path.Combine(dir, "scene") })
+                psi.ArgumentList.Add(a);
+            if (GpuSetUp.Validation) psi.ArgumentList.Add("--validation");
+            psi.Environment["DISPLAY"] = $":{display}";
+            var log = new System.Text.StringBuilder();
+            var holding = new ManualResetEventSlim();
+            game = Process.Start(psi)!;
+            game.OutputDataReceived += (_, e) => { if (e.Data == null) return; lock (log) log.AppendLine(e.Data); if (e.Data.StartsWith("holding")) holding.Set(); };
+            game.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.AppendLine(e.Data); };
+            game.BeginOutputReadLine();
+            game.BeginErrorReadLine();
+            bool held = holding.Wait(TimeSpan.FromSeconds(180));
+            string Log() { lock (log) return log.ToString(); }
+            Assert.That(held, $"the windowed run did not reach its last frame:\n{Log()}");
+            Thread.Sleep(500);
+            string shot = Path.Combine(dir, "screenshot.png");
+            using (var grab = Process.Start(new ProcessStartInfo("ffmpeg")
+                   {
+                       ArgumentList = { "-hide_banner", "-loglevel", "error", "-y", "-f", "x11grab", "-draw_mouse", "0", "-video_size", $"{W}x{H}",
+                                        "-i", $":{display}+0,0", "-frames:v", "1", shot },
+                       RedirectStandardError = true,
+                   })!)
+            {
+                string err = grab.StandardError.ReadToEnd();
+                Assert.That(grab.WaitForExit(30_000) && grab.ExitCode == 0, $"ffmpeg x11grab failed: {err}");
+            }
+            Assert.That(game.WaitForExit(60_000), "the sample did not exit after holding its last frame");
+            game.WaitForExit();
+            TestContext.Progress.Write(Log());
+            Assert.That(game.ExitCode, Is.EqualTo(0), $"exit code (1 = validation errors or a failure):\n{Log()}");
+
+            // The screenshot: the window's content at the screen's top-left corner.
+            var screen = LoadPng(shot);
+            var scene = LoadPng(FrameWriter.PngPath(Path.Combine(dir, "scene"), 5));
+            var face = Scene.FaceBox(5, W, H);
+            int minX = W, minY = H, maxX = -1, maxY = -1, greenCount = 0;
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++)
+                {
+                    int i = (y * W + x) * 4;
+                    if (screen[i + 1] > 200 && screen[i] < 90 && screen[i + 2] < 90)
+                    {
+                        greenCount++;
+                        minX = Math.Min(minX, x); maxX = Math.Max(maxX, x); minY = Math.Min(minY, y); maxY = Math.Max(maxY, y);
+                    }
+                }
+            Assert.That(greenCount, Is.GreaterThan(100), $"no green face box on the screen (screenshot {shot})");
+            var greenBox = new Box(minX, minY, maxX - minX + 1, maxY - minY + 1);
+            TestContext.Progress.WriteLine($"green on screen: {greenCount} pixels in {greenBox}; the scene's face box ({face.X:0.0}, {face.Y:0.0}, {face.W:0.0}x{face.H:0.0}), IoU {Iou(greenBox, face):0.00}");
+            Assert.That(Iou(greenBox, face), Is.GreaterThanOrEqualTo(0.5), $"the green box (and its label) on the screen against the scene's face box; screenshot {shot}");
+            double sum = 0;
+            int n = 0;
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++)
+                {
+                    if (x > face.X - 30 && x < face.X + face.W + 30 && y > face.Y - 30 && y < face.Y + face.H + 30) continue;
+                    int i = (y * W + x) * 4;
+                    for (int c = 0; c < 3; c++) sum += Math.Abs(screen[i + c] - scene[i + c]);
+                    n += 3;
+                }
+            TestContext.Progress.WriteLine($"screen vs render of frame 5 away from the box: mean |diff| {sum / n:0.00}");
+            Assert.That(sum / n, Is.LessThanOrEqualTo(2.0), $"the screen away from the box should show render 5; screenshot {shot}");
+        }
+        finally
+        {
+            if (game is { HasExited: false }) game.Kill();
+            game?.Dispose();
+            if (!server.HasExited) server.Kill();
+            server.WaitForExit(5000);
+        }
     }
 
     [Test]
