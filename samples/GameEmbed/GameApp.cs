@@ -174,7 +174,7 @@ internal static class GameApp
         }
         catch (WindowException e)
         {
-            throw new InvalidOperationException($"--window: {e.Message} Without a display, write the frames with --output DIR or --output out.mp4.", e);
+            throw new InvalidOperationException("--window: " + e.Message, e);   // the message already says how to run without a display
         }
     }
 

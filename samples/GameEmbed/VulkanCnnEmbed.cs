@@ -18,6 +18,7 @@ internal sealed unsafe class VulkanCnnLayer : IDisposable
     private readonly VulkanContext _cnn;        // VulkanCnn on the game's device: adopted, not owned
     private readonly VisionTask _task;          // the model and its GPU post-processing (BlazeFace)
     private readonly FramePipeline _pipeline;   // copy in, infer asynchronously, draw the latest result, copy out
+    private bool _disposed;
 
     /// <summary>Timeline: reaches frame + 1 once VulkanCnn has released that frame's target and <see cref="Output"/> holds it.</summary>
     public Semaphore Done { get; }
@@ -28,11 +29,11 @@ internal sealed unsafe class VulkanCnnLayer : IDisposable
         (_vk, _device, _width, _height) = (vk, device, width, height);
         _cnn = new VulkanContext(vk, instance, gpu, device, queueFamily, queueIndex: 0,     // the game's own queue
                                  timelineSemaphoresEnabled: true);                           // the game enabled them
-        _task = createTask(_cnn);
-        _pipeline = new FramePipeline(_cnn, _task, width, height, options ?? new FramePipelineOptions { Hud = true });
+        try { _task = createTask(_cnn); _pipeline = new FramePipeline(_cnn, _task, width, height, options ?? new FramePipelineOptions { Hud = true }); }
+        catch { _task?.Dispose(); _cnn.Dispose(); throw; }   // e.g. the model file is missing
         var type = new SemaphoreTypeCreateInfo { SType = StructureType.SemaphoreTypeCreateInfo, SemaphoreType = SemaphoreType.Timeline };
         var info = new SemaphoreCreateInfo { SType = StructureType.SemaphoreCreateInfo, PNext = &type };
-        if (vk.CreateSemaphore(device, &info, null, out var done) != Result.Success) throw new InvalidOperationException("vkCreateSemaphore failed");
+        if (vk.CreateSemaphore(device, &info, null, out var done) != Result.Success) { Dispose(); throw new InvalidOperationException("vkCreateSemaphore failed"); }
         Done = done;
     }
 
@@ -51,8 +52,10 @@ internal sealed unsafe class VulkanCnnLayer : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _pipeline.Dispose(); _task.Dispose(); _cnn.Dispose();   // the context waits for the queue to go idle
-        _vk.DestroySemaphore(_device, Done, null);
+        if (Done.Handle != 0) _vk.DestroySemaphore(_device, Done, null);
     }
 }
 // ============================================ end of the part to copy ================================================
