@@ -198,8 +198,11 @@ internal static class GameApp
         using var sceneWriter = o.SceneOutput != null ? FrameWriter.Create(o.SceneOutput, o.Width, o.Height, Scene.FramesPerSecond) : null;
         var pixels = new byte[o.Width * o.Height * 4];
         var results = new List<ResultRecord>();
-        var pipelineNumbers = new Dictionary<long, long>();   // VulkanCnn's frame number -> game frame
-        long lastResult = -1;
+        // VulkanCnn's frame number -> game frame, for the last 256 frames (a result arrives a few frames after its input).
+        var pipelineNumbers = new (long Id, long Frame)[256];
+        long GameFrameOf(long id) => pipelineNumbers[id % pipelineNumbers.Length].Id == id ? pipelineNumbers[id % pipelineNumbers.Length].Frame : -1;
+        const int MaxKeptResults = 10_000;   // the run summary keeps the first ones; a long windowed run must not grow
+        long lastResult = -1, resultCount = 0;
         var total = Stopwatch.StartNew();
         long frame = 0;
 
@@ -227,11 +230,13 @@ internal static class GameApp
             var target = last = renderer.Render(frame, reuse ? cnn!.Done : default, reuse ? (ulong)(frame - SceneRenderer.Slots + 1) : 0);
             if (cnn != null)
             {
-                pipelineNumbers[cnn.Submit(frame, target, renderer.Rendered)] = frame;
+                long id = cnn.Submit(frame, target, renderer.Rendered);
+                pipelineNumbers[id % pipelineNumbers.Length] = (id, frame);
                 if (cnn.Latest is { } r && r.FrameNumber != lastResult)
                 {
                     lastResult = r.FrameNumber;
-                    results.Add(new ResultRecord(pipelineNumbers.GetValueOrDefault(r.FrameNumber, -1), frame, r));
+                    resultCount++;
+                    if (results.Count < MaxKeptResults) results.Add(new ResultRecord(GameFrameOf(r.FrameNumber), frame, r));
                 }
             }
             if (presenter != null) Present(target);
@@ -249,7 +254,7 @@ internal static class GameApp
             }
             if (frame == 0 || (frame + 1) % 30 == 0 || frame + 1 == limit)
                 stdout.WriteLine($"frame {frame + 1}{(limit != long.MaxValue ? $"/{limit}" : "")}" +
-                                 (cnn?.Latest is { } l ? $": {l.Detections.Count} face(s) from frame {pipelineNumbers.GetValueOrDefault(l.FrameNumber, -1)}" : ""));
+                                 (cnn?.Latest is { } l ? $": {l.Detections.Count} face(s) from frame {GameFrameOf(l.FrameNumber)}" : ""));
         }
         if (frame > 0) device.WaitTimeline(renderer.Rendered, (ulong)frame);
         if (cnn != null && frame > 0)
@@ -259,14 +264,17 @@ internal static class GameApp
             var drain = Stopwatch.StartNew();
             while (cnn.InferenceInFlight && !cnn.Poll() && drain.Elapsed.TotalSeconds < 30) Thread.Sleep(2);
             if (cnn.Latest is { } r && r.FrameNumber != lastResult)
-                results.Add(new ResultRecord(pipelineNumbers.GetValueOrDefault(r.FrameNumber, -1), frame, r));
+            {
+                resultCount++;
+                if (results.Count < MaxKeptResults) results.Add(new ResultRecord(GameFrameOf(r.FrameNumber), frame, r));
+            }
         }
         writer?.Finish();
         sceneWriter?.Finish();
         double seconds = total.Elapsed.TotalSeconds;
         var stats = cnn?.Stats ?? default;
         stdout.WriteLine($"{frame} frame(s) in {seconds:0.00} s ({frame / seconds:0.0} fps)" + (cnn != null
-            ? $"; {results.Count} result(s), {stats.FramesInferred} frame(s) inferred, {stats.FramesSkipped} skipped; GPU ms: upload {stats.UploadMs:0.00}, " +
+            ? $"; {resultCount} result(s), {stats.FramesInferred} frame(s) inferred, {stats.FramesSkipped} skipped; GPU ms: upload {stats.UploadMs:0.00}, " +
               $"preprocess {stats.PreprocessMs:0.00}, inference {stats.InferenceMs:0.00}, postprocess {stats.PostprocessMs:0.00}, overlay {stats.OverlayMs:0.00}"
             : ""));
         if (window != null && frame > 0 && o.HoldSeconds > 0)
