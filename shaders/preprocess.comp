@@ -96,25 +96,25 @@ void main()
             rgb = mix(top, bot, ly);
         } else {
             // Area average: a separable tent over the source footprint, radius = shrink factor per axis (1 where the
-            // axis does not shrink past 1.5x); indices outside the frame repeat the edge pixel.
+            // axis does not shrink past 1.5x); taps outside the frame are left out and the weights renormalised (as
+            // ImageSharp does; for radius 1 this equals the clamped bilinear tap).
             rx = rx > 1.5 ? rx : 1.0;
             ry = ry > 1.5 ? ry : 1.0;
             float fx = (float(ox) + 0.5 - p.offsetX) / p.scaleX - 0.5;
             float fy = (float(oy) + 0.5 - p.offsetY) / p.scaleY - 0.5;
-            int xa = int(ceil(fx - rx)), xb = int(floor(fx + rx));
-            int ya = int(ceil(fy - ry)), yb = int(floor(fy + ry));
+            int xa = max(int(ceil(fx - rx)), 0), xb = min(int(floor(fx + rx)), p.srcW - 1);
+            int ya = max(int(ceil(fy - ry)), 0), yb = min(int(floor(fy + ry)), p.srcH - 1);
             vec3 acc = vec3(0.0);
             float wsum = 0.0;
             for (int sy = ya; sy <= yb; sy++) {
                 float wy = tent(sy, fy, ry);
                 if (wy <= 0.0) continue;
-                int cy = clamp(sy, 0, p.srcH - 1);
                 vec3 row = vec3(0.0);
                 float rsum = 0.0;
                 for (int sx = xa; sx <= xb; sx++) {
                     float wx = tent(sx, fx, rx);
                     if (wx <= 0.0) continue;
-                    row += wx * rgbAt(clamp(sx, 0, p.srcW - 1), cy);
+                    row += wx * rgbAt(sx, sy);
                     rsum += wx;
                 }
                 acc += wy * row;

@@ -157,18 +157,17 @@ public class FramePreprocessorTests : GpuTest
                 else if (1 / sx > 1.5 || 1 / sy > 1.5)
                 {
                     // Shrinking by more than 1.5x: a tent (triangle) filter whose radius is the shrink factor, as
-                    // ImageSharp's Triangle resampler does; edge pixels repeat outside the frame.
+                    // ImageSharp's Triangle resampler does; taps outside the frame are dropped and the weights renormalised.
                     double rx = 1 / sx > 1.5 ? 1 / sx : 1, ry = 1 / sy > 1.5 ? 1 / sy : 1;
                     double fx = (ox + 0.5 - offX) / sx - 0.5, fy = (oy + 0.5 - offY) / sy - 0.5;
                     var acc = new double[3];
                     double wsum = 0;
-                    for (int y = (int)Math.Ceiling(fy - ry); y <= (int)Math.Floor(fy + ry); y++)
-                        for (int x = (int)Math.Ceiling(fx - rx); x <= (int)Math.Floor(fx + rx); x++)
+                    for (int y = Math.Max(0, (int)Math.Ceiling(fy - ry)); y <= Math.Min(fh - 1, (int)Math.Floor(fy + ry)); y++)
+                        for (int x = Math.Max(0, (int)Math.Ceiling(fx - rx)); x <= Math.Min(fw - 1, (int)Math.Floor(fx + rx)); x++)
                         {
                             double w = Math.Max(0, 1 - Math.Abs(x - fx) / rx) * Math.Max(0, 1 - Math.Abs(y - fy) / ry);
                             if (w <= 0) continue;
-                            int px = Math.Clamp(x, 0, fw - 1), py = Math.Clamp(y, 0, fh - 1);
-                            for (int c = 0; c < 3; c++) acc[c] += w * rgb[3 * (py * fw + px) + (o.Bgr ? 2 - c : c)];
+                            for (int c = 0; c < 3; c++) acc[c] += w * rgb[3 * (y * fw + x) + (o.Bgr ? 2 - c : c)];
                             wsum += w;
                         }
                     for (int c = 0; c < 3; c++) v[c] = (acc[c] / wsum * o.Scale - o.Mean[c]) / o.Std[c];
