@@ -123,6 +123,10 @@ public class PushConstantTests
         // Vision tasks' GPU post-processing (src/VulkanCnn/Vision/Tasks).
         ["blazeface_decode"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.DecodePush),
         ["nms"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.NmsPush),
+        ["text_mask"] = typeof(VulkanCnn.Vision.TextDetectionTask.Push),
+        ["mlsd_decode"] = typeof(VulkanCnn.Vision.LineSegmentTask.DecodePush),
+        ["mlsd_topk"] = typeof(VulkanCnn.Vision.LineSegmentTask.TopKPush),
+        ["topk"] = typeof(VulkanCnn.Vision.ClassificationTask.Push),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;

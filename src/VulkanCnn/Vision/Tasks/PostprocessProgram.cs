@@ -98,7 +98,14 @@ internal sealed unsafe class PostprocessProgram : IDisposable
     /// </summary>
     public void BeginBarrier(CommandBuffer cmd) =>
         Barrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.ShaderReadBit | AccessFlags.TransferWriteBit,
-                PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit);
+                PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferReadBit | AccessFlags.TransferWriteBit);
+
+    /// <summary>Copies a buffer range (whole <paramref name="src"/>, at most <paramref name="dst"/>'s size).</summary>
+    public void Copy(CommandBuffer cmd, BufferSlice src, BufferSlice dst, ulong bytes)
+    {
+        var region = new BufferCopy(src.Offset, dst.Offset, bytes);
+        _ctx.Vk.CmdCopyBuffer(cmd, src.Buffer, dst.Buffer, 1, &region);
+    }
 
     /// <summary>Fills (transfer) before the next dispatches.</summary>
     public void AfterFill(CommandBuffer cmd) =>
