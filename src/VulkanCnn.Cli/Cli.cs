@@ -31,6 +31,10 @@ internal static class Cli
           vcnn bench MODEL.onnx [--input-shape NAME=1,3,H,W ...] [--runs N] [--warmup N] [--device D]
                                                     VulkanCnn and ONNX Runtime (CPU) on the same random input:
                                                     min/median ms of both and their ratio
+          vcnn bench-vision TASK [--size WxH] [--frames N] [--seconds S] [--image FILE] [--device D]
+                                                    a vision task in the frame pipeline on a photograph at a camera size:
+                                                    per-stage GPU ms, end-to-end latency, frames/s and inferences/s
+                                                    (TASK: blazeface, blazeface-back, ppocr-det, mlsd, sobel)
           vcnn test-onnx DIR... [--atol A] [--rtol R] [--device D]
                                                     ONNX backend-test cases (DIR/model.onnx, DIR/test_data_set_N/*.pb):
                                                     PASS/FAIL/SKIP per case, |expected-actual| <= atol + rtol*|expected|
@@ -61,10 +65,11 @@ internal static class Cli
                 "peak" => Peak(o),
                 "filter" => FilterCommand.Run(o),
                 "demo" => DemoCommand.Run(o),
+                "bench-vision" => VisionBenchCommand.Run(o),
                 _ => Fail($"unknown command '{args[0]}'.\n\n{Usage}"),
             };
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or VulkanException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
+        catch (Exception e) when (e is ArgumentException or TimeoutException or NotSupportedException or VulkanException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
                                         or SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException)
         {
             Console.Error.WriteLine($"vcnn {args[0]}: {e.Message}");
