@@ -192,7 +192,8 @@ internal static class ViewerApp
             else if (context == null)
                 own = new VulkanContext(new VulkanContextOptions { Device = o.Device, Validation = o.Validation });
             var ctx = context ?? own!;
-            stdout.WriteLine($"device: {ctx.DeviceInfo}");
+            bool validating = host?.ValidationEnabled ?? ctx.ValidationEnabled;
+            stdout.WriteLine($"device: {ctx.DeviceInfo}; validation {(validating ? "on" : "off")}");
             stdout.WriteLine($"source: {source.Name} {w}x{h} @ {source.FramesPerSecond:0.##} fps; model {o.Model}; " +
                              (o.Window ? $"window {presenter!.Extent.Width}x{presenter.Extent.Height} ({presenter.Format}, {presenter.PresentMode})" : "headless") +
                              (o.Hud ? "; HUD on" : ""));
