@@ -241,10 +241,9 @@ internal static class ViewerApp
         double write = 0, present = 0;
         long count = 0, found = 0, presented = 0;
         bool ended = false;
-        // Progress on stderr for files written from a file source (not for live windows).
-        var progress = writer != null && window == null && file
-            ? new ProgressBar(stderr, stderrIsTerminal, Math.Min(limit, CountFrames(o.Source) ?? long.MaxValue) is var t && t != long.MaxValue ? t : null)
-            : null;
+        // Progress on stderr for files written from a file source of more than one frame (not for live windows).
+        long? expected = file && writer != null && window == null ? Math.Min(limit, CountFrames(o.Source) ?? long.MaxValue) : null;
+        var progress = expected is { } t && t > 1 ? new ProgressBar(stderr, stderrIsTerminal, t != long.MaxValue ? t : null) : null;
 
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };

@@ -232,6 +232,85 @@ public class ViewerWindowTests
         Assert.That(diff / n, Is.LessThan(12), "mean difference between the letterboxed window and the scaled photograph");
     }
 
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
+    /// <summary>Mean colour of the screenshot's rectangle.</summary>
+    private static (double R, double G, double B) Mean(Image<Rgb24> img, int x0, int y0, int x1, int y1)
+    {
+        double r = 0, g = 0, b = 0;
+        int n = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) { var c = img[x, y]; r += c.R; g += c.G; b += c.B; n++; }
+        return (r / n, g / n, b / n);
+    }
+
+    [Test]
+    public void PresenterShowsHostFramesAndRecreatesTheSwapchainOnResize()
+    {
+        // The shared sample code (samples/Common) in-process: window, own device with validation, presenter.
+        SetEnv("DISPLAY", _display, 1);   // GLFW reads the native environment
+        string dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "viewer-window");
+        Directory.CreateDirectory(dir);
+        VulkanCnn.Samples.Common.VulkanHost? host = null;
+        try
+        {
+            using var window = new VulkanCnn.Samples.Common.GlfwWindow(320, 240, "presenter test", resizable: true);
+            Assert.That(VulkanCnn.Samples.Common.GlfwWindow.RequiredInstanceExtensions(), Has.Member("VK_KHR_surface"));
+            host = new VulkanCnn.Samples.Common.VulkanHost(VulkanCnn.Samples.Common.GlfwWindow.RequiredInstanceExtensions(), window.CreateSurface,
+                                                           GpuSetUp.DeviceChoice, GpuSetUp.Validation);
+            using (var ctx = host.CreateContext(""))
+            using (var presenter = new VulkanCnn.Samples.Common.SwapchainPresenter(host, () => window.FramebufferSize))
+            {
+                Assert.That(presenter.Extent, Is.EqualTo((320, 240)));
+                Assert.That(presenter.Format, Is.AnyOf(Silk.NET.Vulkan.Format.B8G8R8A8Unorm, Silk.NET.Vulkan.Format.R8G8B8A8Unorm,
+                                                        Silk.NET.Vulkan.Format.B8G8R8A8Srgb, Silk.NET.Vulkan.Format.R8G8B8A8Srgb));
+                // Red left half, blue right half: a swapped R/B channel order would show at once.
+                var frame = new byte[160 * 120 * 4];
+                for (int i = 0; i < 160 * 120; i++)
+                    if (i % 160 < 80) { frame[4 * i] = 220; frame[4 * i + 3] = 255; } else { frame[4 * i + 2] = 220; frame[4 * i + 3] = 255; }
+                for (int i = 0; i < 5; i++) { window.PollEvents(); Assert.That(presenter.Present(frame, 160, 120)); }
+                ctx.WaitIdle();
+                Thread.Sleep(300);
+                using (var shot = Screenshot(320, 240, Path.Combine(dir, "presenter-320x240.png")))
+                {
+                    var left = Mean(shot, 10, 10, 150, 230);
+                    var right = Mean(shot, 170, 10, 310, 230);
+                    Assert.That(left.R, Is.GreaterThan(200), $"left half {left}");
+                    Assert.That(left.B, Is.LessThan(20), $"left half {left}");
+                    Assert.That(right.B, Is.GreaterThan(200), $"right half {right}");
+                    Assert.That(right.R, Is.LessThan(20), $"right half {right}");
+                }
+
+                int before = presenter.Recreations;
+                window.SetSize(480, 200);
+                var sw = Stopwatch.StartNew();
+                while (window.FramebufferSize != (480, 200) && sw.Elapsed < TimeSpan.FromSeconds(5)) { window.PollEvents(); Thread.Sleep(20); }
+                Assert.That(window.FramebufferSize, Is.EqualTo((480, 200)), "the window was resized");
+                for (int i = 0; i < 5; i++) { window.PollEvents(); Assert.That(presenter.Present(frame, 160, 120)); }
+                ctx.WaitIdle();
+                Assert.That(presenter.Extent, Is.EqualTo((480, 200)));
+                Assert.That(presenter.Recreations, Is.GreaterThan(before), "the swapchain was recreated for the new size");
+                Thread.Sleep(300);
+                // 160x120 scaled by 200/120 is 267x200, centred: black bars of 107 pixels on each side.
+                using (var shot = Screenshot(480, 200, Path.Combine(dir, "presenter-480x200.png")))
+                {
+                    var bar = Mean(shot, 0, 0, 100, 200);
+                    var left = Mean(shot, 115, 10, 235, 190);
+                    var right = Mean(shot, 245, 10, 365, 190);
+                    Assert.That(bar.R + bar.G + bar.B, Is.LessThan(3), $"left bar {bar}");
+                    Assert.That((left.R > 200, right.B > 200), Is.EqualTo((true, true)), $"after resize: left {left}, right {right}");
+                }
+                Assert.That(presenter.FramesPresented, Is.EqualTo(10));
+            }
+        }
+        finally
+        {
+            host?.Dispose();
+        }
+        Assert.That(host!.ValidationErrors, Is.Empty, "validation errors (leaks at vkDestroyDevice/vkDestroyInstance included):\n" + string.Join("\n", host.ValidationErrors.Take(5)));
+    }
+
     [Test]
     public void NoDisplayGivesAClearErrorSuggestingHeadlessOutput()
     {
