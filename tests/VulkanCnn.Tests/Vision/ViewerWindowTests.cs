@@ -302,6 +302,15 @@ public class ViewerWindowTests
                     Assert.That((left.R > 200, right.B > 200), Is.EqualTo((true, true)), $"after resize: left {left}, right {right}");
                 }
                 Assert.That(presenter.FramesPresented, Is.EqualTo(10));
+
+                // A VkImage the application rendered (here: cleared to green on the GPU), presented without a host copy.
+                PresentClearedImage(host, ctx, presenter);
+                Thread.Sleep(300);
+                using (var shot = Screenshot(480, 200, Path.Combine(dir, "presenter-image.png")))
+                {
+                    var inside = Mean(shot, 140, 20, 340, 180);   // 64x48 scaled by 200/48 to 267x200, centred
+                    Assert.That(inside.G > 200 && inside.R < 20 && inside.B < 20, $"presented image {inside}");
+                }
             }
         }
         finally
@@ -309,6 +318,61 @@ public class ViewerWindowTests
             host?.Dispose();
         }
         Assert.That(host!.ValidationErrors, Is.Empty, "validation errors (leaks at vkDestroyDevice/vkDestroyInstance included):\n" + string.Join("\n", host.ValidationErrors.Take(5)));
+    }
+
+    /// <summary>
+    /// Creates a 64x48 RGBA8 image, clears it to green on the GPU, presents it, and destroys it. (Null allocation
+    /// callbacks and empty barrier lists go through Unsafe.NullRef: the test project compiles without /unsafe.)
+    /// </summary>
+    private static void PresentClearedImage(VulkanCnn.Samples.Common.VulkanHost host, VulkanCnn.Vulkan.VulkanContext ctx,
+                                                   VulkanCnn.Samples.Common.SwapchainPresenter presenter)
+    {
+        var vk = host.Vk;
+        var ici = new Silk.NET.Vulkan.ImageCreateInfo
+        {
+            SType = Silk.NET.Vulkan.StructureType.ImageCreateInfo, ImageType = Silk.NET.Vulkan.ImageType.Type2D,
+            Format = Silk.NET.Vulkan.Format.R8G8B8A8Unorm, Extent = new Silk.NET.Vulkan.Extent3D(64, 48, 1), MipLevels = 1, ArrayLayers = 1,
+            Samples = Silk.NET.Vulkan.SampleCountFlags.Count1Bit, Tiling = Silk.NET.Vulkan.ImageTiling.Optimal,
+            Usage = Silk.NET.Vulkan.ImageUsageFlags.TransferSrcBit | Silk.NET.Vulkan.ImageUsageFlags.TransferDstBit,
+        };
+        ref var noAlloc = ref System.Runtime.CompilerServices.Unsafe.NullRef<Silk.NET.Vulkan.AllocationCallbacks>();
+        Assert.That(vk.CreateImage(host.Device, in ici, in noAlloc, out var image), Is.EqualTo(Silk.NET.Vulkan.Result.Success));
+        vk.GetImageMemoryRequirements(host.Device, image, out var req);
+        vk.GetPhysicalDeviceMemoryProperties(host.PhysicalDevice, out var mem);
+        uint type = 0;
+        while ((req.MemoryTypeBits & (1u << (int)type)) == 0) type++;
+        var ai = new Silk.NET.Vulkan.MemoryAllocateInfo { SType = Silk.NET.Vulkan.StructureType.MemoryAllocateInfo, AllocationSize = req.Size, MemoryTypeIndex = type };
+        Assert.That(vk.AllocateMemory(host.Device, in ai, in noAlloc, out var memory), Is.EqualTo(Silk.NET.Vulkan.Result.Success));
+        try
+        {
+            vk.BindImageMemory(host.Device, image, memory, 0);
+            var range = new Silk.NET.Vulkan.ImageSubresourceRange(Silk.NET.Vulkan.ImageAspectFlags.ColorBit, 0, 1, 0, 1);
+            ctx.RunOnce(cmd =>
+            {
+                var toDst = new Silk.NET.Vulkan.ImageMemoryBarrier
+                {
+                    SType = Silk.NET.Vulkan.StructureType.ImageMemoryBarrier, OldLayout = Silk.NET.Vulkan.ImageLayout.Undefined,
+                    NewLayout = Silk.NET.Vulkan.ImageLayout.TransferDstOptimal, DstAccessMask = Silk.NET.Vulkan.AccessFlags.TransferWriteBit,
+                    SrcQueueFamilyIndex = Silk.NET.Vulkan.Vk.QueueFamilyIgnored, DstQueueFamilyIndex = Silk.NET.Vulkan.Vk.QueueFamilyIgnored,
+                    Image = image, SubresourceRange = range,
+                };
+                vk.CmdPipelineBarrier(cmd, Silk.NET.Vulkan.PipelineStageFlags.TopOfPipeBit, Silk.NET.Vulkan.PipelineStageFlags.TransferBit, 0,
+                    0, in System.Runtime.CompilerServices.Unsafe.NullRef<Silk.NET.Vulkan.MemoryBarrier>(),
+                    0, in System.Runtime.CompilerServices.Unsafe.NullRef<Silk.NET.Vulkan.BufferMemoryBarrier>(), 1, in toDst);
+                var green = new Silk.NET.Vulkan.ClearColorValue(0f, 1f, 0f, 1f);
+                vk.CmdClearColorImage(cmd, image, Silk.NET.Vulkan.ImageLayout.TransferDstOptimal, in green, 1, in range);
+            });
+            for (int i = 0; i < 3; i++)
+                Assert.That(presenter.Present(image, Silk.NET.Vulkan.ImageLayout.TransferDstOptimal, 64, 48,
+                                              Silk.NET.Vulkan.PipelineStageFlags.TransferBit, Silk.NET.Vulkan.AccessFlags.TransferWriteBit));
+            ctx.WaitIdle();
+        }
+        finally
+        {
+            vk.DeviceWaitIdle(host.Device);
+            vk.DestroyImage(host.Device, image, in System.Runtime.CompilerServices.Unsafe.NullRef<Silk.NET.Vulkan.AllocationCallbacks>());
+            vk.FreeMemory(host.Device, memory, in System.Runtime.CompilerServices.Unsafe.NullRef<Silk.NET.Vulkan.AllocationCallbacks>());
+        }
     }
 
     [Test]
