@@ -20,12 +20,14 @@ internal enum OutputKind { Png, Folder, Mp4 }
 
 /// <summary>The parsed command line.</summary>
 internal sealed record ViewerOptions(string Source, string Model, string? Output, OutputKind OutputKind, string? Detections, string? Device,
-                                     long? Frames, double? Seconds, bool Window, bool Hud, bool? Validation, (int Width, int Height)? WindowSize)
+                                     long? Frames, double? Seconds, bool Window, bool Hud, bool? Validation, (int Width, int Height)? WindowSize,
+                                     bool Realtime = false, bool Loop = false)
 {
     public const string Usage = """
         usage: viewer --source FILE|DIR|testsrc|webcam[:N] (--window | --output out.png|out.mp4|DIR | both)
                       [--model blazeface|blazeface-back] [--detections out.json] [--device NAME]
-                      [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--validation]
+                      [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--realtime | --every-frame] [--loop]
+                      [--validation]
           --source      an image, a video file, a folder of images, testsrc (test pattern) or webcam[:N] (/dev/videoN)
           --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); Esc or closing it quits
           --output      out.png: the first frame; out.mp4: a video (through ffmpeg); DIR: frame_000000.png, ... per frame
@@ -36,11 +38,15 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
           --seconds     stop after S seconds
           --hud         draw fps and per-stage latency in a corner (default in --window mode); --no-hud: never
           --size        window size in pixels (default: the frame's, shrunk to fit 1600x900)
+          --realtime    play files at their own frame rate, dropping frames the pipeline cannot keep up with (default
+                        with --window); --every-frame: every frame in order, as fast as they are processed (default
+                        for files)
+          --loop        start files again at their end
           --validation  turn on the Vulkan validation layer (or VULKANCNN_VALIDATION=1); errors give exit code 3
         """;
 
     private static readonly string[] ValueOptions = { "source", "model", "output", "detections", "device", "frames", "seconds", "size" };
-    private static readonly string[] FlagOptions = { "window", "hud", "no-hud", "validation" };
+    private static readonly string[] FlagOptions = { "window", "hud", "no-hud", "validation", "realtime", "every-frame", "loop" };
 
     public static ViewerOptions Parse(IReadOnlyList<string> args)
     {
@@ -100,8 +106,10 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
         if (size != null && !window) throw new UsageException("--size sets the window's size: use it with --window.");
         if (flags.Contains("hud") && flags.Contains("no-hud")) throw new UsageException("--hud and --no-hud contradict each other.");
         bool hud = flags.Contains("hud") || (window && !flags.Contains("no-hud"));
+        if (flags.Contains("realtime") && flags.Contains("every-frame")) throw new UsageException("--realtime and --every-frame contradict each other.");
+        bool realtime = flags.Contains("realtime") || (window && !flags.Contains("every-frame"));
         return new ViewerOptions(source, model, output, kind, values.GetValueOrDefault("detections"), values.GetValueOrDefault("device"),
-                                 frames, seconds, window, hud, flags.Contains("validation") ? true : null, size);
+                                 frames, seconds, window, hud, flags.Contains("validation") ? true : null, size, realtime, flags.Contains("loop"));
     }
 }
 
@@ -166,8 +174,11 @@ internal static class ViewerApp
     {
         stderr ??= TextWriter.Null;
         bool file = IsFileSource(o.Source);
-        // Files: every frame in order. Cameras and the test pattern: the latest frame wins.
-        using var source = FrameSource.Open(o.Source, new FrameSourceOptions { Format = PixelFormat.Rgba8, DropFrames = !file });
+        // Files: every frame in order, unless played in real time. Cameras and the test pattern: the latest frame wins.
+        using var source = FrameSource.Open(o.Source, new FrameSourceOptions
+        {
+            Format = PixelFormat.Rgba8, DropFrames = !file || o.Realtime, Realtime = o.Realtime, Loop = o.Loop,
+        });
         int w = source.Width, h = source.Height;
 
         GlfwWindow? window = null;
@@ -242,7 +253,7 @@ internal static class ViewerApp
         long count = 0, found = 0, presented = 0;
         bool ended = false;
         // Progress on stderr for files written from a file source of more than one frame (not for live windows).
-        long? expected = file && writer != null && window == null ? Math.Min(limit, CountFrames(o.Source) ?? long.MaxValue) : null;
+        long? expected = file && writer != null && window == null ? Math.Min(limit, o.Loop ? long.MaxValue : CountFrames(o.Source) ?? long.MaxValue) : null;
         var progress = expected is { } t && t > 1 ? new ProgressBar(stderr, stderrIsTerminal, t != long.MaxValue ? t : null) : null;
 
         using var stop = new CancellationTokenSource();

@@ -89,6 +89,10 @@ public class ViewerTests : GpuTest
         Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.mp4", "--hud" }).Hud, Is.True);
         var sized = ViewerOptions.Parse(new[] { "--source", "testsrc", "--window", "--size", "1280x720", "--seconds", "2.5" });
         Assert.That((sized.WindowSize, sized.Seconds), Is.EqualTo(((1280, 720), 2.5)));
+        // Real-time playback by default in the window, every frame in order for files.
+        Assert.That((w.Realtime, ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.mp4" }).Realtime), Is.EqualTo((true, false)));
+        Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--window", "--every-frame", "--loop" }) is { Realtime: false, Loop: true });
+        Assert.Throws<UsageException>(() => ViewerOptions.Parse(new[] { "--source", "testsrc", "--window", "--every-frame", "--realtime" }));
         Assert.That(ViewerApp.FitWindow(3840, 2160), Is.EqualTo((1600, 900)));
         Assert.That(ViewerApp.FitWindow(640, 480), Is.EqualTo((640, 480)));
     }
