@@ -29,7 +29,8 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
                       [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--realtime | --every-frame] [--loop]
                       [--validation]
           --source      an image, a video file, a folder of images, testsrc (test pattern) or webcam[:N] (/dev/videoN)
-          --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); Esc or closing it quits
+          --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); H toggles the HUD,
+                        Esc or closing the window quits
           --output      out.png: the first frame; out.mp4: a video (through ffmpeg); DIR: frame_000000.png, ... per frame
           --model       blazeface (front camera, 128x128, default) or blazeface-back (back camera, 256x256)
           --detections  JSON with every frame's boxes (x, y, w, h in source pixels), scores and keypoints
@@ -263,6 +264,7 @@ internal static class ViewerApp
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var total = Stopwatch.StartNew();
         long lastPresent = 0;
+        bool hDown = false;
         try
         {
             while (count < limit && !stop.IsCancellationRequested && !(o.Seconds is { } s && total.Elapsed.TotalSeconds >= s))
@@ -274,6 +276,9 @@ internal static class ViewerApp
                 {
                     window.PollEvents();
                     if (window.ShouldClose || window.IsKeyDown(GlfwWindow.Keys.Escape)) break;
+                    bool hKey = window.IsKeyDown(GlfwWindow.Keys.Letter('H'));
+                    if (hKey && !hDown) processor.HudVisible = !processor.HudVisible;   // on the key's press, not while held
+                    hDown = hKey;
                     // Never block the window for long: take a frame if one is ready.
                     if (!ended) got = source.TryGetLatest(frame, out number);
                     if (!got && !ended && source.IsEnded) ended = true;
