@@ -293,7 +293,8 @@ internal static class ViewerApp
                 if (got)
                 {
                     var result = processor.Process(frame, number, output, capture);
-                    if (writer != null)
+                    // out.png holds the first frame (the window keeps running; writing a PNG per frame would stall it).
+                    if (writer != null && !(o.OutputKind == OutputKind.Png && count > 0))
                     {
                         long tw = Stopwatch.GetTimestamp();
                         writer.Write(output, count);
