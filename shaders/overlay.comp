@@ -1,6 +1,7 @@
 #version 450
 // Overlay drawing into an RGBA8 frame (one packed uint per pixel), one dispatch per primitive kind (KIND below),
-// one invocation per frame pixel that tests its centre against every primitive of that kind in order. Detections
+// one invocation per pixel of the kind's bounding rectangle (the whole frame for the mask) that tests its centre
+// against every primitive of that kind in order. Detections
 // are few (tens), so the per-pixel loop is cheap, needs no atomics, and draws overlapping primitives in a fixed,
 // testable order. Host side and the drawing rules: src/VulkanCnn/Vision/Overlay.cs.
 #extension GL_GOOGLE_include_directive : require
@@ -14,13 +15,14 @@ layout(std430, binding = 2) readonly buffer Prims { uvec4 prims[]; };
 layout(push_constant) uniform Params {
     int width, height;                 // frame size
     int offset, count;                 // first record and number of primitives of this pass
-    int offset2, count2;               // text: the glyph quads (offset, count are the label backgrounds)
+    int offset2, count2;               // text: the character records (offset, count are the labels' two records each)
     int maskW, maskH, maskMode;        // mask: model-resolution map, 0 threshold, 1 class ids
     float scaleX, scaleY, offsetX, offsetY;   // mask: model = frame * scale + offset
     float threshold, alpha;
     uint maskColor;                    // threshold mode: packed RGBA (alpha ignored; alpha above is used)
     int paletteOffset, paletteCount;   // class-id mode: record i holds palette colour i in .x
     int bilinear;                      // threshold mode: 1 interpolates the map (half-pixel centres, edges clamped)
+    int regionX, regionY, regionW, regionH;   // the pixels this pass is dispatched over (its primitives' bounds)
 } p;
 
 vec4 unpackColor(uint c) { return vec4(float(c & 0xFFu), float((c >> 8) & 0xFFu), float((c >> 16) & 0xFFu), float(c >> 24)); }
@@ -42,9 +44,11 @@ uint blendPacked(uint src, uint color)
 
 void main()
 {
-    int idx = flatIndex();
-    if (idx >= p.width * p.height) return;
-    vec2 c = vec2(float(idx % p.width) + 0.5, float(idx / p.width) + 0.5);   // pixel centre
+    int li = flatIndex();
+    if (li >= p.regionW * p.regionH) return;
+    int x = p.regionX + li % p.regionW, y = p.regionY + li / p.regionW;
+    int idx = y * p.width + x;
+    vec2 c = vec2(float(x) + 0.5, float(y) + 0.5);   // pixel centre
     uint px = frame[idx];
     uint before = px;
 
@@ -102,21 +106,30 @@ void main()
             if (dot(d, d) <= h * h) px = blendPacked(px, q.y);
         }
     } else {
-        // Label backgrounds: filled rectangles x0 y0 x1 y1 | colour, covering centres inside.
+        // Label backgrounds: filled rectangles x0 y0 x1 y1 | background colour, first glyph record, length, text colour;
+        // covering centres inside.
         for (int i = 0; i < p.count; i++) {
             vec4 r = uintBitsToFloat(prims[p.offset + 2 * i]);
             if (c.x >= r.x && c.x <= r.z && c.y >= r.y && c.y <= r.w) px = blendPacked(px, prims[p.offset + 2 * i + 1].x);
         }
-        // Glyph quads: x y (integer pixel corner) scale colour | 35 bits of the 5x7 glyph, bit row*5+column.
-        for (int i = 0; i < p.count2; i++) {
-            uvec4 g = prims[p.offset2 + 2 * i];
-            uvec4 bits = prims[p.offset2 + 2 * i + 1];
-            int s = int(g.z);
-            ivec2 local = ivec2(floor(c)) - ivec2(int(uintBitsToFloat(g.x)), int(uintBitsToFloat(g.y)));
-            if (local.x < 0 || local.y < 0 || local.x >= 5 * s || local.y >= 7 * s) continue;
-            int bit = (local.y / s) * 5 + local.x / s;
+        // Glyphs, label by label: character k of a label covers the 5x7 cells of s x s pixels from (x0 + s + 6ks, y0 + s);
+        // its record holds the 35 glyph bits (bit row*5+column) and s. One character per label can hold the pixel.
+        for (int i = 0; i < p.count; i++) {
+            uvec4 q = prims[p.offset + 2 * i + 1];
+            int n = int(q.z);
+            if (n == 0) continue;
+            vec4 r = uintBitsToFloat(prims[p.offset + 2 * i]);
+            int first = int(q.y);
+            int s = int(prims[first].z);
+            ivec2 local = ivec2(floor(c)) - ivec2(int(r.x) + s, int(r.y) + s);
+            if (local.x < 0 || local.y < 0 || local.y >= 7 * s) continue;
+            int k = local.x / (6 * s);
+            int lx = local.x - k * 6 * s;
+            if (k >= n || lx >= 5 * s) continue;
+            uvec4 bits = prims[first + k];
+            int bit = (local.y / s) * 5 + lx / s;
             uint word = bit < 32 ? bits.x : bits.y;
-            if (((word >> (bit & 31)) & 1u) != 0u) px = blendPacked(px, g.w);
+            if (((word >> (bit & 31)) & 1u) != 0u) px = blendPacked(px, q.w);
         }
     }
     if (px != before) frame[idx] = px;

@@ -41,6 +41,10 @@ public sealed unsafe class Session : IDisposable
     private readonly int[] _timedNodes;                   // node index per timestamp slot (after the first)
     private readonly ulong[] _stamps;
     private readonly LayerTime[] _times;
+    private readonly List<DispatchCommand> _dispatches = new();
+    private DescriptorSet[] _sets = Array.Empty<DescriptorSet>();
+    private CommandBuffer[]? _layerCmds;                  // one per timed node, for frame-budgeted execution
+    private readonly bool _direct;
     private bool _disposed;
 
     public Session(VulkanContext context, Network network, SessionOptions? options = null)
@@ -67,7 +71,7 @@ public sealed unsafe class Session : IDisposable
             _inputHost = Network.InputIds.Select(i => direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"input {nodes[i].Name} staging")).ToArray();
             _outputHost = Network.OutputIds.Select(i => direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"output {nodes[i].Name} staging")).ToArray();
 
-            var dispatches = new List<DispatchCommand>();
+            var dispatches = _dispatches;
             using (var uploader = new Uploader(context, _weights))
             {
                 var compiler = new LayerCompiler(context, uploader, dispatches) { Winograd = options.Winograd };
@@ -115,6 +119,8 @@ public sealed unsafe class Session : IDisposable
             _pool = context.CreateCommandPool();
             _cmd = context.AllocateCommandBuffer(_pool);
             _fence = context.CreateFence();
+            _direct = direct;
+            _sets = dispatches.Select(WriteSet).ToArray();
             Record(dispatches, direct);
             CompileTime = sw.Elapsed;
         }
@@ -183,6 +189,48 @@ public sealed unsafe class Session : IDisposable
         if ((uint)index >= (uint)_outputHost.Length)
             throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_outputHost.Length} output(s); index {index} does not exist.");
         return _values[Network.OutputIds[index]];
+    }
+
+    /// <summary>
+    /// The recorded command buffer of a whole run, for composing into a larger submission (<see cref="Vision.FramePipeline"/>).
+    /// Its input must be in place (see <see cref="InputTarget"/>) and its previous run complete; after the submission has
+    /// completed, call <see cref="CompleteRun"/>.
+    /// </summary>
+    internal CommandBuffer Command { get { ThrowIfDisposed(); return _cmd; } }
+
+    /// <summary>After a run submitted through <see cref="Command"/> has completed: reads its layer timestamps.</summary>
+    internal void CompleteRun()
+    {
+        ThrowIfDisposed();
+        if (_queries.Handle != 0) ReadTimestamps();
+    }
+
+    /// <summary>Number of layer command buffers (<see cref="LayerCommand"/>): one per layer that records dispatches.</summary>
+    internal int LayerCount => _timedNodes.Length;
+
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s dispatches as a command buffer of their own, recorded on first use: submitting
+    /// layers 0..LayerCount-1 in order, in any number of submissions on the queue, is one run (without timestamps). Layer
+    /// 0 copies the input in, the last layer makes the outputs host-readable. Used to split a network across frames.
+    /// </summary>
+    internal CommandBuffer LayerCommand(int layer)
+    {
+        ThrowIfDisposed();
+        if (_layerCmds == null)
+        {
+            var cmds = new CommandBuffer[_timedNodes.Length];
+            int start = 0;
+            for (int l = 0; l < cmds.Length; l++)
+            {
+                int end = start;
+                while (end < _dispatches.Count && _dispatches[end].Node == _timedNodes[l]) end++;
+                cmds[l] = _ctx.AllocateCommandBuffer(_pool);
+                RecordRange(cmds[l], _dispatches, start, end, _direct, false);
+                start = end;
+            }
+            _layerCmds = cmds;
+        }
+        return _layerCmds[layer];
     }
 
     /// <summary>Copies output <paramref name="index"/> of the last run into <paramref name="destination"/>.</summary>
@@ -286,38 +334,50 @@ public sealed unsafe class Session : IDisposable
         return set;
     }
 
-    private void Barrier(PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
+    private void Barrier(CommandBuffer cmd, PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
     {
         var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
-        _ctx.Vk.CmdPipelineBarrier(_cmd, src, dst, 0, 1, &mb, 0, null, 0, null);
+        _ctx.Vk.CmdPipelineBarrier(cmd, src, dst, 0, 1, &mb, 0, null, 0, null);
     }
 
-    private void Record(List<DispatchCommand> dispatches, bool direct)
+    private void Record(List<DispatchCommand> dispatches, bool direct) =>
+        RecordRange(_cmd, dispatches, 0, dispatches.Count, direct, _queries.Handle != 0);
+
+    /// <summary>
+    /// Records dispatches [<paramref name="from"/>, <paramref name="to"/>) into <paramref name="cmd"/>: the input copy when
+    /// the range starts the network, the output copy and host barrier when it ends it. A range that starts later begins
+    /// with a barrier against the previous range, which ran in an earlier submission on the same queue.
+    /// </summary>
+    private void RecordRange(CommandBuffer cmd, List<DispatchCommand> dispatches, int from, int to, bool direct, bool timed)
     {
         var vk = _ctx.Vk;
         var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo };
-        vk.BeginCommandBuffer(_cmd, &bi).Check("vkBeginCommandBuffer");
-        bool timed = _queries.Handle != 0;
-        if (timed) vk.CmdResetQueryPool(_cmd, _queries, 0, (uint)_stamps.Length);
+        vk.BeginCommandBuffer(cmd, &bi).Check("vkBeginCommandBuffer");
+        if (timed) vk.CmdResetQueryPool(cmd, _queries, 0, (uint)_stamps.Length);
+        if (from > 0)
+        {
+            var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit };
+            vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &mb, 0, null, 0, null);
+        }
 
-        if (!direct)
+        if (!direct && from == 0)
         {
             for (int i = 0; i < _inputHost.Length; i++)
             {
                 var dst = _values[Network.InputIds[i]];
                 var region = new BufferCopy(_inputHost[i].Offset, dst.Offset, dst.Size);
-                vk.CmdCopyBuffer(_cmd, _inputHost[i].Buffer, dst.Buffer, 1, &region);
+                vk.CmdCopyBuffer(cmd, _inputHost[i].Buffer, dst.Buffer, 1, &region);
             }
-            Barrier(PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
+            Barrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
         }
-        if (timed) vk.CmdWriteTimestamp(_cmd, PipelineStageFlags.TopOfPipeBit, _queries, 0);
+        if (timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.TopOfPipeBit, _queries, 0);
 
         // A barrier goes in only where a dispatch touches memory that a dispatch since the last barrier wrote,
         // or writes memory one of them read (activation buffers are reused, so write-after-read matters too).
         var pending = new List<(ulong Buffer, ulong Start, ulong End, bool Write)>();
         Pipeline bound = default;
         int slot = 0;
-        for (int di = 0; di < dispatches.Count; di++)
+        for (int di = from; di < to; di++)
         {
             var d = dispatches[di];
             bool conflict = false;
@@ -330,42 +390,46 @@ public sealed unsafe class Session : IDisposable
             }
             if (conflict)
             {
-                Barrier(PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
+                Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
                 pending.Clear();
             }
             for (int b = 0; b < d.Bindings.Length; b++)
                 pending.Add((d.Bindings[b].Buffer.Handle, d.Bindings[b].Offset, d.Bindings[b].Offset + d.Bindings[b].Size, (d.WriteMask & (1u << b)) != 0));
 
-            var set = WriteSet(d);
+            var set = _sets[di];
             if (bound.Handle != d.Kernel.Pipeline.Handle)
             {
-                vk.CmdBindPipeline(_cmd, PipelineBindPoint.Compute, d.Kernel.Pipeline);
+                vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, d.Kernel.Pipeline);
                 bound = d.Kernel.Pipeline;
             }
-            vk.CmdBindDescriptorSets(_cmd, PipelineBindPoint.Compute, d.Kernel.Layout, 0, 1, &set, 0, null);
+            vk.CmdBindDescriptorSets(cmd, PipelineBindPoint.Compute, d.Kernel.Layout, 0, 1, &set, 0, null);
             if (d.Push.Length > 0)
-                fixed (byte* pc = d.Push) vk.CmdPushConstants(_cmd, d.Kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)d.Push.Length, pc);
-            vk.CmdDispatch(_cmd, d.X, d.Y, d.Z);
-            bool lastOfNode = di + 1 == dispatches.Count || dispatches[di + 1].Node != d.Node;
-            if (timed && lastOfNode) vk.CmdWriteTimestamp(_cmd, PipelineStageFlags.BottomOfPipeBit, _queries, (uint)++slot);
+                fixed (byte* pc = d.Push) vk.CmdPushConstants(cmd, d.Kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)d.Push.Length, pc);
+            vk.CmdDispatch(cmd, d.X, d.Y, d.Z);
+            bool lastOfNode = di + 1 == to || dispatches[di + 1].Node != d.Node;
+            if (timed && lastOfNode) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.BottomOfPipeBit, _queries, (uint)++slot);
         }
 
-        if (direct)
+        if (to < dispatches.Count)
         {
-            Barrier(PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
+            // A later range continues in a later submission; it starts with its own barrier.
+        }
+        else if (direct)
+        {
+            Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
         }
         else
         {
-            Barrier(PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
+            Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
             for (int i = 0; i < _outputHost.Length; i++)
             {
                 var src = _values[Network.OutputIds[i]];
                 var region = new BufferCopy(src.Offset, _outputHost[i].Offset, src.Size);
-                vk.CmdCopyBuffer(_cmd, src.Buffer, _outputHost[i].Buffer, 1, &region);
+                vk.CmdCopyBuffer(cmd, src.Buffer, _outputHost[i].Buffer, 1, &region);
             }
-            Barrier(PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
+            Barrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
         }
-        vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
+        vk.EndCommandBuffer(cmd).Check("vkEndCommandBuffer");
     }
 
     private void ThrowIfDisposed()

@@ -1,10 +1,9 @@
 // BlazeFace face detection: MediaPipe's SSD anchors, decoding of the model's regressors and scores, weighted
-// non-maximum suppression, and a detector that letterboxes a frame, runs the model and maps faces back to the frame.
+// non-maximum suppression on the CPU (the reference), and a detector that letterboxes a frame, runs the model, decodes
+// on the GPU (BlazeFaceTask) and maps faces back to the frame.
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
-using VulkanCnn.Graph;
-using VulkanCnn.Onnx;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Vision;
@@ -179,18 +178,16 @@ public static class BlazeFaceDecoder
 
 /// <summary>
 /// Finds faces in images with a BlazeFace ONNX model (MediaPipe's TensorFlow export: NHWC input in [−1, 1], four outputs).
-/// The image is letterboxed to the model's square input on the CPU (aspect ratio kept, black bars), the model runs on
-/// the GPU, and the outputs are decoded on the CPU (<see cref="BlazeFaceDecoder"/>); faces come back in source pixels.
+/// The image is letterboxed to the model's square input on the CPU (aspect ratio kept, black bars, ImageSharp's
+/// triangle filter, which averages when shrinking), the model runs on the GPU, and the outputs are decoded on the GPU by
+/// a <see cref="BlazeFaceTask"/> (the same results as <see cref="BlazeFaceDecoder"/>, at most
+/// <see cref="BlazeFaceTask.MaxFaces"/> faces); faces come back in source pixels.
 /// </summary>
 public sealed class BlazeFaceDetector : IDisposable
 {
-    private readonly Session _session;
+    private readonly BlazeFaceTask _task;
     private readonly int _size;
-    private readonly float[] _input, _regressors = new float[BlazeFaceDecoder.AnchorCount * BlazeFaceDecoder.RegressorLength];
-    private readonly float[] _scores = new float[BlazeFaceDecoder.AnchorCount];
-    // Per output: (index, anchor offset, values per anchor). The model splits its anchors into the 512 of the fine grid
-    // and the 384 of the coarse grid, each with a regressor and a score output.
-    private readonly (int Index, int Offset, int Per, int Count)[] _outputs;
+    private readonly float[] _input;
 
     public BlazeFaceModel Kind { get; }
     public float MinScore { get; }
@@ -206,37 +203,12 @@ public sealed class BlazeFaceDetector : IDisposable
         _size = BlazeFaceDecoder.InputSize(kind);
         MinScore = minScore ?? BlazeFaceDecoder.DefaultMinScore(kind);
         IouThreshold = iou;
-        if (!(MinScore is >= 0f and <= 1f)) throw new ArgumentOutOfRangeException(nameof(minScore), MinScore, "The minimum score is a probability, 0..1.");
-        if (!(iou is > 0f and <= 1f)) throw new ArgumentOutOfRangeException(nameof(iou), iou, "The IoU threshold must lie in (0, 1].");
-        var net = OnnxImporter.Load(modelPath);
-        var inShape = net.Nodes[net.InputIds.Single()].OutputShape;
-        // NHWC [1, S, S, 3] maps to (D, H, W) = (S, S, 3).
-        if (net.InputIds.Count != 1 || inShape != new Layers.Shape(_size, _size, 3))
-            throw new ArgumentException($"'{modelPath}' is not a BlazeFace {kind} model: it needs one NHWC input [1,{_size},{_size},3], " +
-                                        $"got {net.InputIds.Count} input(s), the first of shape {inShape} (W×H×D).");
-        _outputs = OutputLayout(net, modelPath, kind);
-        _session = new Session(context, net);
+        _task = new BlazeFaceTask(context, modelPath, kind, MinScore, iou);
         _input = new float[_size * _size * 3];
     }
 
-    private static (int, int, int, int)[] OutputLayout(Network net, string modelPath, BlazeFaceModel kind)
-    {
-        // Outputs [1, anchors, 16] (regressors) and [1, anchors, 1] (scores) become shapes (anchors, 16, 1) and (anchors, 1, 1).
-        var outs = net.OutputIds.Select((id, i) => (i, net.Nodes[id].OutputShape)).ToArray();
-        string Describe() => string.Join(", ", outs.Select(o => $"{net.Nodes[net.OutputIds[o.i]].Name} {o.OutputShape}"));
-        var result = new List<(int, int, int, int)>();
-        foreach (int per in new[] { BlazeFaceDecoder.RegressorLength, 1 })
-        {
-            // The fine grid's anchors (more of them) come first in anchor order.
-            var parts = outs.Where(o => o.OutputShape.H == per && o.OutputShape.W == 1).OrderByDescending(o => o.OutputShape.C).ToArray();
-            if (parts.Sum(p => p.OutputShape.C) != BlazeFaceDecoder.AnchorCount)
-                throw new ArgumentException($"'{modelPath}' is not a BlazeFace {kind} model: its outputs ({Describe()}) do not hold " +
-                                            $"{BlazeFaceDecoder.AnchorCount} anchors × {per} values.");
-            int offset = 0;
-            foreach (var p in parts) { result.Add((p.i, offset, per, p.OutputShape.C)); offset += p.OutputShape.C; }
-        }
-        return result.ToArray();
-    }
+    /// <summary>The task doing the work (its session, GPU post-processing and drawing).</summary>
+    public BlazeFaceTask Task => _task;
 
     /// <summary>Faces in the image file at <paramref name="path"/> (any format ImageSharp reads), in its pixels.</summary>
     public IReadOnlyList<FaceDetection> Detect(string path)
@@ -285,14 +257,11 @@ public sealed class BlazeFaceDetector : IDisposable
                 }
             }
         });
-        _session.SetInput(_input);
-        _session.Run();
-        foreach (var (index, offset, per, count) in _outputs)
-            _session.GetOutput((per == 1 ? _scores : _regressors).AsSpan(offset * per, count * per), index);
+        _task.Session.SetInput(_input);
         // Model fractions u → input pixels u·S → source pixels (u·S − pad) / (resized / source), per axis.
         float sx = (float)w / srcW, sy = (float)h / srcH;
-        return BlazeFaceDecoder.Decode(Kind, _regressors, _scores, MinScore, IouThreshold,
-                                       p => ((p.X * _size - padX) / sx, (p.Y * _size - padY) / sy));
+        _task.Run(new FrameTransform(sx, sy, padX, padY));
+        return _task.ReadFaces(p => ((p.X * _size - padX) / sx, (p.Y * _size - padY) / sy));
     }
 
     private bool _disposed;
@@ -301,6 +270,6 @@ public sealed class BlazeFaceDetector : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _session.Dispose();
+        _task.Dispose();
     }
 }

@@ -91,24 +91,28 @@ public sealed record FrameTransform(float ScaleX, float ScaleY, float OffsetX, f
 /// </summary>
 public sealed unsafe class FramePreprocessor : IDisposable
 {
-    private const int Slots = 2;
+    private readonly int Slots = 2;
     private readonly VulkanContext _ctx;
-    private readonly MemoryArena _staging;
+    private readonly MemoryArena? _staging;
     private readonly MemoryArena? _device;
-    private readonly BufferSlice[] _frames = new BufferSlice[Slots];
+    private readonly BufferSlice[] _frames;
     private readonly BufferSlice _output, _readback;
     private readonly CommandPool _pool;
-    private readonly CommandBuffer[] _cmds = new CommandBuffer[Slots];
-    private readonly Fence[] _fences = new Fence[Slots];
-    private readonly bool[] _inFlight = new bool[Slots];
+    private readonly CommandBuffer[] _cmds;
+    private readonly Fence[] _fences;
+    private readonly bool[] _inFlight;
+    private readonly DescriptorSet[] _sets;
     private readonly DescriptorPool _descriptorPool;
+    private readonly Kernel? _kernel;
+    private readonly Push _push;
+    private readonly bool _external;          // frames come from the caller's buffers; commands recorded by RecordInto
     private readonly int _frameBytes;
     private int _next, _uploaded = -1;
     private bool _disposed;
 
     /// <summary>Creates a preprocessor writing into its own output tensor (read it with <see cref="GetOutput"/>).</summary>
     public FramePreprocessor(VulkanContext context, int frameWidth, int frameHeight, PixelFormat format, PreprocessOptions options)
-        : this(context, frameWidth, frameHeight, format, options, null, 0) { }
+        : this(context, frameWidth, frameHeight, format, options, null, 0, null) { }
 
     /// <summary>
     /// Creates a preprocessor writing straight into input <paramref name="inputIndex"/> of <paramref name="session"/>, on the
@@ -116,9 +120,19 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// The input must hold 3·Height·Width floats. The session must outlive the preprocessor.
     /// </summary>
     public FramePreprocessor(Session session, int inputIndex, int frameWidth, int frameHeight, PixelFormat format, PreprocessOptions options)
-        : this(session?.Context!, frameWidth, frameHeight, format, options, session ?? throw new ArgumentNullException(nameof(session)), inputIndex) { }
+        : this(session?.Context!, frameWidth, frameHeight, format, options, session ?? throw new ArgumentNullException(nameof(session)), inputIndex, null) { }
 
-    private FramePreprocessor(VulkanContext context, int frameWidth, int frameHeight, PixelFormat format, PreprocessOptions options, Session? session, int inputIndex)
+    /// <summary>
+    /// A preprocessor for a frame pipeline: source slot i is <paramref name="sources"/>[i] (a GPU buffer holding a
+    /// frame of <paramref name="format"/>, written by earlier commands), the output is the session's input, and the
+    /// caller records the conversion into its own command buffers with <see cref="RecordInto"/>. Upload, Submit, Run and
+    /// GetOutput are not available in this mode.
+    /// </summary>
+    internal FramePreprocessor(Session session, int inputIndex, int frameWidth, int frameHeight, PixelFormat format, PreprocessOptions options, BufferSlice[] sources)
+        : this(session.Context, frameWidth, frameHeight, format, options, session, inputIndex, sources) { }
+
+    private FramePreprocessor(VulkanContext context, int frameWidth, int frameHeight, PixelFormat format, PreprocessOptions options, Session? session, int inputIndex,
+                              BufferSlice[]? sources)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
@@ -137,10 +151,24 @@ public sealed unsafe class FramePreprocessor : IDisposable
         if (outBytes > context.DeviceInfo.MaxStorageBufferRange || (ulong)_frameBytes > context.DeviceInfo.MaxStorageBufferRange)
             throw new ArgumentException($"Preprocessing {frameWidth}x{frameHeight} {format} into {options.Width}x{options.Height} needs bindings of {_frameBytes:N0} and {outBytes:N0} bytes; " +
                                         $"{context.DeviceInfo.Name} allows {context.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange).");
-        _staging = new MemoryArena(context, MemoryUsage.Staging);
+        _external = sources != null;
+        if (sources != null)
+        {
+            Slots = sources.Length;
+            foreach (var src in sources)
+                if (src.Size < (ulong)_frameBytes)
+                    throw new ArgumentException($"A source buffer of {src.Size} bytes cannot hold a {frameWidth}x{frameHeight} {format} frame of {_frameBytes} bytes.", nameof(sources));
+        }
+        _frames = sources != null ? (BufferSlice[])sources.Clone() : new BufferSlice[Slots];
+        _cmds = new CommandBuffer[Slots];
+        _fences = new Fence[Slots];
+        _inFlight = new bool[Slots];
+        _sets = new DescriptorSet[Slots];
+        if (!_external) _staging = new MemoryArena(context, MemoryUsage.Staging);
         try
         {
-            for (int i = 0; i < Slots; i++) _frames[i] = _staging.Allocate((ulong)_frameBytes, $"frame slot {i}");
+            if (!_external)
+                for (int i = 0; i < Slots; i++) _frames[i] = _staging!.Allocate((ulong)_frameBytes, $"frame slot {i}");
             if (session != null)
             {
                 var shape = session.InputShape(inputIndex);
@@ -154,7 +182,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
                 _output = _device.Allocate(outBytes, "preprocessed frame");
             }
             // Where the output is not host-visible (discrete GPUs), each frame is also copied to a mapped read-back slice.
-            if (_output.Mapped == null && session == null) _readback = _staging.Allocate(outBytes, "preprocessed frame read-back");
+            if (_output.Mapped == null && session == null) _readback = _staging!.Allocate(outBytes, "preprocessed frame read-back");
 
             var push = new Push
             {
@@ -167,13 +195,19 @@ public sealed unsafe class FramePreprocessor : IDisposable
             };
             var kernel = context.Pipelines.Get("preprocess", 2, (uint)Marshal.SizeOf<Push>(),
                 new[] { (int)format, (int)options.Layout, (int)options.Resize, options.Bgr ? 1 : 0 });
+            _kernel = kernel;
+            _push = push;
             _descriptorPool = CreateDescriptorPool();
-            _pool = context.CreateCommandPool();
-            for (int i = 0; i < Slots; i++)
+            for (int i = 0; i < Slots; i++) _sets[i] = WriteSet(i, kernel);
+            if (!_external)
             {
-                _cmds[i] = context.AllocateCommandBuffer(_pool);
-                _fences[i] = context.CreateFence();
-                Record(i, kernel, push);
+                _pool = context.CreateCommandPool();
+                for (int i = 0; i < Slots; i++)
+                {
+                    _cmds[i] = context.AllocateCommandBuffer(_pool);
+                    _fences[i] = context.CreateFence();
+                    Record(i, kernel, push);
+                }
             }
         }
         catch
@@ -275,6 +309,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     public void Upload(ReadOnlySpan<byte> frame)
     {
         ThrowIfDisposed();
+        ThrowIfExternal();
         if (frame.Length != _frameBytes)
             throw new ArgumentException($"A {FrameWidth}x{FrameHeight} {Format} frame has {_frameBytes} bytes; got {frame.Length}.", nameof(frame));
         int slot = _next;
@@ -288,6 +323,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     public void Submit()
     {
         ThrowIfDisposed();
+        ThrowIfExternal();
         if (_uploaded < 0) throw new InvalidOperationException("No frame to process: call Upload first.");
         WaitSlot(_uploaded);
         _ctx.Submit(_cmds[_uploaded], _fences[_uploaded]);
@@ -349,6 +385,29 @@ public sealed unsafe class FramePreprocessor : IDisposable
         public float Mean0, Mean1, Mean2, Std0, Std1, Std2;
     }
 
+    private void ThrowIfExternal()
+    {
+        if (_external) throw new InvalidOperationException("This preprocessor belongs to a frame pipeline, which records its conversions; it has no staging slots of its own.");
+    }
+
+    /// <summary>
+    /// Records the conversion of source slot <paramref name="slot"/> into the session input into <paramref name="cmd"/>:
+    /// bind, push constants, one dispatch. The caller orders it with barriers: the source's writes before, and the
+    /// input's readers (compute or transfer) after.
+    /// </summary>
+    internal void RecordInto(CommandBuffer cmd, int slot)
+    {
+        ThrowIfDisposed();
+        var vk = _ctx.Vk;
+        var set = _sets[slot];
+        var push = _push;
+        vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, _kernel!.Pipeline);
+        vk.CmdBindDescriptorSets(cmd, PipelineBindPoint.Compute, _kernel.Layout, 0, 1, &set, 0, null);
+        vk.CmdPushConstants(cmd, _kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(Push), &push);
+        var (x, y) = LayerCompiler.Grid(((long)Options.Width * Options.Height + 63) / 64);
+        vk.CmdDispatch(cmd, x, y, 1);
+    }
+
     private void WaitSlot(int slot)
     {
         if (!_inFlight[slot]) return;
@@ -358,14 +417,14 @@ public sealed unsafe class FramePreprocessor : IDisposable
 
     private DescriptorPool CreateDescriptorPool()
     {
-        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = 2 * Slots };
-        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = Slots, PoolSizeCount = 1, PPoolSizes = &size };
+        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = (uint)(2 * Slots) };
+        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = (uint)Slots, PoolSizeCount = 1, PPoolSizes = &size };
         DescriptorPool pool;
         _ctx.Vk.CreateDescriptorPool(_ctx.Device, &ci, null, &pool).Check("vkCreateDescriptorPool");
         return pool;
     }
 
-    private void Record(int slot, Kernel kernel, Push push)
+    private DescriptorSet WriteSet(int slot, Kernel kernel)
     {
         var vk = _ctx.Vk;
         var layout = kernel.SetLayout;
@@ -385,7 +444,13 @@ public sealed unsafe class FramePreprocessor : IDisposable
                 DescriptorType = DescriptorType.StorageBuffer, PBufferInfo = &infos[i],
             };
         vk.UpdateDescriptorSets(_ctx.Device, 2, writes, 0, null);
+        return set;
+    }
 
+    private void Record(int slot, Kernel kernel, Push push)
+    {
+        var vk = _ctx.Vk;
+        var set = _sets[slot];
         var cmd = _cmds[slot];
         var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo };
         vk.BeginCommandBuffer(cmd, &bi).Check("vkBeginCommandBuffer");
@@ -424,8 +489,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
         if (_ctx == null) return;
         var vk = _ctx.Vk;
         // Resources are freed only after the last conversion that uses them has finished.
-        for (int i = 0; i < Slots; i++)
-            if (_fences[i].Handle != 0)
+        for (int i = 0; i < (_fences?.Length ?? 0); i++)
+            if (_fences![i].Handle != 0)
             {
                 var f = _fences[i];
                 vk.WaitForFences(_ctx.Device, 1, &f, true, 10_000_000_000UL);

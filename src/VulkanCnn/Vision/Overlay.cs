@@ -97,13 +97,24 @@ public sealed unsafe class OverlayRenderer : IDisposable
 {
     private const int Kinds = 5;   // mask, boxes, discs, segments, text: the KIND specialisation of overlay.comp
     private readonly VulkanContext _ctx;
-    private readonly MemoryArena _frameArena;
+    private readonly MemoryArena? _frameArena;
     private readonly BufferSlice _frame;
-    private MemoryArena? _maskArena, _primArena;
-    private BufferSlice _mask, _prims;
-    private int _maskCapacity, _primCapacity;   // floats, 16-byte records
+
+    /// <summary>
+    /// One target frame with its own mask and primitive buffers and descriptor sets. A frame pipeline has one slot per
+    /// frame in flight, so writing the primitives of frame N+1 never waits for frame N's draw.
+    /// </summary>
+    private sealed class Slot
+    {
+        public BufferSlice Frame;
+        public MemoryArena? MaskArena, PrimArena;
+        public BufferSlice Mask, Prims;
+        public int MaskCapacity, PrimCapacity;   // floats, 16-byte records
+        public readonly DescriptorSet[] Sets = new DescriptorSet[Kinds];
+    }
+
+    private readonly Slot[] _slots;
     private readonly Kernel[] _kernels = new Kernel[Kinds];
-    private readonly DescriptorSet[] _sets = new DescriptorSet[Kinds];
     private readonly DescriptorPool _descriptorPool;
     private readonly CommandPool _pool;
     private readonly CommandBuffer _cmd;
@@ -111,7 +122,13 @@ public sealed unsafe class OverlayRenderer : IDisposable
     private bool _disposed;
 
     /// <summary>Creates a renderer for frames of <paramref name="width"/>×<paramref name="height"/> pixels.</summary>
-    public OverlayRenderer(VulkanContext context, int width, int height)
+    public OverlayRenderer(VulkanContext context, int width, int height) : this(context, width, height, null) { }
+
+    /// <summary>
+    /// A renderer that draws into the caller's frames: slot i draws into <paramref name="targets"/>[i] (RGBA8, one packed
+    /// uint per pixel, rows packed) when recorded with <see cref="RecordDraw"/>. Upload, Draw and ReadRgba are not available.
+    /// </summary>
+    internal OverlayRenderer(VulkanContext context, int width, int height, BufferSlice[]? targets)
     {
         ArgumentNullException.ThrowIfNull(context);
         context.ThrowIfDisposed();
@@ -122,28 +139,48 @@ public sealed unsafe class OverlayRenderer : IDisposable
         _ctx = context;
         Width = width;
         Height = height;
-        // The frame lives in host-visible memory: it is written by Upload and read back every frame anyway.
-        _frameArena = new MemoryArena(context, MemoryUsage.Staging);
+        _slots = new Slot[targets?.Length ?? 1];
+        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot();
         try
         {
-            _frame = _frameArena.Allocate(bytes, "overlay frame");
-            EnsureMask(4);
-            EnsurePrims(64);
+            if (targets == null)
+            {
+                // The frame lives in host-visible memory: it is written by Upload and read back every frame anyway.
+                _frameArena = new MemoryArena(context, MemoryUsage.Staging);
+                _frame = _frameArena.Allocate(bytes, "overlay frame");
+                _slots[0].Frame = _frame;
+            }
+            else
+            {
+                for (int i = 0; i < targets.Length; i++)
+                {
+                    if (targets[i].Size < bytes) throw new ArgumentException($"Overlay target {i} holds {targets[i].Size} bytes; a {width}x{height} RGBA8 frame needs {bytes}.", nameof(targets));
+                    _slots[i].Frame = targets[i];
+                }
+            }
             for (int k = 0; k < Kinds; k++)
                 _kernels[k] = context.Pipelines.Get("overlay", 3, (uint)Marshal.SizeOf<Push>(), new[] { k });
             _descriptorPool = CreateDescriptorPool();
-            for (int k = 0; k < Kinds; k++)
+            foreach (var slot in _slots)
             {
-                var layout = _kernels[k].SetLayout;
-                var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = _descriptorPool, DescriptorSetCount = 1, PSetLayouts = &layout };
-                DescriptorSet set;
-                _ctx.Vk.AllocateDescriptorSets(_ctx.Device, &ai, &set).Check("vkAllocateDescriptorSets");
-                _sets[k] = set;
+                EnsureMask(slot, 4);
+                EnsurePrims(slot, 64);
+                for (int k = 0; k < Kinds; k++)
+                {
+                    var layout = _kernels[k].SetLayout;
+                    var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = _descriptorPool, DescriptorSetCount = 1, PSetLayouts = &layout };
+                    DescriptorSet set;
+                    _ctx.Vk.AllocateDescriptorSets(_ctx.Device, &ai, &set).Check("vkAllocateDescriptorSets");
+                    slot.Sets[k] = set;
+                }
+                WriteDescriptors(slot);
             }
-            WriteDescriptors();
-            _pool = context.CreateCommandPool();
-            _cmd = context.AllocateCommandBuffer(_pool);
-            _fence = context.CreateFence();
+            if (targets == null)
+            {
+                _pool = context.CreateCommandPool();
+                _cmd = context.AllocateCommandBuffer(_pool);
+                _fence = context.CreateFence();
+            }
         }
         catch
         {
@@ -163,6 +200,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     public void Upload(ReadOnlySpan<byte> rgba)
     {
         ThrowIfDisposed();
+        ThrowIfTargets();
         if (rgba.Length != FrameByteCount)
             throw new ArgumentException($"An RGBA8 frame of {Width}x{Height} has {FrameByteCount} bytes; got {rgba.Length}.", nameof(rgba));
         rgba.CopyTo(new Span<byte>(_frame.Mapped, FrameByteCount));
@@ -177,46 +215,121 @@ public sealed unsafe class OverlayRenderer : IDisposable
                      ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask = null)
     {
         ThrowIfDisposed();
-        int glyphs = Validate(boxes, points, segments, labels, mask);
+        ThrowIfTargets();
+        var passes = Prepare(_slots[0], boxes, points, segments, labels, mask);
+        var vk = _ctx.Vk;
+        vk.ResetCommandBuffer(_cmd, 0).Check("vkResetCommandBuffer");
+        var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
+        vk.BeginCommandBuffer(_cmd, &bi).Check("vkBeginCommandBuffer");
+        RecordPasses(_cmd, _slots[0], passes);
+        // The host reads the frame after the fence.
+        var host = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.HostReadBit };
+        vk.CmdPipelineBarrier(_cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.HostBit, 0, 1, &host, 0, null, 0, null);
+        vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
+        _ctx.SubmitAndWait(_cmd, _fence);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="scene"/>'s primitives into slot <paramref name="slot"/>'s buffers and records its passes into
+    /// <paramref name="cmd"/> (no submission, no wait). The caller guarantees the slot's previous draw has completed, orders
+    /// the target's earlier writes before the first pass (compute read/write) and its later readers after the last one
+    /// (compute shader writes). Returns false when the scene was empty and nothing was recorded.
+    /// </summary>
+    internal bool RecordDraw(CommandBuffer cmd, int slot, OverlayScene scene)
+    {
+        ThrowIfDisposed();
+        var s = _slots[slot];
+        var passes = Prepare(s, CollectionsMarshal.AsSpan(scene.Boxes), CollectionsMarshal.AsSpan(scene.Points),
+                             CollectionsMarshal.AsSpan(scene.Segments), CollectionsMarshal.AsSpan(scene.Labels), scene.Mask);
+        return RecordPasses(cmd, s, passes);
+    }
+
+    /// <summary>Offsets and counts of one draw's records, and its push constants.</summary>
+    private readonly record struct Passes(Push Push, bool Mask, (int Offset, int Count) Boxes, (int Offset, int Count) Discs,
+                                          (int Offset, int Count) Segments, (int Offset, int Count) Backgrounds, (int Offset, int Count) Glyphs,
+                                          Rect BoxArea, Rect DiscArea, Rect SegmentArea, Rect TextArea);
+
+    /// <summary>Pixel rectangle [X0, X1) × [Y0, Y1) a pass is dispatched over (primitives cover nothing outside it).</summary>
+    private readonly record struct Rect(int X0, int Y0, int X1, int Y1)
+    {
+        public bool IsEmpty => X1 <= X0 || Y1 <= Y0;
+    }
+
+    /// <summary>Float bounds of a pass's primitives, grown one primitive at a time.</summary>
+    private struct Bounds
+    {
+        private float _x0, _y0, _x1, _y1;
+        private bool _any;
+        public void Add(float x0, float y0, float x1, float y1)
+        {
+            if (!_any) { (_x0, _y0, _x1, _y1, _any) = (x0, y0, x1, y1, true); return; }
+            _x0 = MathF.Min(_x0, x0); _y0 = MathF.Min(_y0, y0); _x1 = MathF.Max(_x1, x1); _y1 = MathF.Max(_y1, y1);
+        }
+        // Whole pixels whose centres can fall inside, with a pixel of margin, clamped to the frame.
+        public Rect ToRect(int w, int h) => !_any ? default : new Rect(
+            (int)Math.Clamp(MathF.Floor(_x0) - 1, 0, w), (int)Math.Clamp(MathF.Floor(_y0) - 1, 0, h),
+            (int)Math.Clamp(MathF.Ceiling(_x1) + 1, 0, w), (int)Math.Clamp(MathF.Ceiling(_y1) + 1, 0, h));
+    }
+
+    private Passes Prepare(Slot slot, ReadOnlySpan<OverlayBox> boxes, ReadOnlySpan<OverlayPoint> points, ReadOnlySpan<OverlaySegment> segments,
+                           ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask)
+    {
+        Validate(boxes, points, segments, labels, mask);
+        int chars = 0;
+        foreach (var l in labels) chars += l.Text.Length;
         int palette = Colors.Palette.Count;
-        int records = palette + 2 * boxes.Length + points.Length + 2 * segments.Length + 2 * labels.Length + 2 * glyphs;
-        bool grown = EnsurePrims(records);
-        if (mask != null) grown |= EnsureMask(mask.Values.Length);
-        if (grown) WriteDescriptors();
+        int records = palette + 2 * boxes.Length + points.Length + 2 * segments.Length + 2 * labels.Length + chars;
+        bool grown = EnsurePrims(slot, records);
+        if (mask != null) grown |= EnsureMask(slot, mask.Values.Length);
+        if (grown) WriteDescriptors(slot);
 
         // Fill the primitive records (layouts as read by overlay.comp).
-        var w = (uint*)_prims.Mapped;
+        var w = (uint*)slot.Prims.Mapped;
         int r = 0;
         void Rec(uint a, uint b, uint c, uint d) { Write(w, r, a, b, c, d); r++; }
         static uint F(float f) => BitConverter.SingleToUInt32Bits(f);
         foreach (var c in Colors.Palette) Rec(c.Packed, 0, 0, 0);
+        Bounds boxArea = default, discArea = default, segArea = default, textArea = default;
         int boxOffset = r;
-        foreach (var b in boxes) { Rec(F(b.Box.X), F(b.Box.Y), F(b.Box.Right), F(b.Box.Bottom)); Rec(F(b.Thickness), b.Color.Packed, 0, 0); }
+        foreach (var b in boxes)
+        {
+            Rec(F(b.Box.X), F(b.Box.Y), F(b.Box.Right), F(b.Box.Bottom)); Rec(F(b.Thickness), b.Color.Packed, 0, 0);
+            boxArea.Add(MathF.Min(b.Box.X, b.Box.Right), MathF.Min(b.Box.Y, b.Box.Bottom), MathF.Max(b.Box.X, b.Box.Right), MathF.Max(b.Box.Y, b.Box.Bottom));
+        }
         int discOffset = r;
-        foreach (var q in points) Rec(F(q.X), F(q.Y), F(q.Radius), q.Color.Packed);
+        foreach (var q in points)
+        {
+            Rec(F(q.X), F(q.Y), F(q.Radius), q.Color.Packed);
+            discArea.Add(q.X - q.Radius, q.Y - q.Radius, q.X + q.Radius, q.Y + q.Radius);
+        }
         int segOffset = r;
-        foreach (var s in segments) { Rec(F(s.X0), F(s.Y0), F(s.X1), F(s.Y1)); Rec(F(s.Thickness), s.Color.Packed, 0, 0); }
+        foreach (var s in segments)
+        {
+            Rec(F(s.X0), F(s.Y0), F(s.X1), F(s.Y1)); Rec(F(s.Thickness), s.Color.Packed, 0, 0);
+            float h = s.Thickness / 2;
+            segArea.Add(MathF.Min(s.X0, s.X1) - h, MathF.Min(s.Y0, s.Y1) - h, MathF.Max(s.X0, s.X1) + h, MathF.Max(s.Y0, s.Y1) + h);
+        }
+        // Labels: two records each (background rectangle; background colour, first glyph record, length, text colour),
+        // then one record per character (its 35 glyph bits and the scale), spaces included, so that the shader finds a
+        // pixel's character by division instead of testing every glyph.
         int bgOffset = r;
+        int glyphOffset = bgOffset + 2 * labels.Length, nextGlyph = glyphOffset;
         foreach (var l in labels)
         {
             var (lw, lh) = OverlayLabel.Size(l.Text.Length, l.Scale);
             float x = MathF.Floor(l.X), y = MathF.Floor(l.Y);
             Rec(F(x), F(y), F(x + lw), F(y + lh));
-            Rec(l.Background.Packed, 0, 0, 0);
+            Rec(l.Background.Packed, (uint)nextGlyph, (uint)l.Text.Length, l.Color.Packed);
+            nextGlyph += l.Text.Length;
+            textArea.Add(x, y, x + lw, y + lh);   // the glyphs lie inside their label's background
         }
-        int glyphOffset = r;
         foreach (var l in labels)
-        {
-            int x = (int)MathF.Floor(l.X) + l.Scale, y = (int)MathF.Floor(l.Y) + l.Scale;
-            for (int k = 0; k < l.Text.Length; k++)
+            foreach (char ch in l.Text)
             {
-                if (l.Text[k] == ' ') continue;
-                ulong bits = BitmapFont.Glyph(l.Text[k]);
-                Rec(F(x + BitmapFont.Advance * l.Scale * k), F(y), (uint)l.Scale, l.Color.Packed);
-                Rec((uint)bits, (uint)(bits >> 32), 0, 0);
+                ulong bits = ch == ' ' ? 0 : BitmapFont.Glyph(ch);
+                Rec((uint)bits, (uint)(bits >> 32), (uint)l.Scale, 0);
             }
-        }
-        if (mask != null) mask.Values.Span.CopyTo(new Span<float>(_mask.Mapped, mask.Values.Length));
+        if (mask != null) mask.Values.Span.CopyTo(new Span<float>(slot.Mask.Mapped, mask.Values.Length));
 
         var push = new Push { Width = Width, Height = Height };
         if (mask != null)
@@ -227,23 +340,24 @@ public sealed unsafe class OverlayRenderer : IDisposable
             push.Threshold = mask.Threshold ?? 0; push.Alpha = mask.Alpha; push.MaskColor = mask.Color.Packed;
             push.PaletteOffset = 0; push.PaletteCount = palette; push.Bilinear = mask.Bilinear ? 1 : 0;
         }
-        Record(push, mask != null, (boxOffset, boxes.Length), (discOffset, points.Length), (segOffset, segments.Length),
-               (bgOffset, labels.Length), (glyphOffset, glyphs));
-        _ctx.SubmitAndWait(_cmd, _fence);
+        return new Passes(push, mask != null, (boxOffset, boxes.Length), (discOffset, points.Length), (segOffset, segments.Length),
+                          (bgOffset, labels.Length), (glyphOffset, chars),
+                          boxArea.ToRect(Width, Height), discArea.ToRect(Width, Height), segArea.ToRect(Width, Height), textArea.ToRect(Width, Height));
     }
 
     /// <summary>Draws everything in <paramref name="scene"/> (see the other overload), and waits.</summary>
     public void Draw(OverlayScene scene)
     {
         ArgumentNullException.ThrowIfNull(scene);
-        Draw(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Boxes), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Points),
-             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Segments), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scene.Labels), scene.Mask);
+        Draw(CollectionsMarshal.AsSpan(scene.Boxes), CollectionsMarshal.AsSpan(scene.Points),
+             CollectionsMarshal.AsSpan(scene.Segments), CollectionsMarshal.AsSpan(scene.Labels), scene.Mask);
     }
 
     /// <summary>Copies the frame (<see cref="FrameByteCount"/> RGBA bytes) into <paramref name="destination"/>.</summary>
     public void ReadRgba(Span<byte> destination)
     {
         ThrowIfDisposed();
+        ThrowIfTargets();
         if (destination.Length != FrameByteCount)
             throw new ArgumentException($"An RGBA8 frame of {Width}x{Height} has {FrameByteCount} bytes; the destination holds {destination.Length}.", nameof(destination));
         new ReadOnlySpan<byte>(_frame.Mapped, FrameByteCount).CopyTo(destination);
@@ -278,6 +392,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
         public uint MaskColor;
         public int PaletteOffset, PaletteCount;
         public int Bilinear;
+        public int RegionX, RegionY, RegionW, RegionH;
     }
 
     private static void Write(uint* w, int record, uint a, uint b, uint c, uint d)
@@ -340,57 +455,58 @@ public sealed unsafe class OverlayRenderer : IDisposable
         return glyphs;
     }
 
-    /// <summary>Makes the mask buffer hold at least <paramref name="floats"/> values; true if it was replaced.</summary>
-    private bool EnsureMask(int floats)
+    /// <summary>Makes the slot's mask buffer hold at least <paramref name="floats"/> values; true if it was replaced.</summary>
+    private bool EnsureMask(Slot slot, int floats)
     {
-        if (floats <= _maskCapacity) return false;
-        int cap = Math.Max(floats, 2 * _maskCapacity);
+        if (floats <= slot.MaskCapacity) return false;
+        int cap = Math.Max(floats, 2 * slot.MaskCapacity);
         if ((ulong)cap * 4 > _ctx.DeviceInfo.MaxStorageBufferRange)
             throw new ArgumentException($"A mask of {floats:N0} values exceeds the device's binding limit of {_ctx.DeviceInfo.MaxStorageBufferRange:N0} bytes.");
-        _maskArena?.Dispose();
-        _maskArena = new MemoryArena(_ctx, MemoryUsage.Staging);
-        _mask = _maskArena.Allocate((ulong)cap * 4, "overlay mask");
-        _maskCapacity = cap;
+        slot.MaskArena?.Dispose();
+        slot.MaskArena = new MemoryArena(_ctx, MemoryUsage.Staging);
+        slot.Mask = slot.MaskArena.Allocate((ulong)cap * 4, "overlay mask");
+        slot.MaskCapacity = cap;
         return true;
     }
 
-    /// <summary>Makes the primitive buffer hold at least <paramref name="records"/> 16-byte records; true if it was replaced.</summary>
-    private bool EnsurePrims(int records)
+    /// <summary>Makes the slot's primitive buffer hold at least <paramref name="records"/> 16-byte records; true if it was replaced.</summary>
+    private bool EnsurePrims(Slot slot, int records)
     {
-        if (records <= _primCapacity) return false;
-        int cap = Math.Max(records, 2 * _primCapacity);
+        if (records <= slot.PrimCapacity) return false;
+        int cap = Math.Max(records, 2 * slot.PrimCapacity);
         if ((ulong)cap * 16 > _ctx.DeviceInfo.MaxStorageBufferRange)
             throw new ArgumentException($"{records:N0} overlay primitive records exceed the device's binding limit of {_ctx.DeviceInfo.MaxStorageBufferRange:N0} bytes.");
-        _primArena?.Dispose();
-        _primArena = new MemoryArena(_ctx, MemoryUsage.Staging);
-        _prims = _primArena.Allocate((ulong)cap * 16, "overlay primitives");
-        _primCapacity = cap;
+        slot.PrimArena?.Dispose();
+        slot.PrimArena = new MemoryArena(_ctx, MemoryUsage.Staging);
+        slot.Prims = slot.PrimArena.Allocate((ulong)cap * 16, "overlay primitives");
+        slot.PrimCapacity = cap;
         return true;
     }
 
     private DescriptorPool CreateDescriptorPool()
     {
-        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = 3 * Kinds };
-        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = Kinds, PoolSizeCount = 1, PPoolSizes = &size };
+        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = (uint)(3 * Kinds * _slots.Length) };
+        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = (uint)(Kinds * _slots.Length), PoolSizeCount = 1, PPoolSizes = &size };
         DescriptorPool pool;
         _ctx.Vk.CreateDescriptorPool(_ctx.Device, &ci, null, &pool).Check("vkCreateDescriptorPool");
         return pool;
     }
 
-    // Called only while no draw is in flight (Draw waits), so the sets may be rewritten.
-    private void WriteDescriptors()
+    // Called only while no draw of the slot is in flight (Draw waits; a pipeline reuses a slot after its frame completed),
+    // so the sets may be rewritten.
+    private void WriteDescriptors(Slot slot)
     {
-        if (_descriptorPool.Handle == 0) return;
+        if (_descriptorPool.Handle == 0 || slot.Sets[0].Handle == 0) return;
         var infos = stackalloc DescriptorBufferInfo[3];
-        infos[0] = new DescriptorBufferInfo(_frame.Buffer, _frame.Offset, (ulong)Width * (ulong)Height * 4);
-        infos[1] = new DescriptorBufferInfo(_mask.Buffer, _mask.Offset, (ulong)_maskCapacity * 4);
-        infos[2] = new DescriptorBufferInfo(_prims.Buffer, _prims.Offset, (ulong)_primCapacity * 16);
+        infos[0] = new DescriptorBufferInfo(slot.Frame.Buffer, slot.Frame.Offset, (ulong)Width * (ulong)Height * 4);
+        infos[1] = new DescriptorBufferInfo(slot.Mask.Buffer, slot.Mask.Offset, (ulong)slot.MaskCapacity * 4);
+        infos[2] = new DescriptorBufferInfo(slot.Prims.Buffer, slot.Prims.Offset, (ulong)slot.PrimCapacity * 16);
         var writes = stackalloc WriteDescriptorSet[3 * Kinds];
         for (int k = 0; k < Kinds; k++)
             for (int i = 0; i < 3; i++)
                 writes[3 * k + i] = new WriteDescriptorSet
                 {
-                    SType = StructureType.WriteDescriptorSet, DstSet = _sets[k], DstBinding = (uint)i, DescriptorCount = 1,
+                    SType = StructureType.WriteDescriptorSet, DstSet = slot.Sets[k], DstBinding = (uint)i, DescriptorCount = 1,
                     DescriptorType = DescriptorType.StorageBuffer, PBufferInfo = &infos[i],
                 };
         _ctx.Vk.UpdateDescriptorSets(_ctx.Device, 3 * Kinds, writes, 0, null);
@@ -398,46 +514,49 @@ public sealed unsafe class OverlayRenderer : IDisposable
 
     // Re-recorded each frame: the primitive counts change every frame, and recording five dispatches costs
     // microseconds; resetting the buffer allocates nothing.
-    private void Record(Push push, bool mask, (int Offset, int Count) boxes, (int Offset, int Count) discs, (int Offset, int Count) segments,
-                        (int Offset, int Count) backgrounds, (int Offset, int Count) glyphs)
+    private bool RecordPasses(CommandBuffer cmd, Slot slot, Passes passes)
     {
         var vk = _ctx.Vk;
-        vk.ResetCommandBuffer(_cmd, 0).Check("vkResetCommandBuffer");
-        var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
-        vk.BeginCommandBuffer(_cmd, &bi).Check("vkBeginCommandBuffer");
-        var (gx, gy) = LayerCompiler.Grid(((long)Width * Height + 63) / 64);
+        var (push, mask, boxes, discs, segments, backgrounds, glyphs, boxArea, discArea, segArea, textArea) = passes;
         bool first = true;
         for (int k = 0; k < Kinds; k++)
         {
             var p = push;
+            Rect area;
             switch (k)
             {
-                case 0: if (!mask) continue; break;
-                case 1: if (boxes.Count == 0) continue; (p.Offset, p.Count) = boxes; break;
-                case 2: if (discs.Count == 0) continue; (p.Offset, p.Count) = discs; break;
-                case 3: if (segments.Count == 0) continue; (p.Offset, p.Count) = segments; break;
+                case 0: if (!mask) continue; area = new Rect(0, 0, Width, Height); break;
+                case 1: if (boxes.Count == 0) continue; (p.Offset, p.Count) = boxes; area = boxArea; break;
+                case 2: if (discs.Count == 0) continue; (p.Offset, p.Count) = discs; area = discArea; break;
+                case 3: if (segments.Count == 0) continue; (p.Offset, p.Count) = segments; area = segArea; break;
                 default:
                     if (backgrounds.Count == 0) continue;
-                    (p.Offset, p.Count) = backgrounds; (p.Offset2, p.Count2) = glyphs; break;
+                    (p.Offset, p.Count) = backgrounds; (p.Offset2, p.Count2) = glyphs; area = textArea; break;
             }
+            // Only the pixels the pass's primitives can cover are dispatched (a few boxes touch a small part of the frame).
+            if (area.IsEmpty) continue;
+            (p.RegionX, p.RegionY, p.RegionW, p.RegionH) = (area.X0, area.Y0, area.X1 - area.X0, area.Y1 - area.Y0);
+            var (gx, gy) = LayerCompiler.Grid(((long)p.RegionW * p.RegionH + 63) / 64);
             if (!first)
             {
                 // Each pass reads and writes the frame the previous pass wrote.
                 var between = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit };
-                vk.CmdPipelineBarrier(_cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &between, 0, null, 0, null);
+                vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &between, 0, null, 0, null);
             }
             first = false;
             var kernel = _kernels[k];
-            var set = _sets[k];
-            vk.CmdBindPipeline(_cmd, PipelineBindPoint.Compute, kernel.Pipeline);
-            vk.CmdBindDescriptorSets(_cmd, PipelineBindPoint.Compute, kernel.Layout, 0, 1, &set, 0, null);
-            vk.CmdPushConstants(_cmd, kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(Push), &p);
-            vk.CmdDispatch(_cmd, gx, gy, 1);
+            var set = slot.Sets[k];
+            vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, kernel.Pipeline);
+            vk.CmdBindDescriptorSets(cmd, PipelineBindPoint.Compute, kernel.Layout, 0, 1, &set, 0, null);
+            vk.CmdPushConstants(cmd, kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(Push), &p);
+            vk.CmdDispatch(cmd, gx, gy, 1);
         }
-        // The host reads the frame after the fence.
-        var host = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.HostReadBit };
-        vk.CmdPipelineBarrier(_cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.HostBit, 0, 1, &host, 0, null, 0, null);
-        vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
+        return !first;
+    }
+
+    private void ThrowIfTargets()
+    {
+        if (_frameArena == null) throw new InvalidOperationException("This overlay renderer draws into a frame pipeline's frames; it has no frame of its own.");
     }
 
     private void ThrowIfDisposed()
@@ -461,8 +580,11 @@ public sealed unsafe class OverlayRenderer : IDisposable
         }
         if (_pool.Handle != 0) vk.DestroyCommandPool(_ctx.Device, _pool, null);
         if (_descriptorPool.Handle != 0) vk.DestroyDescriptorPool(_ctx.Device, _descriptorPool, null);
-        _maskArena?.Dispose();
-        _primArena?.Dispose();
+        foreach (var slot in _slots ?? Array.Empty<Slot>())
+        {
+            slot?.MaskArena?.Dispose();
+            slot?.PrimArena?.Dispose();
+        }
         _frameArena?.Dispose();
     }
 }

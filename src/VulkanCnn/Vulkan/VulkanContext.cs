@@ -16,6 +16,12 @@ public sealed record VulkanContextOptions
     /// <summary>Turn on VK_LAYER_KHRONOS_validation. Default: VULKANCNN_VALIDATION=1.</summary>
     public bool? Validation { get; init; }
 
+    /// <summary>
+    /// With <see cref="Validation"/>: also turn on the layer's synchronization validation (missing barriers and
+    /// semaphore waits become SYNC-HAZARD errors). Slower; for tests of code that records its own synchronisation.
+    /// </summary>
+    public bool SynchronizationValidation { get; init; }
+
     /// <summary>Receives validation-layer messages (warnings and errors). Errors are also kept in <see cref="VulkanContext.ValidationErrors"/>.</summary>
     public Action<ValidationMessage>? ValidationCallback { get; init; }
 
@@ -44,6 +50,8 @@ public sealed unsafe class VulkanContext : IDisposable
     internal readonly PhysicalDeviceMemoryProperties MemoryProperties;
     internal readonly MemoryAllocator Allocator;
     internal readonly PipelineStore Pipelines;
+    /// <summary>Timeline semaphores (Vulkan 1.2 core) are enabled on the device: frame pipelines poll them.</summary>
+    internal readonly bool TimelineSemaphores;
 
     private readonly bool _ownsInstance, _ownsDevice;
     private readonly DebugUtilsMessengerEXT _messenger;
@@ -56,6 +64,9 @@ public sealed unsafe class VulkanContext : IDisposable
 
     /// <summary>The device this context runs on.</summary>
     public DeviceInfo DeviceInfo { get; }
+
+    /// <summary>The queue family VulkanCnn submits to (a compute-only family where the device has one).</summary>
+    public uint QueueFamilyIndex => QueueFamily;
 
     /// <summary>True when the validation layer is active.</summary>
     public bool ValidationEnabled { get; }
@@ -74,7 +85,7 @@ public sealed unsafe class VulkanContext : IDisposable
         bool validation = options.Validation ?? Environment.GetEnvironmentVariable("VULKANCNN_VALIDATION") == "1";
         Vk = LoadApi();
         _selfHandle = GCHandle.Alloc(this, GCHandleType.Weak);
-        (Instance, _messenger, ValidationEnabled) = CreateInstance(Vk, validation, _selfHandle);
+        (Instance, _messenger, ValidationEnabled) = CreateInstance(Vk, validation, _selfHandle, validation && options.SynchronizationValidation);
         _ownsInstance = true;
         try
         {
@@ -86,7 +97,8 @@ public sealed unsafe class VulkanContext : IDisposable
             PhysicalDevice = pd;
             DeviceInfo = info;
             QueueFamily = FindComputeQueueFamily(Vk, pd);
-            Device = CreateDevice(Vk, pd, QueueFamily);
+            TimelineSemaphores = SupportsTimelineSemaphores(Vk, pd);
+            Device = CreateDevice(Vk, pd, QueueFamily, TimelineSemaphores);
             _ownsDevice = true;
             Vk.GetDeviceQueue(Device, QueueFamily, 0, out Queue);
             Vk.GetPhysicalDeviceMemoryProperties(pd, out MemoryProperties);
@@ -103,10 +115,13 @@ public sealed unsafe class VulkanContext : IDisposable
     /// <summary>
     /// Adopts a host application's Vulkan objects without taking ownership: a game shares its device and queue.
     /// The host must keep them alive until this context is disposed, and must not use that queue
-    /// from another thread while VulkanCnn submits to it (or hand VulkanCnn a queue of its own).
+    /// from another thread while VulkanCnn submits to it (or hand VulkanCnn a queue of its own). Pass
+    /// <paramref name="timelineSemaphoresEnabled"/> true when the host created the device with the Vulkan 1.2
+    /// timelineSemaphore feature on; frame pipelines then track their work with timeline semaphores instead of fences
+    /// (both work; a host that waits on or signals timeline values in <see cref="Vision.RenderFrame"/> needs it on).
     /// </summary>
     public VulkanContext(Vk vk, Instance instance, PhysicalDevice physicalDevice, Device device, uint queueFamily, uint queueIndex,
-                         string? pipelineCacheDirectory = null)
+                         string? pipelineCacheDirectory = null, bool timelineSemaphoresEnabled = false)
     {
         Vk = vk ?? throw new ArgumentNullException(nameof(vk));
         if (instance.Handle == 0 || physicalDevice.Handle == 0 || device.Handle == 0)
@@ -128,6 +143,7 @@ public sealed unsafe class VulkanContext : IDisposable
         vk.GetDeviceQueue(device, queueFamily, queueIndex, out Queue);
         vk.GetPhysicalDeviceMemoryProperties(physicalDevice, out MemoryProperties);
         DeviceInfo = Describe(vk, physicalDevice, 0);
+        TimelineSemaphores = timelineSemaphoresEnabled && SupportsTimelineSemaphores(vk, physicalDevice);
         Allocator = new MemoryAllocator(this);
         Pipelines = new PipelineStore(this, ResolveCacheDir(pipelineCacheDirectory));
     }
@@ -136,7 +152,7 @@ public sealed unsafe class VulkanContext : IDisposable
     public static IReadOnlyList<DeviceInfo> ListDevices()
     {
         var vk = LoadApi();
-        var (instance, _, _) = CreateInstance(vk, false, default);
+        var (instance, _, _) = CreateInstance(vk, false, default, false);
         try { return EnumerateDevices(vk, instance).Select(d => d.Info).ToArray(); }
         finally { vk.DestroyInstance(instance, null); }
     }
@@ -170,7 +186,7 @@ public sealed unsafe class VulkanContext : IDisposable
         Environment.SetEnvironmentVariable("VK_ADD_DRIVER_FILES", SwiftShaderIcd);
     }
 
-    private static (Instance, DebugUtilsMessengerEXT, bool) CreateInstance(Vk vk, bool validation, GCHandle self)
+    private static (Instance, DebugUtilsMessengerEXT, bool) CreateInstance(Vk vk, bool validation, GCHandle self, bool syncValidation)
     {
         const string layerName = "VK_LAYER_KHRONOS_validation";
         const string debugExt = "VK_EXT_debug_utils";
@@ -188,6 +204,7 @@ public sealed unsafe class VulkanContext : IDisposable
         var appName = Marshal.StringToHGlobalAnsi("VulkanCnn");
         var layerPtr = Marshal.StringToHGlobalAnsi(layerName);
         var extPtr = Marshal.StringToHGlobalAnsi(debugExt);
+        var featuresExtPtr = Marshal.StringToHGlobalAnsi("VK_EXT_validation_features");
         try
         {
             var app = new ApplicationInfo
@@ -195,20 +212,29 @@ public sealed unsafe class VulkanContext : IDisposable
                 SType = StructureType.ApplicationInfo,
                 PApplicationName = (byte*)appName,
                 PEngineName = (byte*)appName,
-                ApiVersion = Vk.Version11,
+                // 1.2 for timeline semaphores where the device has them; devices of 1.1 still work (feature off).
+                ApiVersion = Vk.Version12,
             };
             var layers = stackalloc byte*[1] { (byte*)layerPtr };
-            var exts = stackalloc byte*[1] { (byte*)extPtr };
+            var exts = stackalloc byte*[2] { (byte*)extPtr, (byte*)featuresExtPtr };
             var messengerInfo = MessengerInfo(self);
+            var syncFeature = ValidationFeatureEnableEXT.SynchronizationValidationExt;
+            var features = new ValidationFeaturesEXT
+            {
+                SType = StructureType.ValidationFeaturesExt, EnabledValidationFeatureCount = 1, PEnabledValidationFeatures = &syncFeature,
+            };
+            // The instance's create info chains messenger -> features; the messenger created below gets no chain.
+            var chained = messengerInfo;
+            chained.PNext = &features;
             var ci = new InstanceCreateInfo
             {
                 SType = StructureType.InstanceCreateInfo,
                 PApplicationInfo = &app,
                 EnabledLayerCount = validation ? 1u : 0u,
                 PpEnabledLayerNames = layers,
-                EnabledExtensionCount = validation ? 1u : 0u,
+                EnabledExtensionCount = validation ? (syncValidation ? 2u : 1u) : 0u,
                 PpEnabledExtensionNames = exts,
-                PNext = validation ? &messengerInfo : null,
+                PNext = validation ? (syncValidation ? &chained : &messengerInfo) : null,
             };
             Instance instance;
             var r = vk.CreateInstance(&ci, null, &instance);
@@ -230,6 +256,7 @@ public sealed unsafe class VulkanContext : IDisposable
             Marshal.FreeHGlobal(appName);
             Marshal.FreeHGlobal(layerPtr);
             Marshal.FreeHGlobal(extPtr);
+            Marshal.FreeHGlobal(featuresExtPtr);
         }
     }
 
@@ -388,8 +415,19 @@ public sealed unsafe class VulkanContext : IDisposable
             s16.StorageBuffer16BitAccess, f16.ShaderFloat16, timestamps, p.Limits.TimestampPeriod, computeOnly, cacheKey);
     }
 
-    private static Device CreateDevice(Vk vk, PhysicalDevice pd, uint family)
+    private static bool SupportsTimelineSemaphores(Vk vk, PhysicalDevice pd)
     {
+        vk.GetPhysicalDeviceProperties(pd, out var p);
+        if (p.ApiVersion < Vk.Version12) return false;
+        var tl = new PhysicalDeviceTimelineSemaphoreFeatures { SType = StructureType.PhysicalDeviceTimelineSemaphoreFeatures };
+        var f2 = new PhysicalDeviceFeatures2 { SType = StructureType.PhysicalDeviceFeatures2, PNext = &tl };
+        vk.GetPhysicalDeviceFeatures2(pd, &f2);
+        return tl.TimelineSemaphore;
+    }
+
+    private static Device CreateDevice(Vk vk, PhysicalDevice pd, uint family, bool timeline)
+    {
+        var tl = new PhysicalDeviceTimelineSemaphoreFeatures { SType = StructureType.PhysicalDeviceTimelineSemaphoreFeatures, TimelineSemaphore = true };
         float priority = 1f;
         var qci = new DeviceQueueCreateInfo
         {
@@ -403,6 +441,7 @@ public sealed unsafe class VulkanContext : IDisposable
             SType = StructureType.DeviceCreateInfo,
             QueueCreateInfoCount = 1,
             PQueueCreateInfos = &qci,
+            PNext = timeline ? &tl : null,
         };
         Device device;
         vk.CreateDevice(pd, &ci, null, &device).Check("vkCreateDevice");
@@ -444,6 +483,13 @@ public sealed unsafe class VulkanContext : IDisposable
             Vk.ResetFences(Device, 1, &fence).Check("vkResetFences");
             Vk.QueueSubmit(Queue, 1, &si, fence).Check("vkQueueSubmit");
         }
+    }
+
+    /// <summary>One vkQueueSubmit of <paramref name="count"/> batches, serialised with every other submission.</summary>
+    internal void QueueSubmit(SubmitInfo* batches, uint count, Fence fence)
+    {
+        ThrowIfDisposed();
+        lock (_queueLock) Vk.QueueSubmit(Queue, count, batches, fence).Check("vkQueueSubmit");
     }
 
     internal void WaitFence(Fence fence)

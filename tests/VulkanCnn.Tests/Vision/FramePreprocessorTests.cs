@@ -1,4 +1,4 @@
-// The GPU frame preprocessor against a plain C# pipeline (unpack, BT.601 YUV, bilinear, letterbox/crop, normalise,
+// The GPU frame preprocessor against a plain C# pipeline (unpack, BT.601 YUV, bilinear or area tent, letterbox/crop, normalise,
 // layout) on a real photograph in every pixel format, resize mode and layout; the frame transform; bad frames; a soak.
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -87,7 +87,7 @@ public class FramePreprocessorTests : GpuTest
     // ------------------------------------------------------------------------------------------ the reference
 
     /// <summary>R, G, B (0..255) of every pixel decoded from the packed frame.</summary>
-    private static double[] Decode(byte[] f, int w, int h, PixelFormat format)
+    internal static double[] Decode(byte[] f, int w, int h, PixelFormat format)
     {
         var rgb = new double[w * h * 3];
         for (int y = 0; y < h; y++)
@@ -154,6 +154,24 @@ public class FramePreprocessorTests : GpuTest
                 var v = new double[3];
                 if (ox < cx0 || ox >= cx1 || oy < cy0 || oy >= cy1)
                     v[0] = v[1] = v[2] = o.PadValue;
+                else if (1 / sx > 1.5 || 1 / sy > 1.5)
+                {
+                    // Shrinking by more than 1.5x: a tent (triangle) filter whose radius is the shrink factor, as
+                    // ImageSharp's Triangle resampler does; taps outside the frame are dropped and the weights renormalised.
+                    double rx = 1 / sx > 1.5 ? 1 / sx : 1, ry = 1 / sy > 1.5 ? 1 / sy : 1;
+                    double fx = (ox + 0.5 - offX) / sx - 0.5, fy = (oy + 0.5 - offY) / sy - 0.5;
+                    var acc = new double[3];
+                    double wsum = 0;
+                    for (int y = Math.Max(0, (int)Math.Ceiling(fy - ry)); y <= Math.Min(fh - 1, (int)Math.Floor(fy + ry)); y++)
+                        for (int x = Math.Max(0, (int)Math.Ceiling(fx - rx)); x <= Math.Min(fw - 1, (int)Math.Floor(fx + rx)); x++)
+                        {
+                            double w = Math.Max(0, 1 - Math.Abs(x - fx) / rx) * Math.Max(0, 1 - Math.Abs(y - fy) / ry);
+                            if (w <= 0) continue;
+                            for (int c = 0; c < 3; c++) acc[c] += w * rgb[3 * (y * fw + x) + (o.Bgr ? 2 - c : c)];
+                            wsum += w;
+                        }
+                    for (int c = 0; c < 3; c++) v[c] = (acc[c] / wsum * o.Scale - o.Mean[c]) / o.Std[c];
+                }
                 else
                 {
                     double fx = Math.Clamp((ox + 0.5 - offX) / sx - 0.5, 0, fw - 1);

@@ -120,6 +120,14 @@ public class PushConstantTests
         ["winograd4_input"] = typeof(Winograd.InputPush),
         ["winograd4_output"] = typeof(Winograd.OutputPush),
         ["winograd_output"] = typeof(Winograd.OutputPush),
+        // Vision tasks' GPU post-processing (src/VulkanCnn/Vision/Tasks).
+        ["blazeface_decode"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.DecodePush),
+        ["nms"] = typeof(VulkanCnn.Vision.BlazeFaceGpuDecoder.NmsPush),
+        ["text_mask"] = typeof(VulkanCnn.Vision.TextDetectionTask.Push),
+        ["text_regions"] = typeof(VulkanCnn.Vision.TextDetectionTask.RegionsPush),
+        ["mlsd_decode"] = typeof(VulkanCnn.Vision.LineSegmentTask.DecodePush),
+        ["mlsd_topk"] = typeof(VulkanCnn.Vision.LineSegmentTask.TopKPush),
+        ["topk"] = typeof(VulkanCnn.Vision.ClassificationTask.Push),
     };
 
     public static IEnumerable<string> Shaders() => PipelineStore.ShaderNames;
