@@ -182,50 +182,41 @@ internal static class ViewerApp
         });
         int w = source.Width, h = source.Height;
 
-        GlfwWindow? window = null;
-        VulkanHost? host = null;
+        ViewerWindow? view = null;
         VulkanContext? own = null;
-        SwapchainPresenter? presenter = null;
         FrameProcessor? processor = null;
         FrameWriter? writer = null;
-        IReadOnlyList<string> validationErrors = Array.Empty<string>();
         int code;
         try
         {
             if (o.Window)
             {
                 var (ww, wh) = o.WindowSize ?? FitWindow(w, h);
-                window = new GlfwWindow(ww, wh, $"VulkanCnn viewer - {o.Model} - {source.Name}");
-                var win = window;
-                host = new VulkanHost(GlfwWindow.RequiredInstanceExtensions(), win.CreateSurface, o.Device, o.Validation);
-                own = host.CreateContext();
-                presenter = new SwapchainPresenter(host, () => win.FramebufferSize);
+                view = ViewerWindow.Open(ww, wh, $"VulkanCnn viewer - {o.Model} - {source.Name}", o.Device, o.Validation);
             }
             else if (context == null)
                 own = new VulkanContext(new VulkanContextOptions { Device = o.Device, Validation = o.Validation });
-            var ctx = context ?? own!;
-            bool validating = host?.ValidationEnabled ?? ctx.ValidationEnabled;
+            var ctx = view?.Context ?? context ?? own!;
+            bool validating = view?.Host.ValidationEnabled ?? ctx.ValidationEnabled;
             stdout.WriteLine($"device: {ctx.DeviceInfo}; validation {(validating ? "on" : "off")}");
+            var presenter = view?.Presenter;
             stdout.WriteLine($"source: {source.Name} {w}x{h} @ {source.FramesPerSecond:0.##} fps; model {o.Model}; " +
-                             (o.Window ? $"window {presenter!.Extent.Width}x{presenter.Extent.Height} ({presenter.Format}, {presenter.PresentMode})" : "headless") +
+                             (presenter != null ? $"window {presenter.Extent.Width}x{presenter.Extent.Height} ({presenter.Format}, {presenter.PresentMode})" : "headless") +
                              (o.Hud ? "; HUD on" : ""));
             processor = new FrameProcessor(ctx, ViewerTasks.Create(o.Model, ctx, w, h), w, h, o.Hud);
             if (o.Output != null)
                 writer = FrameWriter.Create(o.OutputKind, o.Output, w, h, source.FramesPerSecond > 0 ? source.FramesPerSecond : 30);
-            code = Loop(o, source, file, processor, writer, window, presenter, stdout, stderr, stderrIsTerminal);
+            code = Loop(o, source, file, processor, writer, view?.Window, presenter, stdout, stderr, stderrIsTerminal);
         }
         finally
         {
             writer?.Dispose();
             processor?.Dispose();
-            presenter?.Dispose();
+            view?.Dispose();
             own?.Dispose();
-            host?.Dispose();
-            window?.Dispose();
         }
         // Read after everything is destroyed: objects still alive at vkDestroyDevice/vkDestroyInstance are errors too.
-        if (host != null) validationErrors = host.ValidationErrors;
-        else if (own != null) validationErrors = own.ValidationErrors;
+        var validationErrors = view?.ValidationErrors ?? own?.ValidationErrors ?? Array.Empty<string>();
         if (validationErrors.Count > 0)
         {
             stderr.WriteLine($"viewer: the validation layer reported {validationErrors.Count} error(s):");

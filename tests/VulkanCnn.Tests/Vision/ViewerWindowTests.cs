@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using VulkanCnn.Samples.Viewer;
 
 namespace VulkanCnn.Tests.Vision;
 
@@ -252,81 +253,81 @@ public class ViewerWindowTests
         SetEnv("DISPLAY", _display, 1);   // GLFW reads the native environment
         string dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "viewer-window");
         Directory.CreateDirectory(dir);
-        VulkanCnn.Samples.Common.VulkanHost? host = null;
+        // Through the viewer's ViewerWindow: the samples/Common types are compiled into both sample assemblies the
+        // tests reference, so the tests never name them.
+        ViewerWindow? view = null;
         try
         {
-            using var window = new VulkanCnn.Samples.Common.GlfwWindow(320, 240, "presenter test", resizable: true);
-            Assert.That(VulkanCnn.Samples.Common.GlfwWindow.RequiredInstanceExtensions(), Has.Member("VK_KHR_surface"));
-            host = new VulkanCnn.Samples.Common.VulkanHost(VulkanCnn.Samples.Common.GlfwWindow.RequiredInstanceExtensions(), window.CreateSurface,
-                                                           GpuSetUp.DeviceChoice, GpuSetUp.Validation);
-            using (var ctx = host.CreateContext(""))
-            using (var presenter = new VulkanCnn.Samples.Common.SwapchainPresenter(host, () => window.FramebufferSize))
+            view = ViewerWindow.Open(320, 240, "presenter test", GpuSetUp.DeviceChoice, GpuSetUp.Validation);
+            var window = view.Window;
+            var host = view.Host;
+            var ctx = view.Context;
+            var presenter = view.Presenter;
+            Assert.That(host.ValidationEnabled, Is.EqualTo(GpuSetUp.Validation));
+            Assert.That(presenter.Extent, Is.EqualTo((320, 240)));
+            Assert.That(presenter.Format, Is.AnyOf(Silk.NET.Vulkan.Format.B8G8R8A8Unorm, Silk.NET.Vulkan.Format.R8G8B8A8Unorm,
+                                                    Silk.NET.Vulkan.Format.B8G8R8A8Srgb, Silk.NET.Vulkan.Format.R8G8B8A8Srgb));
+            // Red left half, blue right half: a swapped R/B channel order would show at once.
+            var frame = new byte[160 * 120 * 4];
+            for (int i = 0; i < 160 * 120; i++)
+                if (i % 160 < 80) { frame[4 * i] = 220; frame[4 * i + 3] = 255; } else { frame[4 * i + 2] = 220; frame[4 * i + 3] = 255; }
+            for (int i = 0; i < 5; i++) { window.PollEvents(); Assert.That(presenter.Present(frame, 160, 120)); }
+            ctx.WaitIdle();
+            Thread.Sleep(300);
+            using (var shot = Screenshot(320, 240, Path.Combine(dir, "presenter-320x240.png")))
             {
-                Assert.That(presenter.Extent, Is.EqualTo((320, 240)));
-                Assert.That(presenter.Format, Is.AnyOf(Silk.NET.Vulkan.Format.B8G8R8A8Unorm, Silk.NET.Vulkan.Format.R8G8B8A8Unorm,
-                                                        Silk.NET.Vulkan.Format.B8G8R8A8Srgb, Silk.NET.Vulkan.Format.R8G8B8A8Srgb));
-                // Red left half, blue right half: a swapped R/B channel order would show at once.
-                var frame = new byte[160 * 120 * 4];
-                for (int i = 0; i < 160 * 120; i++)
-                    if (i % 160 < 80) { frame[4 * i] = 220; frame[4 * i + 3] = 255; } else { frame[4 * i + 2] = 220; frame[4 * i + 3] = 255; }
-                for (int i = 0; i < 5; i++) { window.PollEvents(); Assert.That(presenter.Present(frame, 160, 120)); }
-                ctx.WaitIdle();
-                Thread.Sleep(300);
-                using (var shot = Screenshot(320, 240, Path.Combine(dir, "presenter-320x240.png")))
-                {
-                    var left = Mean(shot, 10, 10, 150, 230);
-                    var right = Mean(shot, 170, 10, 310, 230);
-                    Assert.That(left.R, Is.GreaterThan(200), $"left half {left}");
-                    Assert.That(left.B, Is.LessThan(20), $"left half {left}");
-                    Assert.That(right.B, Is.GreaterThan(200), $"right half {right}");
-                    Assert.That(right.R, Is.LessThan(20), $"right half {right}");
-                }
+                var left = Mean(shot, 10, 10, 150, 230);
+                var right = Mean(shot, 170, 10, 310, 230);
+                Assert.That(left.R, Is.GreaterThan(200), $"left half {left}");
+                Assert.That(left.B, Is.LessThan(20), $"left half {left}");
+                Assert.That(right.B, Is.GreaterThan(200), $"right half {right}");
+                Assert.That(right.R, Is.LessThan(20), $"right half {right}");
+            }
 
-                int before = presenter.Recreations;
-                window.SetSize(480, 200);
-                var sw = Stopwatch.StartNew();
-                while (window.FramebufferSize != (480, 200) && sw.Elapsed < TimeSpan.FromSeconds(5)) { window.PollEvents(); Thread.Sleep(20); }
-                Assert.That(window.FramebufferSize, Is.EqualTo((480, 200)), "the window was resized");
-                for (int i = 0; i < 5; i++) { window.PollEvents(); Assert.That(presenter.Present(frame, 160, 120)); }
-                ctx.WaitIdle();
-                Assert.That(presenter.Extent, Is.EqualTo((480, 200)));
-                Assert.That(presenter.Recreations, Is.GreaterThan(before), "the swapchain was recreated for the new size");
-                Thread.Sleep(300);
-                // 160x120 scaled by 200/120 is 267x200, centred: black bars of 107 pixels on each side.
-                using (var shot = Screenshot(480, 200, Path.Combine(dir, "presenter-480x200.png")))
-                {
-                    var bar = Mean(shot, 0, 0, 100, 200);
-                    var left = Mean(shot, 115, 10, 235, 190);
-                    var right = Mean(shot, 245, 10, 365, 190);
-                    Assert.That(bar.R + bar.G + bar.B, Is.LessThan(3), $"left bar {bar}");
-                    Assert.That((left.R > 200, right.B > 200), Is.EqualTo((true, true)), $"after resize: left {left}, right {right}");
-                }
-                Assert.That(presenter.FramesPresented, Is.EqualTo(10));
+            int before = presenter.Recreations;
+            window.SetSize(480, 200);
+            var sw = Stopwatch.StartNew();
+            while (window.FramebufferSize != (480, 200) && sw.Elapsed < TimeSpan.FromSeconds(5)) { window.PollEvents(); Thread.Sleep(20); }
+            Assert.That(window.FramebufferSize, Is.EqualTo((480, 200)), "the window was resized");
+            for (int i = 0; i < 5; i++) { window.PollEvents(); Assert.That(presenter.Present(frame, 160, 120)); }
+            ctx.WaitIdle();
+            Assert.That(presenter.Extent, Is.EqualTo((480, 200)));
+            Assert.That(presenter.Recreations, Is.GreaterThan(before), "the swapchain was recreated for the new size");
+            Thread.Sleep(300);
+            // 160x120 scaled by 200/120 is 267x200, centred: black bars of 107 pixels on each side.
+            using (var shot = Screenshot(480, 200, Path.Combine(dir, "presenter-480x200.png")))
+            {
+                var bar = Mean(shot, 0, 0, 100, 200);
+                var left = Mean(shot, 115, 10, 235, 190);
+                var right = Mean(shot, 245, 10, 365, 190);
+                Assert.That(bar.R + bar.G + bar.B, Is.LessThan(3), $"left bar {bar}");
+                Assert.That((left.R > 200, right.B > 200), Is.EqualTo((true, true)), $"after resize: left {left}, right {right}");
+            }
+            Assert.That(presenter.FramesPresented, Is.EqualTo(10));
 
-                // A VkImage the application rendered (here: cleared to green on the GPU), presented without a host copy.
-                PresentClearedImage(host, ctx, presenter);
-                Thread.Sleep(300);
-                using (var shot = Screenshot(480, 200, Path.Combine(dir, "presenter-image.png")))
-                {
-                    var inside = Mean(shot, 140, 20, 340, 180);   // 64x48 scaled by 200/48 to 267x200, centred
-                    Assert.That(inside.G > 200 && inside.R < 20 && inside.B < 20, $"presented image {inside}");
-                }
+            // A VkImage the application rendered (here: cleared to green on the GPU), presented without a host copy.
+            PresentClearedImage(view);
+            Thread.Sleep(300);
+            using (var shot = Screenshot(480, 200, Path.Combine(dir, "presenter-image.png")))
+            {
+                var inside = Mean(shot, 140, 20, 340, 180);   // 64x48 scaled by 200/48 to 267x200, centred
+                Assert.That(inside.G > 200 && inside.R < 20 && inside.B < 20, $"presented image {inside}");
             }
         }
         finally
         {
-            host?.Dispose();
+            view?.Dispose();
         }
-        Assert.That(host!.ValidationErrors, Is.Empty, "validation errors (leaks at vkDestroyDevice/vkDestroyInstance included):\n" + string.Join("\n", host.ValidationErrors.Take(5)));
+        Assert.That(view!.ValidationErrors, Is.Empty, "validation errors (leaks at vkDestroyDevice/vkDestroyInstance included):\n" + string.Join("\n", view.ValidationErrors.Take(5)));
     }
 
     /// <summary>
     /// Creates a 64x48 RGBA8 image, clears it to green on the GPU, presents it, and destroys it. (Null allocation
     /// callbacks and empty barrier lists go through Unsafe.NullRef: the test project compiles without /unsafe.)
     /// </summary>
-    private static void PresentClearedImage(VulkanCnn.Samples.Common.VulkanHost host, VulkanCnn.Vulkan.VulkanContext ctx,
-                                                   VulkanCnn.Samples.Common.SwapchainPresenter presenter)
+    private static void PresentClearedImage(ViewerWindow view)
     {
+        var (host, ctx, presenter) = (view.Host, view.Context, view.Presenter);
         var vk = host.Vk;
         var ici = new Silk.NET.Vulkan.ImageCreateInfo
         {
