@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up, build and the demo: the notes' classical filters and a small network on a photograph.
-# Images are written to out/demo; a table of sizes and timings is printed. Then the headless face viewer
-# (samples/Viewer) runs on the astronaut photograph and on a short clip made from it.
+# Images are written to out/demo; a table of sizes and timings is printed. Then the face viewer (samples/Viewer) runs
+# headless on the astronaut photograph and on a short clip made from it (with the fps/latency HUD drawn in). Its live
+# window mode (--window) needs a display; the last lines print the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,7 +18,8 @@ echo "== face viewer (headless): BlazeFace + GPU overlay"
 # A 2-second clip: the photograph slowly zoomed in, so the face moves and grows.
 ffmpeg -hide_banner -loglevel error -y -loop 1 -i .cache/images/astronaut.png \
     -vf "scale=320:320,zoompan=z='1+0.004*on':d=60:s=320x320" -frames:v 60 out/demo/clip.mp4
-"$viewer" --source out/demo/clip.mp4 --output out/demo/faces.mp4 --detections out/demo/faces-clip.json
+"$viewer" --source out/demo/clip.mp4 --output out/demo/faces.mp4 --detections out/demo/faces-clip.json --hud
 echo
 echo "face viewer outputs: out/demo/faces.png, out/demo/faces.json (photograph);"
-echo "                     out/demo/clip.mp4 -> out/demo/faces.mp4, out/demo/faces-clip.json (clip)"
+echo "                     out/demo/clip.mp4 -> out/demo/faces.mp4 (with the HUD), out/demo/faces-clip.json (clip)"
+echo "live window (needs a display): $viewer --source webcam --window   (or --source out/demo/clip.mp4; Esc quits)"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up for a fresh Debian machine with the .NET SDK: the Vulkan loader, the SwiftShader and
-# lavapipe software devices, the validation layer, glslc, ffmpeg (frame sources: video files, streams, webcams), and
-# the test photographs. Fast when already done.
+# lavapipe software devices, the validation layer, glslc, ffmpeg (frame sources: video files, streams, webcams),
+# GLFW and Xvfb (the viewer's live window, and its test on a virtual display), and the test photographs. Fast when
+# already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libvulkan1 glslc chromium-common mesa-vulkan-drivers vulkan-validationlayers vulkan-tools ffmpeg; do
+for pkg in libvulkan1 glslc chromium-common mesa-vulkan-drivers vulkan-validationlayers vulkan-tools ffmpeg libglfw3 xvfb; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

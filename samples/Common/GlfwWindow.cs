@@ -84,6 +84,14 @@ internal sealed unsafe class GlfwWindow : IDisposable
     /// <summary>Sets the title bar text.</summary>
     public string Title { set { ThrowIfDisposed(); Native.glfwSetWindowTitle(_handle, value); } }
 
+    /// <summary>Asks the window system for a new client-area size (takes effect once events are polled).</summary>
+    public void SetSize(int width, int height)
+    {
+        ThrowIfDisposed();
+        if (width <= 0 || height <= 0) throw new ArgumentException($"Window size {width}x{height} must be positive.");
+        Native.glfwSetWindowSize(_handle, width, height);
+    }
+
     /// <summary>Moves the window's top-left corner to screen position (x, y).</summary>
     public void SetPosition(int x, int y) { ThrowIfDisposed(); Native.glfwSetWindowPos(_handle, x, y); }
 
@@ -180,6 +188,7 @@ internal sealed unsafe class GlfwWindow : IDisposable
         [DllImport(Lib)] public static extern void glfwSetWindowShouldClose(nint window, int value);
         [DllImport(Lib)] public static extern void glfwSetWindowTitle(nint window, [MarshalAs(UnmanagedType.LPUTF8Str)] string title);
         [DllImport(Lib)] public static extern void glfwSetWindowPos(nint window, int x, int y);
+        [DllImport(Lib)] public static extern void glfwSetWindowSize(nint window, int width, int height);
         [DllImport(Lib)] public static extern void glfwPollEvents();
         [DllImport(Lib)] public static extern int glfwGetKey(nint window, int key);
         [DllImport(Lib)] public static extern void glfwGetFramebufferSize(nint window, int* width, int* height);

@@ -20,14 +20,17 @@ internal enum OutputKind { Png, Folder, Mp4 }
 
 /// <summary>The parsed command line.</summary>
 internal sealed record ViewerOptions(string Source, string Model, string? Output, OutputKind OutputKind, string? Detections, string? Device,
-                                     long? Frames, double? Seconds, bool Window, bool Hud, bool? Validation, (int Width, int Height)? WindowSize)
+                                     long? Frames, double? Seconds, bool Window, bool Hud, bool? Validation, (int Width, int Height)? WindowSize,
+                                     bool Realtime = false, bool Loop = false)
 {
     public const string Usage = """
         usage: viewer --source FILE|DIR|testsrc|webcam[:N] (--window | --output out.png|out.mp4|DIR | both)
                       [--model blazeface|blazeface-back] [--detections out.json] [--device NAME]
-                      [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--validation]
+                      [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--realtime | --every-frame] [--loop]
+                      [--validation]
           --source      an image, a video file, a folder of images, testsrc (test pattern) or webcam[:N] (/dev/videoN)
-          --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); Esc or closing it quits
+          --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); H toggles the HUD,
+                        Esc or closing the window quits
           --output      out.png: the first frame; out.mp4: a video (through ffmpeg); DIR: frame_000000.png, ... per frame
           --model       blazeface (front camera, 128x128, default) or blazeface-back (back camera, 256x256)
           --detections  JSON with every frame's boxes (x, y, w, h in source pixels), scores and keypoints
@@ -36,11 +39,15 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
           --seconds     stop after S seconds
           --hud         draw fps and per-stage latency in a corner (default in --window mode); --no-hud: never
           --size        window size in pixels (default: the frame's, shrunk to fit 1600x900)
+          --realtime    play files at their own frame rate, dropping frames the pipeline cannot keep up with (default
+                        with --window); --every-frame: every frame in order, as fast as they are processed (default
+                        for files)
+          --loop        start files again at their end
           --validation  turn on the Vulkan validation layer (or VULKANCNN_VALIDATION=1); errors give exit code 3
         """;
 
     private static readonly string[] ValueOptions = { "source", "model", "output", "detections", "device", "frames", "seconds", "size" };
-    private static readonly string[] FlagOptions = { "window", "hud", "no-hud", "validation" };
+    private static readonly string[] FlagOptions = { "window", "hud", "no-hud", "validation", "realtime", "every-frame", "loop" };
 
     public static ViewerOptions Parse(IReadOnlyList<string> args)
     {
@@ -100,8 +107,10 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
         if (size != null && !window) throw new UsageException("--size sets the window's size: use it with --window.");
         if (flags.Contains("hud") && flags.Contains("no-hud")) throw new UsageException("--hud and --no-hud contradict each other.");
         bool hud = flags.Contains("hud") || (window && !flags.Contains("no-hud"));
+        if (flags.Contains("realtime") && flags.Contains("every-frame")) throw new UsageException("--realtime and --every-frame contradict each other.");
+        bool realtime = flags.Contains("realtime") || (window && !flags.Contains("every-frame"));
         return new ViewerOptions(source, model, output, kind, values.GetValueOrDefault("detections"), values.GetValueOrDefault("device"),
-                                 frames, seconds, window, hud, flags.Contains("validation") ? true : null, size);
+                                 frames, seconds, window, hud, flags.Contains("validation") ? true : null, size, realtime, flags.Contains("loop"));
     }
 }
 
@@ -166,53 +175,48 @@ internal static class ViewerApp
     {
         stderr ??= TextWriter.Null;
         bool file = IsFileSource(o.Source);
-        // Files: every frame in order. Cameras and the test pattern: the latest frame wins.
-        using var source = FrameSource.Open(o.Source, new FrameSourceOptions { Format = PixelFormat.Rgba8, DropFrames = !file });
+        // Files: every frame in order, unless played in real time. Cameras and the test pattern: the latest frame wins.
+        using var source = FrameSource.Open(o.Source, new FrameSourceOptions
+        {
+            Format = PixelFormat.Rgba8, DropFrames = !file || o.Realtime, Realtime = o.Realtime, Loop = o.Loop,
+        });
         int w = source.Width, h = source.Height;
 
-        GlfwWindow? window = null;
-        VulkanHost? host = null;
+        ViewerWindow? view = null;
         VulkanContext? own = null;
-        SwapchainPresenter? presenter = null;
         FrameProcessor? processor = null;
         FrameWriter? writer = null;
-        IReadOnlyList<string> validationErrors = Array.Empty<string>();
         int code;
         try
         {
             if (o.Window)
             {
                 var (ww, wh) = o.WindowSize ?? FitWindow(w, h);
-                window = new GlfwWindow(ww, wh, $"VulkanCnn viewer - {o.Model} - {source.Name}");
-                var win = window;
-                host = new VulkanHost(GlfwWindow.RequiredInstanceExtensions(), win.CreateSurface, o.Device, o.Validation);
-                own = host.CreateContext();
-                presenter = new SwapchainPresenter(host, () => win.FramebufferSize);
+                view = ViewerWindow.Open(ww, wh, $"VulkanCnn viewer - {o.Model} - {source.Name}", o.Device, o.Validation);
             }
             else if (context == null)
                 own = new VulkanContext(new VulkanContextOptions { Device = o.Device, Validation = o.Validation });
-            var ctx = context ?? own!;
-            stdout.WriteLine($"device: {ctx.DeviceInfo}");
+            var ctx = view?.Context ?? context ?? own!;
+            bool validating = view?.Host.ValidationEnabled ?? ctx.ValidationEnabled;
+            stdout.WriteLine($"device: {ctx.DeviceInfo}; validation {(validating ? "on" : "off")}");
+            var presenter = view?.Presenter;
             stdout.WriteLine($"source: {source.Name} {w}x{h} @ {source.FramesPerSecond:0.##} fps; model {o.Model}; " +
-                             (o.Window ? $"window {presenter!.Extent.Width}x{presenter.Extent.Height} ({presenter.Format}, {presenter.PresentMode})" : "headless") +
+                             (presenter != null ? $"window {presenter.Extent.Width}x{presenter.Extent.Height} ({presenter.Format}, {presenter.PresentMode})" : "headless") +
                              (o.Hud ? "; HUD on" : ""));
             processor = new FrameProcessor(ctx, ViewerTasks.Create(o.Model, ctx, w, h), w, h, o.Hud);
             if (o.Output != null)
                 writer = FrameWriter.Create(o.OutputKind, o.Output, w, h, source.FramesPerSecond > 0 ? source.FramesPerSecond : 30);
-            code = Loop(o, source, file, processor, writer, window, presenter, stdout, stderr, stderrIsTerminal);
+            code = Loop(o, source, file, processor, writer, view?.Window, presenter, stdout, stderr, stderrIsTerminal);
         }
         finally
         {
             writer?.Dispose();
             processor?.Dispose();
-            presenter?.Dispose();
+            view?.Dispose();
             own?.Dispose();
-            host?.Dispose();
-            window?.Dispose();
         }
         // Read after everything is destroyed: objects still alive at vkDestroyDevice/vkDestroyInstance are errors too.
-        if (host != null) validationErrors = host.ValidationErrors;
-        else if (own != null) validationErrors = own.ValidationErrors;
+        var validationErrors = view?.ValidationErrors ?? own?.ValidationErrors ?? Array.Empty<string>();
         if (validationErrors.Count > 0)
         {
             stderr.WriteLine($"viewer: the validation layer reported {validationErrors.Count} error(s):");
@@ -240,10 +244,9 @@ internal static class ViewerApp
         double write = 0, present = 0;
         long count = 0, found = 0, presented = 0;
         bool ended = false;
-        // Progress on stderr for files written from a file source (not for live windows).
-        var progress = writer != null && window == null && file
-            ? new ProgressBar(stderr, stderrIsTerminal, Math.Min(limit, CountFrames(o.Source) ?? long.MaxValue) is var t && t != long.MaxValue ? t : null)
-            : null;
+        // Progress on stderr for files written from a file source of more than one frame (not for live windows).
+        long? expected = file && writer != null && window == null ? Math.Min(limit, o.Loop ? long.MaxValue : CountFrames(o.Source) ?? long.MaxValue) : null;
+        var progress = expected is { } t && t > 1 ? new ProgressBar(stderr, stderrIsTerminal, t != long.MaxValue ? t : null) : null;
 
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -252,6 +255,7 @@ internal static class ViewerApp
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var total = Stopwatch.StartNew();
         long lastPresent = 0;
+        bool hDown = false;
         try
         {
             while (count < limit && !stop.IsCancellationRequested && !(o.Seconds is { } s && total.Elapsed.TotalSeconds >= s))
@@ -263,6 +267,9 @@ internal static class ViewerApp
                 {
                     window.PollEvents();
                     if (window.ShouldClose || window.IsKeyDown(GlfwWindow.Keys.Escape)) break;
+                    bool hKey = window.IsKeyDown(GlfwWindow.Keys.Letter('H'));
+                    if (hKey && !hDown) processor.HudVisible = !processor.HudVisible;   // on the key's press, not while held
+                    hDown = hKey;
                     // Never block the window for long: take a frame if one is ready.
                     if (!ended) got = source.TryGetLatest(frame, out number);
                     if (!got && !ended && source.IsEnded) ended = true;
@@ -277,7 +284,8 @@ internal static class ViewerApp
                 if (got)
                 {
                     var result = processor.Process(frame, number, output, capture);
-                    if (writer != null)
+                    // out.png holds the first frame (the window keeps running; writing a PNG per frame would stall it).
+                    if (writer != null && !(o.OutputKind == OutputKind.Png && count > 0))
                     {
                         long tw = Stopwatch.GetTimestamp();
                         writer.Write(output, count);

@@ -70,4 +70,89 @@ public class ViewerTests : GpuTest
         Assert.That(err.ToString(), Does.Contain(message));
         Assert.That(err.ToString(), Does.Not.Contain("   at "));
     }
+
+    [TestCase("--seconds", "-1", "--seconds '-1'")]
+    [TestCase("--size", "10x10", "--size '10x10'")]
+    public void MoreBadOptionsExitWithTwoAndSayWhy(string option, string value, string message) =>
+        BadOptionsExitWithTwoAndSayWhy(option, value, message);
+
+    [Test]
+    public void WindowOrOutputIsRequiredAndTheHudDefaultsOnOnlyInTheWindow()
+    {
+        var err = new StringWriter();
+        Assert.That(ViewerApp.Run(new[] { "--source", "testsrc" }, TextWriter.Null, err), Is.EqualTo(2));
+        Assert.That(err.ToString(), Does.Contain("--window, --output"));
+        var w = ViewerOptions.Parse(new[] { "--source", "testsrc", "--window" });
+        Assert.That((w.Window, w.Hud, w.Output), Is.EqualTo((true, true, (string?)null)));
+        Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--window", "--no-hud" }).Hud, Is.False);
+        Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.mp4" }).Hud, Is.False);
+        Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.mp4", "--hud" }).Hud, Is.True);
+        var sized = ViewerOptions.Parse(new[] { "--source", "testsrc", "--window", "--size", "1280x720", "--seconds", "2.5" });
+        Assert.That((sized.WindowSize, sized.Seconds), Is.EqualTo(((1280, 720), 2.5)));
+        // Real-time playback by default in the window, every frame in order for files.
+        Assert.That((w.Realtime, ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.mp4" }).Realtime), Is.EqualTo((true, false)));
+        Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--window", "--every-frame", "--loop" }) is { Realtime: false, Loop: true });
+        Assert.Throws<UsageException>(() => ViewerOptions.Parse(new[] { "--source", "testsrc", "--window", "--every-frame", "--realtime" }));
+        Assert.That(ViewerApp.FitWindow(3840, 2160), Is.EqualTo((1600, 900)));
+        Assert.That(ViewerApp.FitWindow(640, 480), Is.EqualTo((640, 480)));
+    }
+
+    [Test]
+    public void ProgressBarShowsDoneTotalFpsAndEta()
+    {
+        var bar = new ProgressBar(TextWriter.Null, terminal: true, total: 60);
+        Assert.That(bar.Format(30, 2.0), Is.EqualTo("[" + new string('#', 15) + new string('.', 15) + "] 30/60 50% 15.0 fps ETA 0:02"));
+        Assert.That(bar.Format(0, 0), Does.Contain("0/60 0%").And.Contain("ETA ?"));
+        Assert.That(new ProgressBar(TextWriter.Null, false, null).Format(250, 10), Is.EqualTo("250 frames, 25.0 fps"));
+
+        // Not a terminal: a plain line per tenth of the way and the last one, no carriage returns.
+        var log = new StringWriter();
+        var plain = new ProgressBar(log, terminal: false, total: 20);
+        for (int i = 1; i <= 20; i++) plain.Update(i, i / 10.0);
+        plain.Finish(20, 2.0);
+        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(10), log.ToString());
+        Assert.That(lines[^1], Does.StartWith("progress: [").And.Contain("20/20 100% 10.0 fps ETA 0:00"));
+        Assert.That(log.ToString(), Does.Not.Contain("\r"));
+
+        var tty = new StringWriter();
+        var live = new ProgressBar(tty, terminal: true, total: 20);
+        for (int i = 1; i <= 20; i++) live.Update(i, i);
+        live.Finish(20, 20);
+        Assert.That(tty.ToString(), Does.StartWith("\r[").And.EndWith(Environment.NewLine));
+    }
+
+    [Test]
+    public void FolderRunWithHudWritesThePanelAndReportsProgressOnStderr()
+    {
+        string dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "viewer-hud");
+        string frames = Path.Combine(dir, "in"), outDir = Path.Combine(dir, "out");
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.CreateDirectory(frames);
+        var photo = TestFiles.AstronautRgba512x384();
+        using (var img = Image.LoadPixelData<Rgba32>(photo, TestFiles.AstronautCropW, TestFiles.AstronautCropH))
+            for (int i = 0; i < 3; i++) img.SaveAsPng(Path.Combine(frames, $"f{i}.png"));
+        var o = ViewerOptions.Parse(new[] { "--source", frames, "--output", outDir, "--hud" });
+        var log = new StringWriter();
+        var err = new StringWriter();
+        Assert.That(ViewerApp.Run(o, log, Ctx, err), Is.EqualTo(0), log + "\n" + err);
+        Assert.That(err.ToString(), Does.Contain("progress: [").And.Contain("3/3 100%"), err.ToString());
+        Assert.That(log.ToString(), Does.Contain("preprocess").And.Contain("inference").And.Contain("overlay"));
+        var written = Directory.GetFiles(outDir, "*.png").OrderBy(f => f).ToArray();
+        Assert.That(written, Has.Length.EqualTo(3));
+        using var last = Image.Load<Rgba32>(written[^1]);
+        // The panel's first line starts at (4, 4) at scale 1: each pixel there is white text or the photograph shaded by
+        // the translucent black background (alpha 176).
+        static int Shaded(byte v) => (int)Math.Floor(v * (1 - 176 / 255.0) + 0.5);
+        int darker = 0;
+        for (int y = 5; y < 12; y++)
+            for (int x = 5; x < 60; x++)
+            {
+                var q = last[x, y];
+                int i = 4 * (y * TestFiles.AstronautCropW + x);
+                bool shaded = Math.Abs(q.R - Shaded(photo[i])) <= 1 && Math.Abs(q.G - Shaded(photo[i + 1])) <= 1 && Math.Abs(q.B - Shaded(photo[i + 2])) <= 1;
+                if (shaded || (q.R == 255 && q.G == 255 && q.B == 255)) darker++;
+            }
+        Assert.That(darker, Is.EqualTo(7 * 55), "the HUD panel is drawn in the written frames");
+    }
 }
