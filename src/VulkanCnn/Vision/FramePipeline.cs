@@ -184,8 +184,9 @@ public sealed unsafe class FramePipeline : IDisposable
         {
             for (int i = 0; i < Slots; i++)
             {
-                _canvas[i] = _deviceArena.Allocate(frameBytes, $"pipeline frame {i}");
-                _raw[i] = _stagingArena.Allocate(frameBytes, $"pipeline upload {i}");
+                // Rounded up to whole 16-byte groups: the BGRA swizzle moves 4 pixels per lane.
+                _canvas[i] = _deviceArena.Allocate((frameBytes + 15) & ~15UL, $"pipeline frame {i}");
+                _raw[i] = _stagingArena.Allocate((frameBytes + 15) & ~15UL, $"pipeline upload {i}");
             }
             _pre = new FramePreprocessor(session, 0, width, height, PixelFormat.Rgba8, task.Input, _canvas);
             _overlay = new OverlayRenderer(context, width, height, _canvas);
@@ -574,22 +575,45 @@ public sealed unsafe class FramePipeline : IDisposable
     private void RecordConvert(CommandBuffer cmd, int slot, PixelFormat format)
     {
         var vk = _ctx.Vk;
+        // BGRA (swapchain-style host images and CPU frames) is a byte swap with a kernel of its own; every other format
+        // goes through the general converter, preprocess.comp with PACK = 1.
+        bool swizzle = format == PixelFormat.Bgra8;
         if (!_convert.TryGetValue(format, out var c))
         {
             // First frame of this format: one pipeline and one descriptor set per slot, kept for the pipeline's life.
-            var kernel = _ctx.Pipelines.Get("preprocess", 2, (uint)sizeof(FramePreprocessor.Push), new[] { (int)format, 0, 0, 0, 1 });
+            var kernel = swizzle
+                ? _ctx.Pipelines.Get("swizzle_bgra", 2, (uint)sizeof(SwizzlePush), ReadOnlySpan<int>.Empty)
+                : _ctx.Pipelines.Get("preprocess", 2, (uint)sizeof(FramePreprocessor.Push), new[] { (int)format, 0, 0, 0, 1 });
             var sets = new DescriptorSet[Slots];
             for (int i = 0; i < Slots; i++) sets[i] = WriteConvertSet(kernel, i);
             c = (kernel, sets);
             _convert[format] = c;
         }
-        var push = new FramePreprocessor.Push { SrcW = Width, SrcH = Height, DstW = Width, DstH = Height, ScaleX = 1, ScaleY = 1, PixelScale = 1, Std0 = 1, Std1 = 1, Std2 = 1 };
         var set = c.Sets[slot];
         vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, c.Kernel.Pipeline);
         vk.CmdBindDescriptorSets(cmd, PipelineBindPoint.Compute, c.Kernel.Layout, 0, 1, &set, 0, null);
-        vk.CmdPushConstants(cmd, c.Kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(FramePreprocessor.Push), &push);
-        var (x, y) = LayerCompiler.Grid(((long)Width * Height + 63) / 64);
+        long work;
+        if (swizzle)
+        {
+            var push = new SwizzlePush { Quads = (Width * Height + 3) / 4, Pixels = Width * Height };
+            vk.CmdPushConstants(cmd, c.Kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(SwizzlePush), &push);
+            work = push.Quads;
+        }
+        else
+        {
+            var push = new FramePreprocessor.Push { SrcW = Width, SrcH = Height, DstW = Width, DstH = Height, ScaleX = 1, ScaleY = 1, PixelScale = 1, Std0 = 1, Std1 = 1, Std2 = 1 };
+            vk.CmdPushConstants(cmd, c.Kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(FramePreprocessor.Push), &push);
+            work = (long)Width * Height;
+        }
+        var (x, y) = LayerCompiler.Grid((work + 63) / 64);
         vk.CmdDispatch(cmd, x, y, 1);
+    }
+
+    /// <summary>Mirror of the push-constant block of shaders/swizzle_bgra.comp.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    internal struct SwizzlePush
+    {
+        public int Quads, Pixels;
     }
 
     // ---------------------------------------------------------------------------------------------- completion

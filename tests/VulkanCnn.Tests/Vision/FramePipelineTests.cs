@@ -296,4 +296,23 @@ public class FramePipelineTests : GpuTest
         WaitForResult(p);
         Assert.That(CellOf(p.Latest!.Detections[0], Transform(task)), Is.EqualTo((2, 5)), $"{format}: detection");
     }
+
+    [TestCase(37, 23)]   // 851 pixels: not a whole number of the swizzle's 4-pixel groups
+    [TestCase(64, 48)]
+    public void BgraFramesAreSwappedExactlyAtAnySize(int w, int h)
+    {
+        var rgba = Frame(w, h, 1, 1, seed: 41);
+        var bgra = FramePreprocessorTests.Convert(rgba, w, h, PixelFormat.Bgra8);
+        for (int i = 0; i < w * h; i++) bgra[4 * i + 3] = (byte)(i * 7);   // alpha is carried as it is, like RGBA frames
+        using var task = new BrightCellTask(Ctx);
+        using var p = new FramePipeline(Ctx, task, w, h, new FramePipelineOptions { Overlay = false });
+        p.Submit(bgra, PixelFormat.Bgra8);
+        var output = new byte[w * h * 4];
+        p.ReadOutput(output);
+        for (int i = 0; i < w * h; i++)
+            for (int c = 0; c < 4; c++)
+                if (output[4 * i + c] != bgra[4 * i + (c == 3 ? 3 : 2 - c)])
+                    Assert.Fail($"pixel {i} ({i % w}, {i / w}) channel {c}: {output[4 * i + c]}, expected {bgra[4 * i + (c == 3 ? 3 : 2 - c)]}");
+        WaitForResult(p);
+    }
 }

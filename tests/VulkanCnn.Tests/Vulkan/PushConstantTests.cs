@@ -116,6 +116,7 @@ public class PushConstantTests
         ["preprocess_reduce_rgba"] = typeof(VulkanCnn.Vision.FramePreprocessor.ReducePush),
         ["preprocess_reduced"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["slice"] = typeof(Slice.Push),
+        ["swizzle_bgra"] = typeof(VulkanCnn.Vision.FramePipeline.SwizzlePush),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
         ["transpose"] = typeof(Transpose.Push),
