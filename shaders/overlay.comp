@@ -107,18 +107,27 @@ void main()
         }
     } else {
         // Label backgrounds: filled rectangles x0 y0 x1 y1 | background colour, first glyph record, length, text colour;
-        // covering centres inside.
+        // covering centres inside. The labels whose background holds the pixel are remembered (the first 32 in a bit
+        // mask), since a label's glyphs lie inside its background: the glyph loop then visits only those.
+        uint covered = 0u;
         for (int i = 0; i < p.count; i++) {
             vec4 r = uintBitsToFloat(prims[p.offset + 2 * i]);
-            if (c.x >= r.x && c.x <= r.z && c.y >= r.y && c.y <= r.w) px = blendPacked(px, prims[p.offset + 2 * i + 1].x);
+            if (c.x >= r.x && c.x <= r.z && c.y >= r.y && c.y <= r.w) {
+                px = blendPacked(px, prims[p.offset + 2 * i + 1].x);
+                if (i < 32) covered |= 1u << uint(i);
+            }
         }
         // Glyphs, label by label: character k of a label covers the 5x7 cells of s x s pixels from (x0 + s + 6ks, y0 + s);
         // its record holds the 35 glyph bits (bit row*5+column) and s. One character per label can hold the pixel.
-        for (int i = 0; i < p.count; i++) {
+        int more = max(p.count - 32, 0);
+        for (int j = 0; covered != 0u || j < more; ) {
+            int i;
+            if (covered != 0u) { i = findLSB(covered); covered &= covered - 1u; }
+            else { i = 32 + j; j++; }
+            vec4 r = uintBitsToFloat(prims[p.offset + 2 * i]);
             uvec4 q = prims[p.offset + 2 * i + 1];
             int n = int(q.z);
             if (n == 0) continue;
-            vec4 r = uintBitsToFloat(prims[p.offset + 2 * i]);
             int first = int(q.y);
             int s = int(prims[first].z);
             ivec2 local = ivec2(floor(c)) - ivec2(int(r.x) + s, int(r.y) + s);

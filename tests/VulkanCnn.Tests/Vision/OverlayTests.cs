@@ -217,6 +217,24 @@ public class OverlayTests : GpuTest
     }
 
     [Test]
+    public void FortyOverlappingLabelsMatchReference()
+    {
+        // More labels than the shader's 32-label coverage mask, overlapping each other, so the glyphs of labels past 32
+        // and glyphs under later backgrounds are both exercised (backgrounds first, then glyphs, in label order).
+        var photo = LoadPhoto();
+        var labels = new OverlayLabel[40];
+        for (int i = 0; i < labels.Length; i++)
+            labels[i] = new OverlayLabel(5 + 11.3f * i, 8 + 8.7f * i, $"L{i} 0.{i:00}", i % 2 == 0 ? Colors.White : Colors.Black,
+                                         Colors.ForClass(i).WithAlpha((byte)(120 + 3 * i)), 1 + i % 3);
+        using var r = new OverlayRenderer(Ctx, PhotoW, PhotoH);
+        r.Upload(photo);
+        r.Draw(ReadOnlySpan<OverlayBox>.Empty, ReadOnlySpan<OverlayPoint>.Empty, ReadOnlySpan<OverlaySegment>.Empty, labels);
+        var e = new Reference(photo, PhotoW, PhotoH);
+        e.DrawAll(Array.Empty<OverlayBox>(), Array.Empty<OverlayPoint>(), Array.Empty<OverlaySegment>(), labels);
+        AssertImagesMatch(e, r.ReadRgba(), "40 overlapping labels");
+    }
+
+    [Test]
     public void ClassIdMaskWithStretchTransformMatchesReference()
     {
         var photo = LoadPhoto();
