@@ -1,10 +1,11 @@
 #version 450
-// Camera/render frame -> model input tensor in one pass: unpack the packed source bytes (RGBA, BGRA, RGB24, YUYV,
-// NV12), resize (stretch, letterbox or centre crop), normalise, and write NCHW or NHWC floats. Resampling is a tent
-// filter: bilinear (radius 1 source pixel) when an axis shrinks by at most 1.5x, else a tent whose radius is the shrink
-// factor, so every covered source pixel contributes (a 4x downscale averages ~8x8 pixels instead of taking 2x2 of them;
-// small faces survive). This is the behaviour of ImageSharp's Triangle resampler, the CPU reference.
-// One invocation per output pixel, all three channels. Host side: src/VulkanCnn/Vision/FramePreprocessor.cs.
+// Camera/render frame -> model input tensor: unpack the packed source bytes (RGBA, BGRA, RGB24, YUYV, NV12), resize
+// (stretch, letterbox or centre crop), normalise, and write NCHW or NHWC floats (3 channels, or 4 with a constant 4th).
+// Resampling is a tent filter: bilinear (radius 1 texel) when an axis shrinks by at most 1.5x, else a tent whose radius
+// is the shrink factor. Shrinks of 2x or more are first box-averaged by an integer factor in preprocess_reduce.comp; this
+// shader then reads that small RGB float image (REDUCED = 1, the push block describing it as the source) and the
+// remaining shrink is below 1.5x, so a large shrink costs one read per source pixel plus 4 taps per output pixel.
+// One invocation per output pixel, all channels. Host side: src/VulkanCnn/Vision/FramePreprocessor.cs.
 // PACK = 1 turns the shader into the frame pipeline's format converter: every source pixel (dst size = src size) is
 // written as one packed RGBA8 word (alpha 255) to binding 1 instead of normalised floats.
 #extension GL_GOOGLE_include_directive : require
@@ -15,8 +16,11 @@ layout(constant_id = 1) const int LAYOUT = 0;      // 0 NCHW, 1 NHWC
 layout(constant_id = 2) const int RESIZE = 0;      // 0 stretch, 1 letterbox (pads outside the content rectangle), 2 crop
 layout(constant_id = 3) const int BGR = 0;         // 1: channel 0 of the output is blue
 layout(constant_id = 4) const int PACK = 0;        // 1: packed RGBA8 at source resolution (format conversion only)
+layout(constant_id = 5) const int REDUCED = 0;     // 1: binding 0 is preprocess_reduce.comp's RGB float image
+layout(constant_id = 6) const int CHANNELS = 3;    // 3, or 4 with p.alpha as the 4th channel
 // The frame's bytes as they arrived, read as little-endian 32-bit words (byte i is bits 8*(i%4) of word i/4).
 layout(std430, binding = 0) readonly buffer Source { uint src[]; };
+layout(std430, binding = 0) readonly buffer Reduced { vec4 red[]; };    // the same binding, REDUCED = 1
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
 layout(std430, binding = 1) writeonly buffer Packed { uint packed[]; };   // the same binding, PACK = 1
 layout(push_constant) uniform Params {
@@ -25,43 +29,12 @@ layout(push_constant) uniform Params {
     float scaleX, scaleY, offsetX, offsetY;       // output = frame * scale + offset (continuous pixel coordinates)
     float pixelScale, padValue;
     float mean0, mean1, mean2, std0, std1, std2;
+    float alpha;                                  // the 4th channel's value, written as it is (CHANNELS = 4)
 } p;
+#include "preprocess_decode.glsl"
 
-uint byteAt(int i) { return (src[i >> 2] >> (8 * (i & 3))) & 0xFFu; }
-
-// ITU-R BT.601, limited ("studio") range, the usual camera YUV: Y in 16..235, U and V in 16..240 around 128.
-// R = 1.164383 (Y-16) + 1.596027 (V-128); G = 1.164383 (Y-16) - 0.391762 (U-128) - 0.812968 (V-128);
-// B = 1.164383 (Y-16) + 2.017232 (U-128); clamped to 0..255.
-vec3 yuvToRgb(float Y, float U, float V)
-{
-    float c = 1.164383 * (Y - 16.0), d = U - 128.0, e = V - 128.0;
-    return clamp(vec3(c + 1.596027 * e, c - 0.391762 * d - 0.812968 * e, c + 2.017232 * d), 0.0, 255.0);
-}
-
-// R, G, B of source pixel (x, y) in 0..255. Chroma of YUYV and NV12 is taken from the pixel's own pair or 2x2 block
-// (no chroma interpolation), as most decoders do.
-vec3 rgbAt(int x, int y)
-{
-    int i = y * p.srcW + x;
-    if (FORMAT == 0 || FORMAT == 1) {
-        uint w = src[i];
-        vec3 c = vec3(float(w & 0xFFu), float((w >> 8) & 0xFFu), float((w >> 16) & 0xFFu));
-        return FORMAT == 0 ? c : c.bgr;
-    }
-    if (FORMAT == 2) {
-        int b = 3 * i;
-        return vec3(float(byteAt(b)), float(byteAt(b + 1)), float(byteAt(b + 2)));
-    }
-    if (FORMAT == 3) {
-        // Y0 U Y1 V: one 32-bit word per pixel pair (the width is even, so pairs never straddle rows).
-        uint w = src[i >> 1];
-        float Y = float((i & 1) == 0 ? (w & 0xFFu) : ((w >> 16) & 0xFFu));
-        return yuvToRgb(Y, float((w >> 8) & 0xFFu), float(w >> 24));
-    }
-    // NV12: W*H bytes of Y, then rows of interleaved U V at half resolution in both directions.
-    int uv = p.srcW * p.srcH + (y >> 1) * p.srcW + (x & ~1);
-    return yuvToRgb(float(byteAt(i)), float(byteAt(uv)), float(byteAt(uv + 1)));
-}
+// R, G, B (0..255) of texel (x, y) of the image being resampled: the frame, or its box-averaged reduction.
+vec3 texel(int x, int y) { return REDUCED == 1 ? red[y * p.srcW + x].rgb : rgbAt(x, y); }
 
 // Tent weight of source pixel i for a sample at continuous index f with radius r (> 0).
 float tent(int i, float f, float r) { return max(0.0, 1.0 - abs(float(i) - f) / r); }
@@ -91,8 +64,8 @@ void main()
             int x0 = int(floor(fx)), y0 = int(floor(fy));
             int x1 = min(x0 + 1, p.srcW - 1), y1 = min(y0 + 1, p.srcH - 1);
             float lx = fx - float(x0), ly = fy - float(y0);
-            vec3 top = mix(rgbAt(x0, y0), rgbAt(x1, y0), lx);
-            vec3 bot = mix(rgbAt(x0, y1), rgbAt(x1, y1), lx);
+            vec3 top = mix(texel(x0, y0), texel(x1, y0), lx);
+            vec3 bot = mix(texel(x0, y1), texel(x1, y1), lx);
             rgb = mix(top, bot, ly);
         } else {
             // Area average: a separable tent over the source footprint, radius = shrink factor per axis (1 where the
@@ -114,7 +87,7 @@ void main()
                 for (int sx = xa; sx <= xb; sx++) {
                     float wx = tent(sx, fx, rx);
                     if (wx <= 0.0) continue;
-                    row += wx * rgbAt(sx, sy);
+                    row += wx * texel(sx, sy);
                     rsum += wx;
                 }
                 acc += wy * row;
@@ -127,7 +100,9 @@ void main()
     }
     if (LAYOUT == 0) {
         y[idx] = v.x; y[plane + idx] = v.y; y[2 * plane + idx] = v.z;
+        if (CHANNELS == 4) y[3 * plane + idx] = p.alpha;
     } else {
-        y[3 * idx] = v.x; y[3 * idx + 1] = v.y; y[3 * idx + 2] = v.z;
+        y[CHANNELS * idx] = v.x; y[CHANNELS * idx + 1] = v.y; y[CHANNELS * idx + 2] = v.z;
+        if (CHANNELS == 4) y[CHANNELS * idx + 3] = p.alpha;
     }
 }

@@ -1,5 +1,6 @@
-// Camera and video frames into a model's input tensor on the GPU: staging ring, pixel-format conversion, bilinear
-// resize with letterbox or crop, normalisation and layout in one compute pass. GPU side: shaders/preprocess.comp.
+// Camera and video frames into a model's input tensor on the GPU: staging ring, pixel-format conversion, resize with
+// letterbox or crop (bilinear, tent, or a box reduction first for shrinks of 2x or more), normalisation and layout.
+// GPU side: shaders/preprocess.comp, shaders/preprocess_reduce.comp.
 using System.Runtime.InteropServices;
 using Silk.NET.Vulkan;
 using VulkanCnn.Graph;
@@ -46,6 +47,8 @@ public enum TensorLayout
 /// What the model expects. Each output value is <c>(pixel · Scale − Mean[c]) / Std[c]</c>, where pixel is the resampled
 /// 0..255 value of output channel c (after the <see cref="Bgr"/> swap). The defaults give [0, 1]; Scale 1/127.5 with
 /// Mean 1 and Std 1 gives [−1, 1]; ImageNet models take Scale 1/255, Mean {0.485, 0.456, 0.406}, Std {0.229, 0.224, 0.225}.
+/// With <see cref="Channels"/> = 4 a 4th channel holding <see cref="Alpha"/> follows the three colour channels (models
+/// that take RGBA, such as M-LSD).
 /// </summary>
 public sealed record PreprocessOptions
 {
@@ -65,8 +68,12 @@ public sealed record PreprocessOptions
     public bool Bgr { get; init; }
     /// <summary>NCHW (default) or NHWC output.</summary>
     public TensorLayout Layout { get; init; } = TensorLayout.Nchw;
-    /// <summary>The value written, as it is (no normalisation applied), to every channel of the letterbox bars.</summary>
+    /// <summary>The value written, as it is (no normalisation applied), to the colour channels of the letterbox bars.</summary>
     public float PadValue { get; init; }
+    /// <summary>Output channels: 3 (default; colour only) or 4 (colour, then the constant <see cref="Alpha"/>).</summary>
+    public int Channels { get; init; } = 3;
+    /// <summary>The 4th channel's value when <see cref="Channels"/> is 4, written as it is (no normalisation), bars included.</summary>
+    public float Alpha { get; init; } = 1f;
 }
 
 /// <summary>
@@ -103,8 +110,11 @@ public sealed unsafe class FramePreprocessor : IDisposable
     private readonly bool[] _inFlight;
     private readonly DescriptorSet[] _sets;
     private readonly DescriptorPool _descriptorPool;
-    private readonly Kernel? _kernel;
+    private readonly Kernel? _kernel, _reduceKernel;
     private readonly Push _push;
+    private readonly ReducePush _reducePush;
+    private readonly DescriptorSet[] _reduceSets;
+    private readonly BufferSlice _reduced;      // preprocess_reduce.comp's box-averaged image; null when no axis shrinks 2x or more
     private readonly bool _external;          // frames come from the caller's buffers; commands recorded by RecordInto
     private readonly int _frameBytes;
     private int _next, _uploaded = -1;
@@ -117,7 +127,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// <summary>
     /// Creates a preprocessor writing straight into input <paramref name="inputIndex"/> of <paramref name="session"/>, on the
     /// GPU: <see cref="Run"/> then <see cref="Session.Run()"/> runs the model on the frame with no CPU copy of the tensor.
-    /// The input must hold 3·Height·Width floats. The session must outlive the preprocessor.
+    /// The input must hold Channels·Height·Width floats. The session must outlive the preprocessor.
     /// </summary>
     public FramePreprocessor(Session session, int inputIndex, int frameWidth, int frameHeight, PixelFormat format, PreprocessOptions options)
         : this(session?.Context!, frameWidth, frameHeight, format, options, session ?? throw new ArgumentNullException(nameof(session)), inputIndex, null) { }
@@ -144,7 +154,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
         FrameHeight = frameHeight;
         Format = format;
         Options = options with { Mean = (float[])options.Mean.Clone(), Std = (float[])options.Std.Clone() };
-        OutputLength = 3 * options.Width * options.Height;
+        OutputLength = options.Channels * options.Width * options.Height;
         Transform = ComputeTransform(frameWidth, frameHeight, options, out var content);
 
         ulong outBytes = (ulong)OutputLength * 4;
@@ -164,7 +174,14 @@ public sealed unsafe class FramePreprocessor : IDisposable
         _fences = new Fence[Slots];
         _inFlight = new bool[Slots];
         _sets = new DescriptorSet[Slots];
+        _reduceSets = new DescriptorSet[Slots];
         if (!_external) _staging = new MemoryArena(context, MemoryUsage.Staging);
+        // A shrink of 2x or more on an axis is box-averaged by BoxFactor first (preprocess_reduce.comp into a scratch
+        // image allocated here), and the resampling pass then reads that image with the remaining (< 1.5x) shrink.
+        int boxX = BoxFactor(Transform.ScaleX), boxY = BoxFactor(Transform.ScaleY);
+        bool reduce = boxX > 1 || boxY > 1;
+        int redW = (frameWidth + boxX - 1) / boxX, redH = (frameHeight + boxY - 1) / boxY;
+        if (reduce || session == null) _device = new MemoryArena(context, MemoryUsage.Device);
         try
         {
             if (!_external)
@@ -173,32 +190,52 @@ public sealed unsafe class FramePreprocessor : IDisposable
             {
                 var shape = session.InputShape(inputIndex);
                 if (shape.Size != OutputLength)
-                    throw new ArgumentException($"Session input {inputIndex} holds {shape.Size} floats ({shape}, D×H×W); preprocessing to {options.Width}x{options.Height} writes 3·{options.Height}·{options.Width} = {OutputLength}.", nameof(session));
+                    throw new ArgumentException($"Session input {inputIndex} holds {shape.Size} floats ({shape}, D×H×W); preprocessing to {options.Width}x{options.Height} writes {options.Channels}·{options.Height}·{options.Width} = {OutputLength}.", nameof(session));
                 _output = session.InputTarget(inputIndex);
             }
             else
             {
-                _device = new MemoryArena(context, MemoryUsage.Device);
-                _output = _device.Allocate(outBytes, "preprocessed frame");
+                _output = _device!.Allocate(outBytes, "preprocessed frame");
             }
             // Where the output is not host-visible (discrete GPUs), each frame is also copied to a mapped read-back slice.
             if (_output.Mapped == null && session == null) _readback = _staging!.Allocate(outBytes, "preprocessed frame read-back");
 
+            if (reduce)
+            {
+                ulong redBytes = (ulong)redW * (ulong)redH * 16;
+                if (redBytes > context.DeviceInfo.MaxStorageBufferRange)
+                    throw new ArgumentException($"Preprocessing {frameWidth}x{frameHeight} into {options.Width}x{options.Height} box-averages {boxX}x{boxY} into a {redW}x{redH} " +
+                                                $"image of {redBytes:N0} bytes; {context.DeviceInfo.Name} allows {context.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange).");
+                _reduced = _device!.Allocate(redBytes, "preprocess box-averaged frame");
+                _reduceKernel = context.Pipelines.Get("preprocess_reduce", 2, (uint)Marshal.SizeOf<ReducePush>(), new[] { (int)format });
+                _reducePush = new ReducePush { SrcW = frameWidth, SrcH = frameHeight, RedW = redW, RedH = redH, BoxX = boxX, BoxY = boxY };
+            }
+            // The resampling pass reads the reduced image as if it were the frame: its size, and the scale times the box.
             var push = new Push
             {
-                SrcW = frameWidth, SrcH = frameHeight, DstW = options.Width, DstH = options.Height,
+                SrcW = reduce ? redW : frameWidth, SrcH = reduce ? redH : frameHeight, DstW = options.Width, DstH = options.Height,
                 PadX0 = content.X0, PadY0 = content.Y0, PadX1 = content.X1, PadY1 = content.Y1,
-                ScaleX = Transform.ScaleX, ScaleY = Transform.ScaleY, OffsetX = Transform.OffsetX, OffsetY = Transform.OffsetY,
+                ScaleX = Transform.ScaleX * boxX, ScaleY = Transform.ScaleY * boxY, OffsetX = Transform.OffsetX, OffsetY = Transform.OffsetY,
                 PixelScale = options.Scale, PadValue = options.PadValue,
                 Mean0 = options.Mean[0], Mean1 = options.Mean[1], Mean2 = options.Mean[2],
                 Std0 = options.Std[0], Std1 = options.Std[1], Std2 = options.Std[2],
+                Alpha = options.Alpha,
             };
             var kernel = context.Pipelines.Get("preprocess", 2, (uint)Marshal.SizeOf<Push>(),
-                new[] { (int)format, (int)options.Layout, (int)options.Resize, options.Bgr ? 1 : 0 });
+                new[] { (int)format, (int)options.Layout, (int)options.Resize, options.Bgr ? 1 : 0, 0, reduce ? 1 : 0, options.Channels });
             _kernel = kernel;
             _push = push;
             _descriptorPool = CreateDescriptorPool();
-            for (int i = 0; i < Slots; i++) _sets[i] = WriteSet(i, kernel);
+            for (int i = 0; i < Slots; i++)
+            {
+                if (reduce)
+                {
+                    _reduceSets[i] = WriteSet(_reduceKernel!, _frames[i], (ulong)((_frameBytes + 3) & ~3), _reduced, _reduced.Size);
+                    _sets[i] = WriteSet(kernel, _reduced, _reduced.Size, _output, (ulong)OutputLength * 4);
+                }
+                // The frame binding covers whole words: the slot was allocated rounded up to 16 bytes.
+                else _sets[i] = WriteSet(kernel, _frames[i], (ulong)((_frameBytes + 3) & ~3), _output, (ulong)OutputLength * 4);
+            }
             if (!_external)
             {
                 _pool = context.CreateCommandPool();
@@ -206,7 +243,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
                 {
                     _cmds[i] = context.AllocateCommandBuffer(_pool);
                     _fences[i] = context.CreateFence();
-                    Record(i, kernel, push);
+                    Record(i);
                 }
             }
         }
@@ -225,10 +262,22 @@ public sealed unsafe class FramePreprocessor : IDisposable
     public PixelFormat Format { get; }
     /// <summary>The options (a copy taken at construction).</summary>
     public PreprocessOptions Options { get; }
-    /// <summary>Floats in the output tensor: 3·Height·Width.</summary>
+    /// <summary>Floats in the output tensor: Channels·Height·Width.</summary>
     public int OutputLength { get; }
     /// <summary>Frame-to-model coordinate mapping; its <see cref="FrameTransform.ToFrame"/> maps results back.</summary>
     public FrameTransform Transform { get; }
+    /// <summary>
+    /// The integer box factor of the first (area-average) pass for an axis with model/frame <paramref name="scale"/>:
+    /// ⌊1/scale⌋ when the axis shrinks by 2× or more, else 1 (no box pass). The remaining shrink, (1/scale)/box, is then
+    /// below 1.5, which the resampling pass handles bilinearly.
+    /// </summary>
+    internal static int BoxFactor(float scale)
+    {
+        double shrink = 1.0 / scale;
+        // A tolerance so that 128/1280 computed in float still gives 10.
+        return shrink >= 2 - 1e-4 ? (int)Math.Floor(shrink + 1e-4) : 1;
+    }
+
     /// <summary>Bytes one frame must have: see <see cref="FrameBytes"/>.</summary>
     public int FrameByteCount => _frameBytes;
 
@@ -300,6 +349,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
                 throw new ArgumentException($"Std[{c}] is {o.Std[c]}; it divides, so it must be finite and non-zero.", nameof(o));
         if (!Enum.IsDefined(o.Resize)) throw new ArgumentException($"Unknown resize mode {(int)o.Resize}.", nameof(o));
         if (!Enum.IsDefined(o.Layout)) throw new ArgumentException($"Unknown tensor layout {(int)o.Layout}.", nameof(o));
+        if (o.Channels is not (3 or 4)) throw new ArgumentException($"Channels is {o.Channels}; the output has 3 (colour) or 4 (colour and a constant alpha) channels.", nameof(o));
+        if (!float.IsFinite(o.Alpha)) throw new ArgumentException($"Alpha is {o.Alpha}; it must be finite.", nameof(o));
     }
 
     /// <summary>
@@ -356,7 +407,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     {
         ThrowIfDisposed();
         if (destination.Length != OutputLength)
-            throw new ArgumentException($"The preprocessed tensor has {OutputLength} floats (3x{Options.Height}x{Options.Width}); the destination holds {destination.Length}.", nameof(destination));
+            throw new ArgumentException($"The preprocessed tensor has {OutputLength} floats ({Options.Channels}x{Options.Height}x{Options.Width}); the destination holds {destination.Length}.", nameof(destination));
         Wait();
         var host = _readback.IsNull ? _output : _readback;
         if (host.Mapped == null)
@@ -383,6 +434,15 @@ public sealed unsafe class FramePreprocessor : IDisposable
         public float ScaleX, ScaleY, OffsetX, OffsetY;
         public float PixelScale, PadValue;
         public float Mean0, Mean1, Mean2, Std0, Std1, Std2;
+        public float Alpha;
+    }
+
+    /// <summary>Mirror of the push-constant block of shaders/preprocess_reduce.comp.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ReducePush
+    {
+        public int SrcW, SrcH, RedW, RedH;
+        public int BoxX, BoxY;
     }
 
     private void ThrowIfExternal()
@@ -392,13 +452,32 @@ public sealed unsafe class FramePreprocessor : IDisposable
 
     /// <summary>
     /// Records the conversion of source slot <paramref name="slot"/> into the session input into <paramref name="cmd"/>:
-    /// bind, push constants, one dispatch. The caller orders it with barriers: the source's writes before, and the
-    /// input's readers (compute or transfer) after.
+    /// one dispatch, or two (box reduction, barrier, resampling) for a shrink of 2x or more. The caller orders it with
+    /// barriers: the source's writes, and earlier commands' use of the input and of this preprocessor (compute or
+    /// transfer), before; the input's readers (compute or transfer) after.
     /// </summary>
     internal void RecordInto(CommandBuffer cmd, int slot)
     {
         ThrowIfDisposed();
+        RecordPasses(cmd, slot);
+    }
+
+    /// <summary>The dispatches of one conversion (and the barrier between the two passes).</summary>
+    private void RecordPasses(CommandBuffer cmd, int slot)
+    {
         var vk = _ctx.Vk;
+        if (_reduceKernel != null)
+        {
+            var rset = _reduceSets[slot];
+            var rpush = _reducePush;
+            vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, _reduceKernel.Pipeline);
+            vk.CmdBindDescriptorSets(cmd, PipelineBindPoint.Compute, _reduceKernel.Layout, 0, 1, &rset, 0, null);
+            vk.CmdPushConstants(cmd, _reduceKernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(ReducePush), &rpush);
+            var (rx, ry) = LayerCompiler.Grid(((long)rpush.RedW * rpush.RedH + 63) / 64);
+            vk.CmdDispatch(cmd, rx, ry, 1);
+            var mid = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.ShaderReadBit };
+            vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &mid, 0, null, 0, null);
+        }
         var set = _sets[slot];
         var push = _push;
         vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, _kernel!.Pipeline);
@@ -417,25 +496,23 @@ public sealed unsafe class FramePreprocessor : IDisposable
 
     private DescriptorPool CreateDescriptorPool()
     {
-        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = (uint)(2 * Slots) };
-        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = (uint)Slots, PoolSizeCount = 1, PPoolSizes = &size };
+        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = (uint)(4 * Slots) };
+        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = (uint)(2 * Slots), PoolSizeCount = 1, PPoolSizes = &size };
         DescriptorPool pool;
         _ctx.Vk.CreateDescriptorPool(_ctx.Device, &ci, null, &pool).Check("vkCreateDescriptorPool");
         return pool;
     }
 
-    private DescriptorSet WriteSet(int slot, Kernel kernel)
+    private DescriptorSet WriteSet(Kernel kernel, BufferSlice input, ulong inputBytes, BufferSlice output, ulong outputBytes)
     {
         var vk = _ctx.Vk;
         var layout = kernel.SetLayout;
         var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = _descriptorPool, DescriptorSetCount = 1, PSetLayouts = &layout };
         DescriptorSet set;
         vk.AllocateDescriptorSets(_ctx.Device, &ai, &set).Check("vkAllocateDescriptorSets");
-        var frame = _frames[slot];
         var infos = stackalloc DescriptorBufferInfo[2];
-        // The frame binding covers whole words: the slot was allocated rounded up to 16 bytes.
-        infos[0] = new DescriptorBufferInfo(frame.Buffer, frame.Offset, (ulong)((_frameBytes + 3) & ~3));
-        infos[1] = new DescriptorBufferInfo(_output.Buffer, _output.Offset, (ulong)OutputLength * 4);
+        infos[0] = new DescriptorBufferInfo(input.Buffer, input.Offset, inputBytes);
+        infos[1] = new DescriptorBufferInfo(output.Buffer, output.Offset, outputBytes);
         var writes = stackalloc WriteDescriptorSet[2];
         for (int i = 0; i < 2; i++)
             writes[i] = new WriteDescriptorSet
@@ -447,21 +524,17 @@ public sealed unsafe class FramePreprocessor : IDisposable
         return set;
     }
 
-    private void Record(int slot, Kernel kernel, Push push)
+    private void Record(int slot)
     {
         var vk = _ctx.Vk;
-        var set = _sets[slot];
         var cmd = _cmds[slot];
         var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo };
         vk.BeginCommandBuffer(cmd, &bi).Check("vkBeginCommandBuffer");
-        // The other slot's conversion (earlier on the queue) wrote the same output: order write after write.
+        // The other slot's conversion (earlier on the queue) wrote the same output and scratch image: order write after
+        // write (and after its reads).
         var before = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit, DstAccessMask = AccessFlags.ShaderWriteBit };
         vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &before, 0, null, 0, null);
-        vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, kernel.Pipeline);
-        vk.CmdBindDescriptorSets(cmd, PipelineBindPoint.Compute, kernel.Layout, 0, 1, &set, 0, null);
-        vk.CmdPushConstants(cmd, kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(Push), &push);
-        var (x, y) = LayerCompiler.Grid(((long)Options.Width * Options.Height + 63) / 64);
-        vk.CmdDispatch(cmd, x, y, 1);
+        RecordPasses(cmd, slot);
         // Later submissions on this queue (a session's Run: its compute layers or its staging copy) and the host read it.
         var after = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit | AccessFlags.HostReadBit };
         vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit | PipelineStageFlags.HostBit, 0, 1, &after, 0, null, 0, null);

@@ -147,7 +147,16 @@ public class FramePreprocessorTests : GpuTest
             double s = Math.Max((double)W / fw, (double)H / fh);
             sx = sy = s; offX = (W - fw * s) / 2; offY = (H - fh * s) / 2;
         }
-        var output = new float[3 * W * H];
+        // An axis shrinking by 2x or more is first box-averaged by k = floor(shrink) (the last box of a row or column
+        // averages the pixels that remain); the reduced image is then resampled as the frame, at scale s·k.
+        int kx = BoxFactor(sx), ky = BoxFactor(sy);
+        if (kx > 1 || ky > 1)
+        {
+            rgb = BoxAverage(rgb, fw, fh, kx, ky, out fw, out fh);
+            sx *= kx; sy *= ky;
+        }
+        int C = o.Channels;
+        var output = new float[C * W * H];
         for (int oy = 0; oy < H; oy++)
             for (int ox = 0; ox < W; ox++)
             {
@@ -187,10 +196,30 @@ public class FramePreprocessorTests : GpuTest
                         v[c] = (pix * o.Scale - o.Mean[c]) / o.Std[c];
                     }
                 }
-                for (int c = 0; c < 3; c++)
-                    output[o.Layout == TensorLayout.Nchw ? c * W * H + oy * W + ox : (oy * W + ox) * 3 + c] = (float)v[c];
+                for (int c = 0; c < C; c++)
+                    output[o.Layout == TensorLayout.Nchw ? c * W * H + oy * W + ox : (oy * W + ox) * C + c] = c < 3 ? (float)v[c] : o.Alpha;
             }
         return output;
+    }
+
+    /// <summary>floor(shrink) for an axis shrinking by 2x or more (model/frame scale ≤ 1/2), else 1.</summary>
+    internal static int BoxFactor(double scale) => 1 / scale >= 2 - 1e-4 ? (int)Math.Floor(1 / scale + 1e-4) : 1;
+
+    /// <summary>Mean of each kx×ky block of an RGB image; blocks at the right and bottom edges may be smaller.</summary>
+    internal static double[] BoxAverage(double[] rgb, int w, int h, int kx, int ky, out int rw, out int rh)
+    {
+        rw = (w + kx - 1) / kx; rh = (h + ky - 1) / ky;
+        var r = new double[rw * rh * 3];
+        for (int by = 0; by < rh; by++)
+            for (int bx = 0; bx < rw; bx++)
+            {
+                int n = 0;
+                for (int y = by * ky; y < Math.Min(h, (by + 1) * ky); y++)
+                    for (int x = bx * kx; x < Math.Min(w, (bx + 1) * kx); x++, n++)
+                        for (int c = 0; c < 3; c++) r[3 * (by * rw + bx) + c] += rgb[3 * (y * w + x) + c];
+                for (int c = 0; c < 3; c++) r[3 * (by * rw + bx) + c] /= n;
+            }
+        return r;
     }
 
     private static float[] RunGpu(byte[] frame, int fw, int fh, PixelFormat format, PreprocessOptions o)
@@ -383,5 +412,33 @@ public class FramePreprocessorTests : GpuTest
             Assert.That(Ctx.Allocator.LiveBlocks, Is.EqualTo(blocks), "memory blocks after 200 frames");
         }
         Assert.That(Ctx.Allocator.LiveBlocks, Is.EqualTo(blocksBefore), "memory blocks after Dispose");
+    }
+
+    // ------------------------------------------------------------------------------------------ 4 channels
+
+    [Test]
+    public void FourChannelsAddAConstantAlpha([Values] TensorLayout layout, [Values(ResizeMode.Letterbox, ResizeMode.Stretch)] ResizeMode resize)
+    {
+        var frame = Convert(PhotoRgba.Value, PhotoW, PhotoH, PixelFormat.Rgb24);
+        var o = new PreprocessOptions { Width = 96, Height = 96, Resize = resize, Layout = layout, Channels = 4, Alpha = -2.5f, PadValue = 0.5f, Scale = 1 };
+        var actual = RunGpu(frame, PhotoW, PhotoH, PixelFormat.Rgb24, o);
+        Assert.That(actual, Has.Length.EqualTo(4 * 96 * 96));
+        TestData.AssertClose(Reference(frame, PhotoW, PhotoH, PixelFormat.Rgb24, o), actual, $"4 channels {resize} {layout}");
+        // The colour channels are exactly the 3-channel output; the 4th is Alpha everywhere, letterbox bars included.
+        var three = RunGpu(frame, PhotoW, PhotoH, PixelFormat.Rgb24, o with { Channels = 3 });
+        int plane = 96 * 96;
+        for (int i = 0; i < plane; i++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                float a = layout == TensorLayout.Nchw ? actual[c * plane + i] : actual[4 * i + c];
+                float b = layout == TensorLayout.Nchw ? three[c * plane + i] : three[3 * i + c];
+                if (a != b) Assert.Fail($"pixel {i} channel {c}: 4-channel {a}, 3-channel {b}");
+            }
+            float alpha = layout == TensorLayout.Nchw ? actual[3 * plane + i] : actual[4 * i + 3];
+            if (alpha != -2.5f) Assert.Fail($"pixel {i}: alpha {alpha}");
+        }
+        var e = Assert.Throws<ArgumentException>(() => new FramePreprocessor(Ctx, 64, 48, PixelFormat.Rgba8, o with { Channels = 2 }))!;
+        Assert.That(e.Message, Does.Contain("Channels is 2"));
     }
 }

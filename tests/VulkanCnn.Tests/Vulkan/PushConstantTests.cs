@@ -112,6 +112,7 @@ public class PushConstantTests
         ["pool2d"] = typeof(Pool2d.Push),
         ["overlay"] = typeof(VulkanCnn.Vision.OverlayRenderer.Push),
         ["preprocess"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
+        ["preprocess_reduce"] = typeof(VulkanCnn.Vision.FramePreprocessor.ReducePush),
         ["slice"] = typeof(Slice.Push),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),

@@ -2,10 +2,6 @@
 // half resolution), decoded on the GPU (shaders/mlsd_decode.comp, shaders/mlsd_topk.comp) into the k best segments.
 using System.Runtime.InteropServices;
 using Silk.NET.Vulkan;
-using SixLabors.ImageSharp;
-using Image = SixLabors.ImageSharp.Image;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 using VulkanCnn.Graph;
 using VulkanCnn.Onnx;
 using VulkanCnn.Vulkan;
@@ -29,8 +25,9 @@ public sealed record LineSegmentOptions
 /// half the input resolution, NHWC.
 /// GPU: 3×3 peak test, threshold, minimum length, compaction, then an exact top-k (histogram cut and bitonic sort in
 /// one workgroup) written to a host-visible buffer. Segments come back in frame pixels, best first.
-/// The model takes a 4th input channel (alpha, 1): <see cref="FramePreprocessor"/> writes 3 channels, so the standalone
-/// <see cref="Run(ReadOnlySpan{byte}, int, int, PixelFormat, long)"/> prepares the input on the CPU.
+/// The input is RGBA 0..255 with alpha 1 (M-LSD's pred_lines appends a plane of ones; the model normalises inside):
+/// <see cref="Input"/> asks <see cref="FramePreprocessor"/> for exactly that (4 channels, <see cref="PreprocessOptions.Alpha"/>
+/// 1), so the task runs on the GPU pre-processing both standalone and inside a <see cref="FramePipeline"/>.
 /// </summary>
 public sealed unsafe class LineSegmentTask : VisionTask
 {
@@ -43,12 +40,11 @@ public sealed unsafe class LineSegmentTask : VisionTask
     private readonly DecodePush _decodePush;
     private readonly TopKPush _topkPush;
     private readonly int _size, _mapW, _mapH;
-    private readonly float[] _input;
     private bool _disposed;
 
     public LineSegmentOptions Options { get; }
     public override Session Session => _session;
-    /// <summary>Size, stretch resize and 0..255 scale of the input; the model also needs alpha = 1 as a 4th channel (see the class remarks).</summary>
+    /// <summary>Size, stretch resize, 0..255 scale, NHWC, and alpha = 1 as a 4th channel.</summary>
     public override PreprocessOptions Input { get; }
     public override string Name => "mlsd";
 
@@ -82,8 +78,7 @@ public sealed unsafe class LineSegmentTask : VisionTask
                                         $"offsets [1,{_size / 2},{_size / 2},4] (NHWC; W×H×D 1x{_size / 2}x{_size / 2} and 4x{_size / 2}x{_size / 2}); its outputs are " +
                                         string.Join(", ", net.OutputIds.Select(id => $"{net.Nodes[id].Name} {net.Nodes[id].OutputShape}")) + ".");
         _mapW = _mapH = _size / 2;
-        Input = new PreprocessOptions { Width = _size, Height = _size, Resize = ResizeMode.Stretch, Scale = 1f, Layout = TensorLayout.Nhwc };
-        _input = new float[_size * _size * 4];
+        Input = new PreprocessOptions { Width = _size, Height = _size, Resize = ResizeMode.Stretch, Scale = 1f, Layout = TensorLayout.Nhwc, Channels = 4, Alpha = 1f };
         _session = new Session(context, net, sessionOptions);
         try
         {
@@ -120,36 +115,13 @@ public sealed unsafe class LineSegmentTask : VisionTask
     public int LastCandidateCount => (int)((uint*)_result.Mapped)[1];
 
     /// <summary>
-    /// Synchronous convenience: stretches an RGBA, BGRA or RGB24 frame to the model input on the CPU (triangle filter),
-    /// adds alpha 1, runs the model and the GPU post-processing.
+    /// Synchronous convenience: stretches the frame to the model input on the GPU (<see cref="FramePreprocessor"/>, any
+    /// <see cref="PixelFormat"/>, alpha 1 added), runs the model and the GPU post-processing.
     /// </summary>
     public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        long bytes = FramePreprocessor.FrameBytes(width, height, format);
-        if (frame.Length != bytes) throw new ArgumentException($"A {width}x{height} {format} frame has {bytes} bytes; got {frame.Length}.", nameof(frame));
-        using Image<Rgb24> image = format switch
-        {
-            PixelFormat.Rgba8 => Image.LoadPixelData<Rgba32>(frame, width, height).CloneAs<Rgb24>(),
-            PixelFormat.Bgra8 => Image.LoadPixelData<Bgra32>(frame, width, height).CloneAs<Rgb24>(),
-            PixelFormat.Rgb24 => Image.LoadPixelData<Rgb24>(frame, width, height),
-            _ => throw new NotSupportedException($"M-LSD's standalone input path takes RGBA, BGRA or RGB24 frames, not {format}."),
-        };
-        image.Mutate(c => c.Resize(_size, _size, KnownResamplers.Triangle));
-        image.ProcessPixelRows(rows =>
-        {
-            for (int y = 0; y < _size; y++)
-            {
-                var row = rows.GetRowSpan(y);
-                for (int x = 0; x < _size; x++)
-                {
-                    int p = 4 * (y * _size + x);
-                    _input[p] = row[x].R; _input[p + 1] = row[x].G; _input[p + 2] = row[x].B; _input[p + 3] = 1f;
-                }
-            }
-        });
-        _session.SetInput(_input);
-        return _runner.RunSession(new FrameTransform((float)_size / width, (float)_size / height, 0, 0), frameNumber);
+        return _runner.Run(frame, width, height, format, frameNumber);
     }
 
     /// <summary>Runs the model on the input already in <see cref="Session"/>, then the post-processing.</summary>
