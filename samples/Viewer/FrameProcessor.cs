@@ -73,7 +73,8 @@ internal sealed class FrameProcessor : IDisposable
     private readonly OverlayScene _scene = new();
     private readonly TimeTotals _window = new();
     private readonly long[] _pipelineNumbers = new long[NumberRing], _sourceNumbers = new long[NumberRing];
-    private long _windowStart, _lastReported;
+    private long _windowStart, _lastReported, _reportedSource = long.MinValue, _lastSource, _drawnSource = long.MinValue;
+    private byte[]? _last;
     private bool _primed, _disposed;
 
     /// <summary>A host-run task: run synchronously, then drawn by an overlay of the processor's own.</summary>
@@ -164,6 +165,13 @@ internal sealed class FrameProcessor : IDisposable
         }
         else
         {
+            // Kept for Refresh: a still source (an image, a paused or ended file) gets its result drawn once it arrives.
+            _last ??= new byte[rgba.Length];
+            if (!rgba.Overlaps(_last)) rgba.CopyTo(_last);
+            _lastSource = frameNumber;
+            _pipeline.Poll();
+            // The result this submission draws (Submit's own poll could pick a newer one: then a Refresh comes one early).
+            _drawnSource = SourceOf(_pipeline.Latest);
             long n = _pipeline.Submit(rgba, PixelFormat.Rgba8);
             _pipelineNumbers[n % NumberRing] = n;
             _sourceNumbers[n % NumberRing] = frameNumber;
@@ -171,11 +179,12 @@ internal sealed class FrameProcessor : IDisposable
             _pipeline.ReadOutput(output);
             var latest = _pipeline.Latest;
             result = null;
-            if (latest != null && latest.FrameNumber != _lastReported)
+            long source = SourceOf(latest);
+            if (latest != null && latest.FrameNumber != _lastReported && source != _reportedSource)
             {
                 _lastReported = latest.FrameNumber;
-                long i = latest.FrameNumber % NumberRing;
-                result = latest with { FrameNumber = _pipelineNumbers[i] == latest.FrameNumber ? _sourceNumbers[i] : -1 };
+                _reportedSource = source;
+                result = latest with { FrameNumber = source };
             }
         }
         double readback = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
@@ -187,6 +196,39 @@ internal sealed class FrameProcessor : IDisposable
         if (HudVisible) Hud?.DrawInto(output);
         Record(times);
         return result;
+    }
+
+    /// <summary>The source frame number of a pipeline result (-1 when too old to be remembered; <see cref="long.MinValue"/> for none).</summary>
+    private long SourceOf(VisionResult? r)
+    {
+        if (r == null) return long.MinValue;
+        long i = r.FrameNumber % NumberRing;
+        return _pipelineNumbers[i] == r.FrameNumber ? _sourceNumbers[i] : -1;
+    }
+
+    /// <summary>
+    /// Realtime mode: whether a result of another frame than the one drawn over the last output has arrived (polled
+    /// here), so the last frame should be drawn again (<see cref="Refresh"/>) when no new frame comes.
+    /// </summary>
+    public bool RefreshDue
+    {
+        get
+        {
+            if (_pipeline == null || EveryFrame || _last == null) return false;
+            _pipeline.Poll();
+            return _pipeline.Latest != null && SourceOf(_pipeline.Latest) != _drawnSource;
+        }
+    }
+
+    /// <summary>
+    /// Realtime mode: submits the last frame again so its output shows the newest result (used when the source has no
+    /// new frame). It also starts an inference on that frame, once: its result belongs to the frame already drawn, so
+    /// no further refresh follows. Returns a newly arrived result as <see cref="Process"/> does.
+    /// </summary>
+    public VisionResult? Refresh(Span<byte> output)
+    {
+        if (_pipeline == null || EveryFrame || _last == null) throw new InvalidOperationException("Refresh is for realtime pipeline runs after a first frame.");
+        return Process(_last, _lastSource, output, 0);
     }
 
     private VisionResult ProcessOnHost(ReadOnlySpan<byte> rgba, long frameNumber, Span<byte> output, double captureMs)

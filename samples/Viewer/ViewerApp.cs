@@ -324,11 +324,25 @@ internal static class ViewerApp
                     count++;
                     progress?.Update(count, total.Elapsed.TotalSeconds);
                 }
+                bool redrawn = false;
+                if (!got && window != null && count > 0 && processor.RefreshDue)
+                {
+                    // No new frame, but a newer result: draw it over the last frame (a still image shows its boxes
+                    // once its inference is done).
+                    var result = processor.Refresh(output);
+                    if (result != null)
+                    {
+                        if (o.Detections != null) frames.Add(FrameDetections.From(result));
+                        results++;
+                        found += result.Detections.Count + result.Segments.Count;
+                    }
+                    redrawn = true;
+                }
                 if (presenter != null && count > 0)
                 {
                     // New frames are shown at once; a still frame (source ended or not ready) is re-shown a few
                     // times a second, so the window repaints after being covered or resized.
-                    if (got || Stopwatch.GetElapsedTime(lastPresent).TotalMilliseconds >= 100)
+                    if (got || redrawn || Stopwatch.GetElapsedTime(lastPresent).TotalMilliseconds >= 100)
                     {
                         long tp = Stopwatch.GetTimestamp();
                         if (presenter.Present(output, w, h))

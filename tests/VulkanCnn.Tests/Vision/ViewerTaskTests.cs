@@ -207,17 +207,20 @@ public class ViewerTaskTests : GpuTest
         Assert.That(err.ToString(), Does.Not.Contain("   at "));
     }
 
-    [Test]
-    public void EveryFrameOfAMovingFaceClipGetsItsOwnResult()
+    // A 320x320 window slides 30 pixels per frame across the 512x512 photograph (from y = 40), so the face (measured
+    // at 178, 88, 94x98) moves 30 pixels left each frame: a result one frame off would be 30 pixels off.
+    private const int ClipStep = 30, ClipTop = 40;
+    private static readonly Box Measured = new(178, 88, 94, 98);
+
+    /// <summary>Where the face is in frame <paramref name="k"/> of the clip.</summary>
+    private static Box ClipFace(long k) => Measured with { X = Measured.X - ClipStep * k, Y = Measured.Y - ClipTop };
+
+    private static string MakeClip(string dir, int frames)
     {
-        // A 320x320 window slides 30 pixels per frame across the 512x512 photograph (from y = 40), so the face (measured
-        // at 178, 88, 94x98) moves 30 pixels left each frame: a result one frame late would be 30 pixels off.
-        const int frames = 6, step = 30, top = 40;
-        var measured = new Box(178, 88, 94, 98);
-        string dir = Dir("clip"), clip = Path.Combine(dir, "clip.mp4"), mp4 = Path.Combine(dir, "faces.mp4"), json = Path.Combine(dir, "faces.json");
+        string clip = Path.Combine(dir, "clip.mp4");
         var ffmpeg = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
         foreach (var a in new[] { "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-i", TestFiles.Cached("images", "astronaut.png"),
-                                  "-vf", $"crop=320:320:{step}*n:{top}", "-frames:v", $"{frames}", "-pix_fmt", "yuv420p", "-crf", "12", clip })
+                                  "-vf", $"crop=320:320:{ClipStep}*n:{ClipTop}", "-frames:v", $"{frames}", "-pix_fmt", "yuv420p", "-crf", "12", clip })
             ffmpeg.ArgumentList.Add(a);
         try
         {
@@ -227,7 +230,28 @@ public class ViewerTaskTests : GpuTest
             Assert.That(p.ExitCode, Is.EqualTo(0), "ffmpeg: " + e);
         }
         catch (System.ComponentModel.Win32Exception) { Assert.Ignore("ffmpeg is not installed (scripts/setup.sh installs it)."); }
+        return clip;
+    }
 
+    /// <summary>Asserts a result's single face is where the clip has it in frame <paramref name="k"/> (centre within half a step).</summary>
+    private static void AssertFaceOfFrame(JsonElement result, long k)
+    {
+        var faces = result.GetProperty("detections");
+        Assert.That(faces.GetArrayLength(), Is.EqualTo(1), $"frame {k}: one face");
+        var b = Floats(faces[0].GetProperty("box"));
+        var box = new Box(b[0], b[1], b[2], b[3]);
+        var expected = ClipFace(k);
+        TestContext.Out.WriteLine($"frame {k}: {box}, expected about {expected}");
+        Assert.That(Math.Abs(box.X + box.W / 2 - (expected.X + expected.W / 2)), Is.LessThan(ClipStep / 2f), $"frame {k}: the face's centre is this frame's");
+        Assert.That(box.Iou(expected), Is.GreaterThanOrEqualTo(0.5f), $"frame {k}");
+    }
+
+    [Test]
+    public void EveryFrameOfAMovingFaceClipGetsItsOwnResult()
+    {
+        const int frames = 6;
+        string dir = Dir("clip"), mp4 = Path.Combine(dir, "faces.mp4"), json = Path.Combine(dir, "faces.json");
+        string clip = MakeClip(dir, frames);
         string log = RunViewer("--source", clip, "--model", "blazeface", "--output", mp4, "--detections", json);
         Assert.That(log, Does.Contain($"{frames} frame(s), {frames} result(s)"));
         var results = Frames(json);
@@ -236,14 +260,7 @@ public class ViewerTaskTests : GpuTest
         {
             var r = results[k];
             Assert.That(r.GetProperty("frame").GetInt64(), Is.EqualTo(k), "results in frame order, each numbered with its frame");
-            var faces = r.GetProperty("detections");
-            Assert.That(faces.GetArrayLength(), Is.EqualTo(1), $"frame {k}: one face");
-            var b = Floats(faces[0].GetProperty("box"));
-            var box = new Box(b[0], b[1], b[2], b[3]);
-            var expected = measured with { X = measured.X - step * k, Y = measured.Y - top };
-            TestContext.Out.WriteLine($"frame {k}: {box}, expected about {expected}");
-            Assert.That(Math.Abs(box.X + box.W / 2 - (expected.X + expected.W / 2)), Is.LessThan(step / 2f), $"frame {k}: the face's centre is this frame's");
-            Assert.That(box.Iou(expected), Is.GreaterThanOrEqualTo(0.5f), $"frame {k}");
+            AssertFaceOfFrame(r, k);
         }
         // The written video has every frame.
         var probe = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -253,5 +270,42 @@ public class ViewerTaskTests : GpuTest
         string info = q.StandardOutput.ReadToEnd().Trim();
         q.WaitForExit();
         Assert.That(info, Is.EqualTo($"320,320,{frames}"), "ffprobe width,height,frames of the output");
+    }
+
+    [Test]
+    public void RealtimeModeNumbersEachResultWithTheFrameItCameFrom()
+    {
+        // Latest frame wins: results arrive frames late and some frames have none, but each is numbered with the frame
+        // whose pixels it used, and its face is where that frame has it.
+        const int frames = 6;
+        string dir = Dir("realtime"), outDir = Path.Combine(dir, "out"), json = Path.Combine(dir, "faces.json");
+        string clip = MakeClip(dir, frames);
+        string log = RunViewer("--source", clip, "--model", "blazeface", "--output", outDir, "--detections", json, "--realtime");
+        Assert.That(log, Does.Contain("latest frame wins"));
+        var results = Frames(json);
+        Assert.That(results.GetArrayLength(), Is.GreaterThanOrEqualTo(1));
+        long previous = -1;
+        foreach (var r in results.EnumerateArray())
+        {
+            long k = r.GetProperty("frame").GetInt64();
+            Assert.That(k, Is.GreaterThan(previous).And.LessThan(frames), "frame numbers rise and are the clip's");
+            previous = k;
+            AssertFaceOfFrame(r, k);
+        }
+    }
+
+    [Test]
+    public void FaceInTheAstronautCropIsAtTheMeasuredBox()
+    {
+        // The 512x384 crop (rows 64..447) has the hand-measured face at (178, 24, 94x98).
+        string dir = Dir("crop"), input = Path.Combine(dir, "astronaut-512x384.png"), json = Path.Combine(dir, "faces.json");
+        using (var img = Image.LoadPixelData<Rgba32>(TestFiles.AstronautRgba512x384(), TestFiles.AstronautCropW, TestFiles.AstronautCropH))
+            img.SaveAsPng(input);
+        RunViewer("--source", input, "--output", Path.Combine(dir, "faces.png"), "--detections", json);
+        var faces = Frames(json)[0].GetProperty("detections");
+        Assert.That(faces.GetArrayLength(), Is.EqualTo(1));
+        var b = Floats(faces[0].GetProperty("box"));
+        var box = new Box(b[0], b[1], b[2], b[3]);
+        Assert.That(box.Iou(new Box(178, 24, 94, 98)), Is.GreaterThanOrEqualTo(0.5f), $"detected {box}");
     }
 }
