@@ -42,9 +42,9 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
           --seconds     stop after S seconds
           --hud         draw fps and per-stage latency in a corner (default in --window mode); --no-hud: never
           --size        window size in pixels (default: the frame's, shrunk to fit 1600x900)
-          --realtime    play files at their own frame rate, dropping frames the pipeline cannot keep up with (default
-                        with --window); --every-frame: every frame in order, as fast as they are processed (default
-                        for files)
+          --realtime    play files at their own frame rate, dropping frames the pipeline cannot keep up with; each
+                        frame shows the newest finished result (latest frame wins; default with --window);
+                        --every-frame: every frame in order, each drawn with its own result (default for files)
           --loop        start files again at their end
           --validation  turn on the Vulkan validation layer (or VULKANCNN_VALIDATION=1); errors give exit code 3
         """;
