@@ -3,8 +3,10 @@
 // (stretch, letterbox or centre crop), normalise, and write NCHW or NHWC floats (3 channels, or 4 with a constant 4th).
 // Resampling is a tent filter: bilinear (radius 1 texel) when an axis shrinks by at most 1.5x, else a tent whose radius
 // is the shrink factor. Shrinks of 2x or more are first box-averaged by an integer factor in preprocess_reduce.comp; this
-// shader then reads that small RGB float image (REDUCED = 1, the push block describing it as the source) and the
-// remaining shrink is below 1.5x, so a large shrink costs one read per source pixel plus 4 taps per output pixel.
+// shader, compiled as preprocess_reduced with REDUCED_INPUT defined, then reads that small RGB float image (the push block
+// describing it as the source), and the remaining shrink is below 1.5x, so a large shrink costs one read per source
+// pixel plus 4 taps per output pixel. (A compile-time variant, not a specialisation constant: SwiftShader keeps the
+// format tests of rgbAt in every tap otherwise.)
 // One invocation per output pixel, all channels. Host side: src/VulkanCnn/Vision/FramePreprocessor.cs.
 // PACK = 1 turns the shader into the frame pipeline's format converter: every source pixel (dst size = src size) is
 // written as one packed RGBA8 word (alpha 255) to binding 1 instead of normalised floats.
@@ -16,11 +18,13 @@ layout(constant_id = 1) const int LAYOUT = 0;      // 0 NCHW, 1 NHWC
 layout(constant_id = 2) const int RESIZE = 0;      // 0 stretch, 1 letterbox (pads outside the content rectangle), 2 crop
 layout(constant_id = 3) const int BGR = 0;         // 1: channel 0 of the output is blue
 layout(constant_id = 4) const int PACK = 0;        // 1: packed RGBA8 at source resolution (format conversion only)
-layout(constant_id = 5) const int REDUCED = 0;     // 1: binding 0 is preprocess_reduce.comp's RGB float image
-layout(constant_id = 6) const int CHANNELS = 3;    // 3, or 4 with p.alpha as the 4th channel
+layout(constant_id = 5) const int CHANNELS = 3;    // 3, or 4 with p.alpha as the 4th channel
 // The frame's bytes as they arrived, read as little-endian 32-bit words (byte i is bits 8*(i%4) of word i/4).
+#ifdef REDUCED_INPUT
+layout(std430, binding = 0) readonly buffer Reduced { vec4 red[]; };    // preprocess_reduce.comp's image
+#else
 layout(std430, binding = 0) readonly buffer Source { uint src[]; };
-layout(std430, binding = 0) readonly buffer Reduced { vec4 red[]; };    // the same binding, REDUCED = 1
+#endif
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
 layout(std430, binding = 1) writeonly buffer Packed { uint packed[]; };   // the same binding, PACK = 1
 layout(push_constant) uniform Params {
@@ -31,10 +35,14 @@ layout(push_constant) uniform Params {
     float mean0, mean1, mean2, std0, std1, std2;
     float alpha;                                  // the 4th channel's value, written as it is (CHANNELS = 4)
 } p;
-#include "preprocess_decode.glsl"
 
 // R, G, B (0..255) of texel (x, y) of the image being resampled: the frame, or its box-averaged reduction.
-vec3 texel(int x, int y) { return REDUCED == 1 ? red[y * p.srcW + x].rgb : rgbAt(x, y); }
+#ifdef REDUCED_INPUT
+vec3 texel(int x, int y) { return red[y * p.srcW + x].rgb; }
+#else
+#include "preprocess_decode.glsl"
+vec3 texel(int x, int y) { return rgbAt(x, y); }
+#endif
 
 // Tent weight of source pixel i for a sample at continuous index f with radius r (> 0).
 float tent(int i, float f, float r) { return max(0.0, 1.0 - abs(float(i) - f) / r); }
@@ -45,11 +53,13 @@ void main()
     int plane = p.dstW * p.dstH;
     if (idx >= plane) return;
     int ox = idx % p.dstW, oy = idx / p.dstW;
+#ifndef REDUCED_INPUT
     if (PACK == 1) {
         uvec3 c = uvec3(clamp(floor(rgbAt(ox, oy) + 0.5), 0.0, 255.0));
         packed[idx] = c.r | (c.g << 8) | (c.b << 16) | 0xFF000000u;
         return;
     }
+#endif
 
     vec3 v;
     if (RESIZE == 1 && (ox < p.padX0 || ox >= p.padX1 || oy < p.padY0 || oy >= p.padY1)) {

@@ -207,7 +207,9 @@ public sealed unsafe class FramePreprocessor : IDisposable
                     throw new ArgumentException($"Preprocessing {frameWidth}x{frameHeight} into {options.Width}x{options.Height} box-averages {boxX}x{boxY} into a {redW}x{redH} " +
                                                 $"image of {redBytes:N0} bytes; {context.DeviceInfo.Name} allows {context.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange).");
                 _reduced = _device!.Allocate(redBytes, "preprocess box-averaged frame");
-                _reduceKernel = context.Pipelines.Get("preprocess_reduce", 2, (uint)Marshal.SizeOf<ReducePush>(), new[] { (int)format });
+                // Packed 32-bit pixels (the frame pipeline's canvas included) get the variant with the unpack inline.
+                _reduceKernel = context.Pipelines.Get(format is PixelFormat.Rgba8 or PixelFormat.Bgra8 ? "preprocess_reduce_rgba" : "preprocess_reduce", 2,
+                                                      (uint)Marshal.SizeOf<ReducePush>(), new[] { (int)format });
                 _reducePush = new ReducePush { SrcW = frameWidth, SrcH = frameHeight, RedW = redW, RedH = redH, BoxX = boxX, BoxY = boxY };
             }
             // The resampling pass reads the reduced image as if it were the frame: its size, and the scale times the box.
@@ -221,8 +223,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
                 Std0 = options.Std[0], Std1 = options.Std[1], Std2 = options.Std[2],
                 Alpha = options.Alpha,
             };
-            var kernel = context.Pipelines.Get("preprocess", 2, (uint)Marshal.SizeOf<Push>(),
-                new[] { (int)format, (int)options.Layout, (int)options.Resize, options.Bgr ? 1 : 0, 0, reduce ? 1 : 0, options.Channels });
+            var kernel = context.Pipelines.Get(reduce ? "preprocess_reduced" : "preprocess", 2, (uint)Marshal.SizeOf<Push>(),
+                new[] { (int)format, (int)options.Layout, (int)options.Resize, options.Bgr ? 1 : 0, 0, options.Channels });
             _kernel = kernel;
             _push = push;
             _descriptorPool = CreateDescriptorPool();

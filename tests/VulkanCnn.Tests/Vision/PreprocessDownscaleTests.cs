@@ -50,7 +50,7 @@ public class PreprocessDownscaleTests : GpuTest
     }
 
     // Shrink factors 1.7 (tent, no box pass), 2.56 x 3.84 (box 2 x 3), 13.8 x 4.2 (box 13 x 4, partial edge boxes), 4 x 3
-    // and mixed (one axis enlarged); every resize mode, a YUV format and NHWC.
+    // and mixed (one axis enlarged); every resize mode, every pixel format and both layouts.
     [TestCase(300, 226, ResizeMode.Stretch, PixelFormat.Rgba8, TensorLayout.Nchw)]
     [TestCase(200, 100, ResizeMode.Stretch, PixelFormat.Nv12, TensorLayout.Nhwc)]
     [TestCase(37, 91, ResizeMode.Stretch, PixelFormat.Rgb24, TensorLayout.Nchw)]
@@ -58,6 +58,8 @@ public class PreprocessDownscaleTests : GpuTest
     [TestCase(128, 128, ResizeMode.Stretch, PixelFormat.Bgra8, TensorLayout.Nhwc)]
     [TestCase(100, 500, ResizeMode.Stretch, PixelFormat.Rgba8, TensorLayout.Nchw)]
     [TestCase(150, 70, ResizeMode.CenterCrop, PixelFormat.Rgba8, TensorLayout.Nchw)]
+    // A box wider than a workgroup (73 columns): the one-invocation-per-block variant.
+    [TestCase(7, 300, ResizeMode.Stretch, PixelFormat.Rgba8, TensorLayout.Nchw)]
     public void ShrinkMatchesTheReference(int w, int h, ResizeMode resize, PixelFormat format, TensorLayout layout)
     {
         var frame = FramePreprocessorTests.Convert(TestFiles.AstronautRgba512x384(), 512, 384, format);

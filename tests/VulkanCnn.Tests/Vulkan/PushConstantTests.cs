@@ -113,6 +113,8 @@ public class PushConstantTests
         ["overlay"] = typeof(VulkanCnn.Vision.OverlayRenderer.Push),
         ["preprocess"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["preprocess_reduce"] = typeof(VulkanCnn.Vision.FramePreprocessor.ReducePush),
+        ["preprocess_reduce_rgba"] = typeof(VulkanCnn.Vision.FramePreprocessor.ReducePush),
+        ["preprocess_reduced"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["slice"] = typeof(Slice.Push),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
