@@ -13,7 +13,7 @@ dotnet build samples/Viewer -c Release -v quiet -nologo >/dev/null
 src/VulkanCnn.Cli/bin/Release/net10.0/vcnn demo --out out/demo "$@"
 
 viewer=samples/Viewer/bin/Release/net10.0/VulkanCnn.Viewer
-run_viewer() { echo "\$ viewer $*"; "$viewer" "$@" | grep -E '^(device|[0-9]+ frame)'; }
+run_viewer() { echo "\$ viewer $*"; "$viewer" "$@"; }
 echo
 echo "== viewer (headless): every vision task through the frame pipeline, annotated on the GPU"
 # Faces on the photograph.
