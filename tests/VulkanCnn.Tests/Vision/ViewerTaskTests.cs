@@ -308,4 +308,20 @@ public class ViewerTaskTests : GpuTest
         var box = new Box(b[0], b[1], b[2], b[3]);
         Assert.That(box.Iou(new Box(178, 24, 94, 98)), Is.GreaterThanOrEqualTo(0.5f), $"detected {box}");
     }
+
+    [Test]
+    public void ModelNamesAndTextInputSizes()
+    {
+        Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.png", "--model", "nets/resnet18.onnx" }).Model, Is.EqualTo("nets/resnet18.onnx"));
+        foreach (var m in ViewerTasks.Names) Assert.That(ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.png", "--model", m }).Model, Is.EqualTo(m));
+        var e = Assert.Throws<UsageException>(() => ViewerOptions.Parse(new[] { "--source", "testsrc", "--output", "o.png", "--model", "yolo" }))!;
+        Assert.That(e.Message, Does.Contain("ppocr-det").And.Contain("PATH.onnx"));
+        // Shrunk to fit 480 (never grown), sides rounded up to multiples of 32.
+        Assert.That(ViewerTasks.TextInputSize(384, 191), Is.EqualTo((384, 192)));
+        Assert.That(ViewerTasks.TextInputSize(640, 480), Is.EqualTo((480, 384)));
+        Assert.That(ViewerTasks.TextInputSize(1280, 720), Is.EqualTo((480, 288)));
+        Assert.That(ViewerTasks.TextInputSize(480, 640), Is.EqualTo((384, 480)));
+        Assert.That(ViewerTasks.TextInputSize(20, 10), Is.EqualTo((32, 32)));
+        Assert.Throws<FileNotFoundException>(() => ViewerTasks.Create("missing.onnx", Ctx, 64, 64));
+    }
 }
