@@ -375,7 +375,7 @@ internal static class ViewerApp
         }
         var a = processor.Totals.Average(0);
         static string Ms(double? v) => v is { } x ? $"{x:0.0} ms" : "-";
-        double readback = processor.Totals.Readback / count;
+        double readback = processor.Totals.Readback / Math.Max(1, processor.Totals.Frames);   // redraws of a still frame included, as in the averages
         stdout.WriteLine($"{count} frame(s), {results} result(s), {found} detection(s)/segment(s), {source.DroppedFrames} dropped; per frame: capture {Ms(a.CaptureMs)}, " +
                          $"upload {Ms(a.UploadMs)}, preprocess {Ms(a.PreprocessMs)}, inference {Ms(a.InferenceMs)}, postprocess {Ms(a.PostprocessMs)}, overlay {Ms(a.OverlayMs)} (GPU), " +
                          $"read-back {readback:0.0} ms" +
