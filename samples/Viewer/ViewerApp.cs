@@ -25,23 +25,26 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
 {
     public const string Usage = """
         usage: viewer --source FILE|DIR|testsrc|webcam[:N] (--window | --output out.png|out.mp4|DIR | both)
-                      [--model blazeface|blazeface-back] [--detections out.json] [--device NAME]
+                      [--model blazeface|blazeface-back|ppocr-det|mlsd|sobel|PATH.onnx] [--detections out.json] [--device NAME]
                       [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--realtime | --every-frame] [--loop]
                       [--validation]
           --source      an image, a video file, a folder of images, testsrc (test pattern) or webcam[:N] (/dev/videoN)
           --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); H toggles the HUD,
                         Esc or closing the window quits
           --output      out.png: the first frame; out.mp4: a video (through ffmpeg); DIR: frame_000000.png, ... per frame
-          --model       blazeface (front camera, 128x128, default) or blazeface-back (back camera, 256x256)
-          --detections  JSON with every frame's boxes (x, y, w, h in source pixels), scores and keypoints
+          --model       blazeface (faces, front camera model, 128x128; default), blazeface-back (faces, 256x256),
+                        ppocr-det (text boxes and mask, PP-OCRv4 det), mlsd (line segments, M-LSD tiny 320),
+                        sobel (Sobel edge strength, shown as a mask), PATH.onnx (an image classifier: top-5 labels)
+          --detections  JSON with every result: its frame number, boxes (x, y, w, h in source pixels), scores and
+                        keypoints, line segments (x0, y0, x1, y1), top-k classes
           --device      Vulkan device index or name substring (default: the best device, or VULKANCNN_DEVICE)
           --frames      stop after N frames (webcams and testsrc otherwise run until Ctrl+C, Esc or the window closes)
           --seconds     stop after S seconds
           --hud         draw fps and per-stage latency in a corner (default in --window mode); --no-hud: never
           --size        window size in pixels (default: the frame's, shrunk to fit 1600x900)
-          --realtime    play files at their own frame rate, dropping frames the pipeline cannot keep up with (default
-                        with --window); --every-frame: every frame in order, as fast as they are processed (default
-                        for files)
+          --realtime    play files at their own frame rate, dropping frames the pipeline cannot keep up with; each
+                        frame shows the newest finished result (latest frame wins; default with --window);
+                        --every-frame: every frame in order, each drawn with its own result (default for files)
           --loop        start files again at their end
           --validation  turn on the Vulkan validation layer (or VULKANCNN_VALIDATION=1); errors give exit code 3
         """;
@@ -69,7 +72,7 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
         var output = values.GetValueOrDefault("output");
         if (output == null && !window) throw new UsageException("Say where frames go: --window, --output FILE|DIR, or both.");
         var model = values.GetValueOrDefault("model", "blazeface");
-        if (!ViewerTasks.Names.Contains(model)) throw new UsageException($"Unknown model '{model}'; use {string.Join(" or ", ViewerTasks.Names)}.");
+        if (!ViewerTasks.IsValid(model)) throw new UsageException($"Unknown model '{model}'; use {string.Join(", ", ViewerTasks.Names)} or PATH.onnx (a classifier).");
         var kind = OutputKind.Folder;
         if (output != null)
         {
@@ -114,17 +117,36 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
     }
 }
 
-/// <summary>One frame's detections as written to the JSON file.</summary>
-internal sealed record FrameDetections(long Frame, IReadOnlyList<FaceJson> Faces);
-
-/// <summary>One detection: box (x, y, w, h) and keypoints ([x, y] each) in source pixels, with its label ("face").</summary>
-internal sealed record FaceJson(float[] Box, float Score, string Label, float[][] Keypoints)
+/// <summary>
+/// One result as written to the JSON file: the number of the frame it was computed from (in realtime mode results arrive
+/// frames later and not every frame has one) and its detections, line segments and top-k classes.
+/// </summary>
+internal sealed record FrameDetections(long Frame, IReadOnlyList<DetectionJson> Detections, IReadOnlyList<SegmentJson> Segments, IReadOnlyList<ClassJson> TopK)
 {
-    public static FaceJson From(Detection d) => new(new[] { d.Box.X, d.Box.Y, d.Box.W, d.Box.H }, d.Score, d.Label,
-                                                    d.Keypoints.Select(k => new[] { k.X, k.Y }).ToArray());
+    public static FrameDetections From(VisionResult r) => new(r.FrameNumber, r.Detections.Select(DetectionJson.From).ToArray(),
+                                                              r.Segments.Select(SegmentJson.From).ToArray(), r.TopK.Select(ClassJson.From).ToArray());
 }
 
-/// <summary>The detections file: source, size, model and one entry per processed frame.</summary>
+/// <summary>One detection: box (x, y, w, h) and keypoints ([x, y] each) in source pixels, with its label ("face", "text").</summary>
+internal sealed record DetectionJson(float[] Box, float Score, string Label, float[][] Keypoints)
+{
+    public static DetectionJson From(Detection d) => new(new[] { d.Box.X, d.Box.Y, d.Box.W, d.Box.H }, d.Score, d.Label,
+                                                         d.Keypoints.Select(k => new[] { k.X, k.Y }).ToArray());
+}
+
+/// <summary>One line segment: its ends [x0, y0, x1, y1] in source pixels and its score.</summary>
+internal sealed record SegmentJson(float[] Line, float Score)
+{
+    public static SegmentJson From(LineSegment s) => new(new[] { s.X0, s.Y0, s.X1, s.Y1 }, s.Score);
+}
+
+/// <summary>One top-k entry of a classifier.</summary>
+internal sealed record ClassJson(int ClassId, float Score, string? Label)
+{
+    public static ClassJson From(Classification c) => new(c.ClassId, c.Score, c.Label);
+}
+
+/// <summary>The detections file: source, size, model and one entry per result.</summary>
 internal sealed record DetectionsJson(string Source, int Width, int Height, string Model, IReadOnlyList<FrameDetections> Frames)
 {
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
@@ -203,7 +225,9 @@ internal static class ViewerApp
             stdout.WriteLine($"source: {source.Name} {w}x{h} @ {source.FramesPerSecond:0.##} fps; model {o.Model}; " +
                              (presenter != null ? $"window {presenter.Extent.Width}x{presenter.Extent.Height} ({presenter.Format}, {presenter.PresentMode})" : "headless") +
                              (o.Hud ? "; HUD on" : ""));
-            processor = new FrameProcessor(ctx, ViewerTasks.Create(o.Model, ctx, w, h), w, h, o.Hud);
+            processor = new FrameProcessor(ctx, ViewerTasks.Create(o.Model, ctx, w, h), w, h, o.Hud, everyFrame: !o.Realtime);
+            stdout.WriteLine($"task: {processor.Name} through the frame pipeline; " +
+                             (o.Realtime ? "latest frame wins (results drawn when they arrive)" : "every frame gets its own result"));
             if (o.Output != null)
                 writer = FrameWriter.Create(o.OutputKind, o.Output, w, h, source.FramesPerSecond > 0 ? source.FramesPerSecond : 30);
             code = Loop(o, source, file, processor, writer, view?.Window, presenter, stdout, stderr, stderrIsTerminal);
@@ -242,7 +266,7 @@ internal static class ViewerApp
         var output = new byte[source.FrameBytes];
         var frames = new List<FrameDetections>();
         double write = 0, present = 0;
-        long count = 0, found = 0, presented = 0;
+        long count = 0, found = 0, presented = 0, results = 0;
         bool ended = false;
         // Progress on stderr for files written from a file source of more than one frame (not for live windows).
         long? expected = file && writer != null && window == null ? Math.Min(limit, o.Loop ? long.MaxValue : CountFrames(o.Source) ?? long.MaxValue) : null;
@@ -291,16 +315,34 @@ internal static class ViewerApp
                         writer.Write(output, count);
                         write += Stopwatch.GetElapsedTime(tw).TotalMilliseconds;
                     }
-                    if (o.Detections != null) frames.Add(new FrameDetections(number, result.Detections.Select(FaceJson.From).ToArray()));
+                    if (result != null)
+                    {
+                        if (o.Detections != null) frames.Add(FrameDetections.From(result));
+                        results++;
+                        found += result.Detections.Count + result.Segments.Count;
+                    }
                     count++;
-                    found += result.Detections.Count;
                     progress?.Update(count, total.Elapsed.TotalSeconds);
+                }
+                bool redrawn = false;
+                if (!got && window != null && count > 0 && processor.RefreshDue)
+                {
+                    // No new frame, but a newer result: draw it over the last frame (a still image shows its boxes
+                    // once its inference is done).
+                    var result = processor.Refresh(output);
+                    if (result != null)
+                    {
+                        if (o.Detections != null) frames.Add(FrameDetections.From(result));
+                        results++;
+                        found += result.Detections.Count + result.Segments.Count;
+                    }
+                    redrawn = true;
                 }
                 if (presenter != null && count > 0)
                 {
                     // New frames are shown at once; a still frame (source ended or not ready) is re-shown a few
                     // times a second, so the window repaints after being covered or resized.
-                    if (got || Stopwatch.GetElapsedTime(lastPresent).TotalMilliseconds >= 100)
+                    if (got || redrawn || Stopwatch.GetElapsedTime(lastPresent).TotalMilliseconds >= 100)
                     {
                         long tp = Stopwatch.GetTimestamp();
                         if (presenter.Present(output, w, h))
@@ -333,8 +375,10 @@ internal static class ViewerApp
         }
         var a = processor.Totals.Average(0);
         static string Ms(double? v) => v is { } x ? $"{x:0.0} ms" : "-";
-        stdout.WriteLine($"{count} frame(s), {found} detection(s), {source.DroppedFrames} dropped; per frame: capture {Ms(a.CaptureMs)}, upload {Ms(a.UploadMs)}, " +
-                         $"preprocess {Ms(a.PreprocessMs)}, inference {Ms(a.InferenceMs)}, postprocess {Ms(a.PostprocessMs)}, overlay {Ms(a.OverlayMs)}" +
+        double readback = processor.Totals.Readback / Math.Max(1, processor.Totals.Frames);   // redraws of a still frame included, as in the averages
+        stdout.WriteLine($"{count} frame(s), {results} result(s), {found} detection(s)/segment(s), {source.DroppedFrames} dropped; per frame: capture {Ms(a.CaptureMs)}, " +
+                         $"upload {Ms(a.UploadMs)}, preprocess {Ms(a.PreprocessMs)}, inference {Ms(a.InferenceMs)}, postprocess {Ms(a.PostprocessMs)}, overlay {Ms(a.OverlayMs)} (GPU), " +
+                         $"read-back {readback:0.0} ms" +
                          (writer != null ? $", write {write / count:0.0} ms" : "") + (presenter != null ? $", present {present / count:0.0} ms" : "") +
                          $"; {count / seconds:0.0} fps");
         if (presenter != null) stdout.WriteLine($"window: {presented} present(s), swapchain {presenter.Extent.Width}x{presenter.Extent.Height} {presenter.Format}, recreated {presenter.Recreations - 1} time(s)");

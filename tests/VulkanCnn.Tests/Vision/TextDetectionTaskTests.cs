@@ -15,10 +15,10 @@ public class TextDetectionTaskTests : GpuTest
     // 40 pixels are darker than 0.55 × the row's background (its 90th-percentile grey), checked by eye against the
     // page: the title, five lines of body text and the line of code. The hand check also found the horizontal rule at
     // row 156 and a cut-off line at the bottom edge (187..190), left out of both lists.
-    private static readonly (int Top, int Bottom)[] TextLines =
+    internal static readonly (int Top, int Bottom)[] TextLines =
         { (17, 29), (53, 62), (71, 80), (88, 98), (106, 116), (124, 133), (176, 186) };
     // Blank rows: the top margin above the title and the gap between the last body line and the rule.
-    private static readonly (int Top, int Bottom)[] BlankRows = { (0, 11), (138, 152) };
+    internal static readonly (int Top, int Bottom)[] BlankRows = { (0, 11), (138, 152) };
 
     [Test]
     public void MaskCoversTheTextLinesOfThePageAndLittleElse()

@@ -102,7 +102,7 @@ public class ViewerLeakTests
             for (int i = 0; i < frames; i++)
             {
                 Assert.That(source.ReadLatest(frame, out long n, TimeSpan.FromSeconds(10)), $"frame {i}");
-                var result = processor.Process(frame, n, output, 0.5);
+                var result = processor.Process(frame, n, output, 0.5)!;
                 if (i % 500 == 0 || i == frames - 1)
                 {
                     // Still the right answer: the box is on the grey square, and the overlay drew over the frame.
@@ -141,7 +141,9 @@ public class ViewerLeakTests
     [Test]
     public void BlazeFaceFramesKeepTheAllocatorFlat()
     {
-        const int warmUp = 10, frames = 60;
+        // Warm-up covers the HUD's first quarter-second refresh (one-time formatting allocations, ~270 KB): through the
+        // frame pipeline lavapipe reaches it only after about 12 frames.
+        const int warmUp = 30, frames = 90;
         var ctx = OwnContext();
         try
         {
@@ -155,7 +157,7 @@ public class ViewerLeakTests
             for (int i = 0; i < frames; i++)
             {
                 source.ReadLatest(frame, out long n, TimeSpan.FromSeconds(10));
-                Assert.That(processor.Process(frame, n, output, 0).Detections, Is.Empty, "no face in the test pattern");
+                Assert.That(processor.Process(frame, n, output, 0)!.Detections, Is.Empty, "no face in the test pattern");
                 if (i == warmUp - 1) { blocks = ctx.Allocator.LiveBlocks; bytes = ctx.Allocator.AllocatedBytes; heap = CollectedHeap(); }
             }
             Assert.That((ctx.Allocator.LiveBlocks, ctx.Allocator.AllocatedBytes), Is.EqualTo((blocks, bytes)), "allocator grew after warm-up");

@@ -32,7 +32,7 @@ public class ViewerTests : GpuTest
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var frames = doc.RootElement.GetProperty("frames");
         Assert.That(frames.GetArrayLength(), Is.EqualTo(1));
-        var faces = frames[0].GetProperty("faces");
+        var faces = frames[0].GetProperty("detections");
         Assert.That(faces.GetArrayLength(), Is.EqualTo(1), json);
         var b = faces[0].GetProperty("box").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         var box = new Box(b[0], b[1], b[2], b[3]);

@@ -154,14 +154,29 @@ public sealed unsafe class ClassificationTask : VisionTask
         return new VisionResult { FrameNumber = frameNumber, TopK = top };
     }
 
-    /// <summary>Labels the best class in the top-left corner.</summary>
+    /// <summary>
+    /// How many of the top-k <see cref="Draw"/> labels: 1 (default) the best class's name alone; more: one line per
+    /// entry, best first, each with its score ("CAT 0.87").
+    /// </summary>
+    public int DrawCount { get; init; } = 1;
+
+    /// <summary>Labels the best class (or the best <see cref="DrawCount"/>) in the top-left corner.</summary>
     public override void Draw(VisionResult result, OverlayScene scene)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(scene);
         if (result.TopK.Count == 0) return;
-        var best = result.TopK[0];
-        scene.Labels.Add(new OverlayLabel(4, 4, _drawText[best.ClassId], Colors.Black, Colors.White, 2));
+        if (DrawCount <= 1)
+        {
+            scene.Labels.Add(new OverlayLabel(4, 4, _drawText[result.TopK[0].ClassId], Colors.Black, Colors.White, 2));
+            return;
+        }
+        for (int i = 0, n = Math.Min(DrawCount, result.TopK.Count); i < n; i++)
+        {
+            var c = result.TopK[i];
+            string text = $"{_drawText[c.ClassId]} {c.Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}";
+            scene.Labels.Add(new OverlayLabel(4, 4 + i * OverlayLabel.Size(text.Length, 2).Height, text, Colors.Black, Colors.White, 2));
+        }
     }
 
     /// <summary>Mirror of shaders/topk.comp's push constants.</summary>
