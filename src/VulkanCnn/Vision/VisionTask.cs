@@ -17,6 +17,12 @@ public sealed record Detection(Box Box, float Score, int ClassId, string Label, 
 /// <summary>A detected line segment, in source-frame pixels.</summary>
 public readonly record struct LineSegment(float X0, float Y0, float X1, float Y1, float Score);
 
+/// <summary>
+/// A range of a VkBuffer that holds a task's results on the GPU, for a host that consumes them in its own shaders
+/// (the layout is documented by the property that returns it).
+/// </summary>
+public readonly record struct GpuBufferRange(Silk.NET.Vulkan.Buffer Buffer, ulong Offset, ulong Size);
+
 /// <summary>One entry of a classifier's top-k.</summary>
 public readonly record struct Classification(int ClassId, float Score, string? Label);
 

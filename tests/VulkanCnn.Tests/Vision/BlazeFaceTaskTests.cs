@@ -111,6 +111,45 @@ public class BlazeFaceTaskTests : GpuTest
         Assert.That(scene.Labels.Single().Text, Does.StartWith("FACE 0."));
     }
 
+    [Test]
+    public unsafe void GpuFacesHoldTheResultForHostShaders()
+    {
+        // A host consumes the faces on the GPU: here a vkCmdCopyBuffer out of GpuFaces in a later submission stands in
+        // for the host's shader. The copy must hold the same faces as the CPU read of the result.
+        using var task = new BlazeFaceTask(Ctx, Model(BlazeFaceModel.Front), BlazeFaceModel.Front);
+        var (rgba, w, h) = LoadRgba("astronaut.png");
+        var result = task.Run(rgba, w, h, PixelFormat.Rgba8);
+        var range = task.GpuFaces;
+        Assert.That(range.Size, Is.GreaterThanOrEqualTo((ulong)(4 + BlazeFaceTask.MaxFaces * BlazeFaceTask.GpuFaceFloats) * 4));
+        using var arena = new MemoryArena(Ctx, MemoryUsage.Staging);
+        var copy = arena.Allocate(range.Size, "host copy of the faces");
+        copy.AsFloats().Fill(float.NaN);
+        Ctx.RunOnce(cmd =>
+        {
+            var region = new Silk.NET.Vulkan.BufferCopy(range.Offset, copy.Offset, range.Size);
+            Ctx.Vk.CmdCopyBuffer(cmd, range.Buffer, copy.Buffer, 1, &region);
+            var mb = new Silk.NET.Vulkan.MemoryBarrier { SType = Silk.NET.Vulkan.StructureType.MemoryBarrier,
+                SrcAccessMask = Silk.NET.Vulkan.AccessFlags.TransferWriteBit, DstAccessMask = Silk.NET.Vulkan.AccessFlags.HostReadBit };
+            Ctx.Vk.CmdPipelineBarrier(cmd, Silk.NET.Vulkan.PipelineStageFlags.TransferBit, Silk.NET.Vulkan.PipelineStageFlags.HostBit, 0, 1, &mb, 0, null, 0, null);
+        });
+        var words = copy.AsFloats();
+        uint count = BitConverter.SingleToUInt32Bits(words[0]);
+        Assert.That(count, Is.EqualTo((uint)result.Detections.Count).And.EqualTo(1u));
+        var t = FramePreprocessor.ComputeTransform(w, h, task.Input);
+        float size = BlazeFaceDecoder.InputSize(BlazeFaceModel.Front);
+        var face = result.Detections[0];
+        var rec = words.Slice(4, BlazeFaceTask.GpuFaceFloats);
+        Assert.That(rec[0], Is.EqualTo(face.Score));
+        var (x0, y0) = t.ToFrame(rec[1] * size, rec[2] * size);
+        var (x1, y1) = t.ToFrame(rec[3] * size, rec[4] * size);
+        Assert.That(new[] { x0, y0, x1, y1 }, Is.EqualTo(new[] { face.Box.X, face.Box.Y, face.Box.Right, face.Box.Bottom }).Within(1e-3f));
+        for (int k = 0; k < 6; k++)
+        {
+            var (kx, ky) = t.ToFrame(rec[5 + 2 * k] * size, rec[6 + 2 * k] * size);
+            Assert.That(new[] { kx, ky }, Is.EqualTo(new[] { face.Keypoints[k].X, face.Keypoints[k].Y }).Within(1e-3f), $"keypoint {k}");
+        }
+    }
+
     /// <summary>Runs the GPU decoder on synthetic outputs in host-visible buffers.</summary>
     private static List<FaceDetection> DecodeOnGpu(float[] reg, float[] scores, float minScore, out int candidates, BlazeFaceModel kind = BlazeFaceModel.Front)
     {

@@ -86,6 +86,22 @@ public sealed class BlazeFaceTask : VisionTask
     public int LastCandidateCount => _decoder.CandidateCount;
 
     /// <summary>
+    /// The faces on the GPU, for a host that draws or tracks them in its own shaders without a CPU round trip: a
+    /// host-visible storage buffer range written by the task's post-processing. Layout (std430, 4-byte words): uint
+    /// count (faces, at most <see cref="MaxFaces"/>), uint candidates, two unused words, then <see cref="MaxFaces"/>
+    /// records of <see cref="GpuFaceFloats"/> floats, best first: score, x0, y0, x1, y1, then the six keypoints (x, y),
+    /// all as fractions of the model input (multiply by the input size and map through the pipeline's letterbox
+    /// transform, or compare with <see cref="VisionResult.Detections"/>). It holds the result of the last completed
+    /// inference from the moment <see cref="FramePipeline.Latest"/> (or <c>Run</c>) reports it until the next inference
+    /// of this task is submitted; host work reading it must be submitted in that window (on VulkanCnn's queue it is then
+    /// ordered by submission order; add a barrier for SHADER_READ on your side).
+    /// </summary>
+    public GpuBufferRange GpuFaces => _decoder.ResultRange;
+
+    /// <summary>Floats per face record in <see cref="GpuFaces"/>: score, box corners, six keypoints.</summary>
+    public const int GpuFaceFloats = 1 + BlazeFaceDecoder.RegressorLength;
+
+    /// <summary>
     /// Synchronous convenience: pre-processes <paramref name="frame"/> on the GPU (letterbox to the model input), runs the
     /// model and the GPU post-processing, and returns the faces in frame pixels.
     /// </summary>
@@ -204,6 +220,9 @@ internal sealed unsafe class BlazeFaceGpuDecoder : IDisposable
 
     /// <summary>Candidates of the last completed run (anchors whose score passed the threshold).</summary>
     public int CandidateCount => (int)((uint*)_result.Mapped)[1];
+
+    /// <summary>The result buffer: count, candidates, 2 unused words, then <see cref="MaxFaces"/> records.</summary>
+    public GpuBufferRange ResultRange => new(_result.Buffer, _result.Offset, _result.Size);
 
     public void Record(CommandBuffer cmd)
     {
