@@ -247,7 +247,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     /// <summary>Offsets and counts of one draw's records, and its push constants.</summary>
     private readonly record struct Passes(Push Push, bool Mask, (int Offset, int Count) Boxes, (int Offset, int Count) Discs,
                                           (int Offset, int Count) Segments, (int Offset, int Count) Backgrounds, (int Offset, int Count) Glyphs,
-                                          Rect BoxArea, Rect DiscArea, Rect SegmentArea, Rect TextArea);
+                                          Rect BoxArea, Rect DiscArea, Rect SegmentArea, Rect TextArea, Rect MaskArea);
 
     /// <summary>Pixel rectangle [X0, X1) × [Y0, Y1) a pass is dispatched over (primitives cover nothing outside it).</summary>
     private readonly record struct Rect(int X0, int Y0, int X1, int Y1)
@@ -329,7 +329,12 @@ public sealed unsafe class OverlayRenderer : IDisposable
                 ulong bits = ch == ' ' ? 0 : BitmapFont.Glyph(ch);
                 Rec((uint)bits, (uint)(bits >> 32), (uint)l.Scale, 0);
             }
-        if (mask != null) mask.Values.Span.CopyTo(new Span<float>(slot.Mask.Mapped, mask.Values.Length));
+        Rect maskArea = default;
+        if (mask != null)
+        {
+            mask.Values.Span.CopyTo(new Span<float>(slot.Mask.Mapped, mask.Values.Length));
+            maskArea = MaskArea(mask);
+        }
 
         var push = new Push { Width = Width, Height = Height };
         if (mask != null)
@@ -342,7 +347,41 @@ public sealed unsafe class OverlayRenderer : IDisposable
         }
         return new Passes(push, mask != null, (boxOffset, boxes.Length), (discOffset, points.Length), (segOffset, segments.Length),
                           (bgOffset, labels.Length), (glyphOffset, chars),
-                          boxArea.ToRect(Width, Height), discArea.ToRect(Width, Height), segArea.ToRect(Width, Height), textArea.ToRect(Width, Height));
+                          boxArea.ToRect(Width, Height), discArea.ToRect(Width, Height), segArea.ToRect(Width, Height), textArea.ToRect(Width, Height),
+                          maskArea);
+    }
+
+    /// <summary>
+    /// The frame pixels the mask pass can change: the bounding box of the map cells that draw (value ≥ threshold, or a
+    /// class id above 0), grown by the cells bilinear sampling reaches, mapped to the frame. A text map is mostly empty,
+    /// so this spares the per-pixel sampling of most of the frame; an empty map records no pass at all.
+    /// </summary>
+    private Rect MaskArea(OverlayMask mask)
+    {
+        var v = mask.Values.Span;
+        float cut = mask.Threshold ?? 0.5f;   // class ids: floor(v + 0.5) > 0 exactly when v ≥ 0.5
+        int w = mask.Width, h = mask.Height, x0 = w, y0 = h, x1 = -1, y1 = -1;
+        for (int y = 0; y < h; y++)
+        {
+            var row = v.Slice(y * w, w);
+            int first = -1, last = -1;
+            for (int x = 0; x < w; x++)
+                if (row[x] >= cut) { if (first < 0) first = x; last = x; }
+            if (first < 0) continue;
+            if (y < y0) y0 = y;
+            y1 = y;
+            if (first < x0) x0 = first;
+            if (last > x1) x1 = last;
+        }
+        if (x1 < 0) return default;
+        // Model cells [x0, x1] draw; a bilinear sample at model position m reads cells floor(m − 0.5) and the next one.
+        float m = mask.Bilinear ? 1.5f : 0f;
+        var t = mask.Transform;
+        var (fx0, fy0) = t.ToFrame(x0 - m, y0 - m);
+        var (fx1, fy1) = t.ToFrame(x1 + 1 + m, y1 + 1 + m);
+        Bounds b = default;
+        b.Add(MathF.Min(fx0, fx1), MathF.Min(fy0, fy1), MathF.Max(fx0, fx1), MathF.Max(fy0, fy1));
+        return b.ToRect(Width, Height);
     }
 
     /// <summary>Draws everything in <paramref name="scene"/> (see the other overload), and waits.</summary>
@@ -517,7 +556,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     private bool RecordPasses(CommandBuffer cmd, Slot slot, Passes passes)
     {
         var vk = _ctx.Vk;
-        var (push, mask, boxes, discs, segments, backgrounds, glyphs, boxArea, discArea, segArea, textArea) = passes;
+        var (push, mask, boxes, discs, segments, backgrounds, glyphs, boxArea, discArea, segArea, textArea, maskArea) = passes;
         bool first = true;
         for (int k = 0; k < Kinds; k++)
         {
@@ -525,7 +564,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
             Rect area;
             switch (k)
             {
-                case 0: if (!mask) continue; area = new Rect(0, 0, Width, Height); break;
+                case 0: if (!mask) continue; area = maskArea; break;
                 case 1: if (boxes.Count == 0) continue; (p.Offset, p.Count) = boxes; area = boxArea; break;
                 case 2: if (discs.Count == 0) continue; (p.Offset, p.Count) = discs; area = discArea; break;
                 case 3: if (segments.Count == 0) continue; (p.Offset, p.Count) = segments; area = segArea; break;

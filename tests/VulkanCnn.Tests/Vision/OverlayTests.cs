@@ -251,6 +251,32 @@ public class OverlayTests : GpuTest
         AssertImagesMatch(e, r.ReadRgba(), "class-id mask 37x29 stretched to 512x384");
     }
 
+    [TestCase(false, 0.5f)]
+    [TestCase(true, 0.5f)]
+    [TestCase(true, 2f)]   // nothing reaches the threshold: no pixel may change
+    public void SparseMaskDrawsOnlyWhereItsCellsReach(bool bilinear, float threshold)
+    {
+        // A 40x30 map, letterboxed, with two single cells above the threshold far apart (one on the map's edge): the mask
+        // pass covers only their bounding box, and must still draw every pixel the reference draws.
+        var photo = LoadPhoto();
+        const int mw = 40, mh = 30;
+        var t = FramePreprocessor.ComputeTransform(PhotoW, PhotoH, new PreprocessOptions { Width = mw, Height = mh });
+        var map = new float[mw * mh];
+        for (int i = 0; i < map.Length; i++) map[i] = 0.45f;
+        map[7 * mw + 9] = 0.9f;
+        map[(mh - 1) * mw + (mw - 1)] = 1f;
+        var mask = new OverlayMask(map, mw, mh, t) { Threshold = threshold, Bilinear = bilinear, Color = Colors.ForClass(2), Alpha = 0.7f };
+        using var r = new OverlayRenderer(Ctx, PhotoW, PhotoH);
+        r.Upload(photo);
+        r.Draw(default, default, default, default, mask);
+        var actual = r.ReadRgba();
+        var e = new Reference(photo, PhotoW, PhotoH);
+        e.Mask(map, mw, mh, t, threshold, Colors.ForClass(2), 0.7f, bilinear);
+        if (threshold > 1) Assert.That(actual, Is.EqualTo(photo), "a map below the threshold everywhere changed the frame");
+        else Assert.That(actual, Is.Not.EqualTo(photo), "nothing was drawn");
+        AssertImagesMatch(e, actual, $"sparse mask, bilinear {bilinear}");
+    }
+
     [Test]
     public void BilinearThresholdMaskMatchesReference()
     {
