@@ -7,6 +7,7 @@
 // describing it as the source), and the remaining shrink is below 1.5x, so a large shrink costs one read per source
 // pixel plus 4 taps per output pixel. (A compile-time variant, not a specialisation constant: SwiftShader keeps the
 // format tests of rgbAt in every tap otherwise.)
+// preprocess_rgba (PACKED32 defined) is the same shader for RGBA8/BGRA8 frames with the texel read inlined.
 // One invocation per output pixel, all channels. Host side: src/VulkanCnn/Vision/FramePreprocessor.cs.
 // PACK = 1 turns the shader into the frame pipeline's format converter: every source pixel (dst size = src size) is
 // written as one packed RGBA8 word (alpha 255) to binding 1 instead of normalised floats.
@@ -41,7 +42,18 @@ layout(push_constant) uniform Params {
 vec3 texel(int x, int y) { return red[y * p.srcW + x].rgb; }
 #else
 #include "preprocess_decode.glsl"
+#ifdef PACKED32
+// preprocess_rgba: RGBA8/BGRA8 frames (the frame pipeline's, cameras' BGRA) read as one word per texel, without rgbAt's
+// chain of format tests, which SwiftShader evaluates in every tap.
+vec3 texel(int x, int y)
+{
+    uint w = src[y * p.srcW + x];
+    vec3 c = vec3(float(w & 0xFFu), float((w >> 8) & 0xFFu), float((w >> 16) & 0xFFu));
+    return FORMAT == 1 ? c.bgr : c;
+}
+#else
 vec3 texel(int x, int y) { return rgbAt(x, y); }
+#endif
 #endif
 
 // Tent weight of source pixel i for a sample at continuous index f with radius r (> 0).

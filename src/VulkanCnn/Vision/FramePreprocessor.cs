@@ -223,7 +223,9 @@ public sealed unsafe class FramePreprocessor : IDisposable
                 Std0 = options.Std[0], Std1 = options.Std[1], Std2 = options.Std[2],
                 Alpha = options.Alpha,
             };
-            var kernel = context.Pipelines.Get(reduce ? "preprocess_reduced" : "preprocess", 2, (uint)Marshal.SizeOf<Push>(),
+            // Compile-time variants: the reduced image, or packed RGBA/BGRA words read without the format tests.
+            string shader = reduce ? "preprocess_reduced" : format is PixelFormat.Rgba8 or PixelFormat.Bgra8 ? "preprocess_rgba" : "preprocess";
+            var kernel = context.Pipelines.Get(shader, 2, (uint)Marshal.SizeOf<Push>(),
                 new[] { (int)format, (int)options.Layout, (int)options.Resize, options.Bgr ? 1 : 0, 0, options.Channels });
             _kernel = kernel;
             _push = push;

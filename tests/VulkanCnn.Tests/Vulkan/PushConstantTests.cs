@@ -115,6 +115,7 @@ public class PushConstantTests
         ["preprocess_reduce"] = typeof(VulkanCnn.Vision.FramePreprocessor.ReducePush),
         ["preprocess_reduce_rgba"] = typeof(VulkanCnn.Vision.FramePreprocessor.ReducePush),
         ["preprocess_reduced"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
+        ["preprocess_rgba"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["slice"] = typeof(Slice.Push),
         ["swizzle_bgra"] = typeof(VulkanCnn.Vision.FramePipeline.SwizzlePush),
         ["softmax"] = typeof(Softmax.Push),
