@@ -1,11 +1,12 @@
-// Reductions over any of the D, H, W axes (ONNX ReduceSum, ReduceMean, ReduceMax). GPU side: shaders/reduce.comp.
+// Reductions over any of the D, H, W axes (ONNX ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceL1,
+// ReduceL2, ReduceSumSquare). GPU side: shaders/reduce.comp.
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
 
 namespace VulkanCnn.Layers;
 
 /// <summary>How <see cref="Reduce"/> combines values.</summary>
-public enum ReduceKind { Sum = 0, Mean = 1, Max = 2 }
+public enum ReduceKind { Sum = 0, Mean = 1, Max = 2, Min = 3, Prod = 4, L1 = 5, L2 = 6, SumSquare = 7 }
 
 /// <summary>Reduces the chosen axes to size 1 (the others keep their size).</summary>
 public sealed record Reduce(ReduceKind Kind, bool AxisD, bool AxisH, bool AxisW) : Layer

@@ -54,7 +54,7 @@ internal sealed class Importer
         "Upsample", "Resize", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape", "Range", "Slice",
         "Neg", "Sqrt", "Floor", "Ceil", "Equal", "Where", "Expand", "Pad", "Split",
         "Selu", "Softplus", "Exp", "Abs", "Reciprocal", "Pow", "LRN", "InstanceNormalization",
-        "ReduceMean", "ReduceMax", "ReduceSum", "DepthToSpace", "SpaceToDepth",
+        "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "DepthToSpace", "SpaceToDepth",
     };
 
     private readonly OnnxModel _m;
@@ -300,6 +300,11 @@ internal sealed class Importer
             case "ReduceMean": ReduceOp(ReduceKind.Mean); break;
             case "ReduceMax": ReduceOp(ReduceKind.Max); break;
             case "ReduceSum": ReduceOp(ReduceKind.Sum); break;
+            case "ReduceMin": ReduceOp(ReduceKind.Min); break;
+            case "ReduceProd": ReduceOp(ReduceKind.Prod); break;
+            case "ReduceL1": ReduceOp(ReduceKind.L1); break;
+            case "ReduceL2": ReduceOp(ReduceKind.L2); break;
+            case "ReduceSumSquare": ReduceOp(ReduceKind.SumSquare); break;
             case "DepthToSpace":
             {
                 var x = Spatial4("DepthToSpace");
@@ -928,7 +933,9 @@ internal sealed class Importer
         }
         var r = Dhw(Enumerable.Range(0, rank).Select(i => set.Contains(i) ? 1 : 0).ToArray(), 0);
         var layer = new Reduce(kind, r[0] == 1 && x.Dims[1] > 1, rank > 2 && r[1] == 1 && x.Dims[2] > 1, rank > 3 && r[2] == 1 && x.Dims[3] > 1);
-        if (!layer.AxisD && !layer.AxisH && !layer.AxisW) { ReshapeTo(x, dims); return; }   // only size-1 axes: nothing to do
+        // Only size-1 axes: nothing to reduce for sum, mean, max, min and product; L1, L2 and the sum of squares still map
+        // each value (|v|, |v|, v²), which the layer does with one element per output.
+        if (!layer.AxisD && !layer.AxisH && !layer.AxisW && kind is not (ReduceKind.L1 or ReduceKind.L2 or ReduceKind.SumSquare)) { ReshapeTo(x, dims); return; }
         var node = _b.Add(layer, Unique(dims.SequenceEqual(kept) ? Out : Out + "_keep"), x.Node);
         var reduced = new Rt(node, kept);
         if (dims.SequenceEqual(kept)) { _vals[Out] = reduced; return; }

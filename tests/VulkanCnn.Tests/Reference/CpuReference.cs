@@ -101,16 +101,24 @@ public static class CpuReference
             for (int b = 0; b < o.H; b++)
                 for (int c = 0; c < o.W; c++)
                 {
-                    double acc = r.Kind == ReduceKind.Max ? double.NegativeInfinity : 0;
+                    double acc = r.Kind switch { ReduceKind.Max => double.NegativeInfinity, ReduceKind.Min => double.PositiveInfinity, ReduceKind.Prod => 1, _ => 0 };
                     int n = 0;
                     for (int d = 0; d < (r.AxisD ? s.C : 1); d++)
                         for (int h = 0; h < (r.AxisH ? s.H : 1); h++)
                             for (int w = 0; w < (r.AxisW ? s.W : 1); w++, n++)
                             {
                                 double v = x[((a + d) * s.H + b + h) * s.W + c + w];
-                                acc = r.Kind == ReduceKind.Max ? Math.Max(acc, v) : acc + v;
+                                acc = r.Kind switch
+                                {
+                                    ReduceKind.Max => Math.Max(acc, v),
+                                    ReduceKind.Min => Math.Min(acc, v),
+                                    ReduceKind.Prod => acc * v,
+                                    ReduceKind.L1 => acc + Math.Abs(v),
+                                    ReduceKind.L2 or ReduceKind.SumSquare => acc + v * v,
+                                    _ => acc + v,
+                                };
                             }
-                    y[(a * o.H + b) * o.W + c] = (float)(r.Kind == ReduceKind.Mean ? acc / n : acc);
+                    y[(a * o.H + b) * o.W + c] = (float)(r.Kind switch { ReduceKind.Mean => acc / n, ReduceKind.L2 => Math.Sqrt(acc), _ => acc });
                 }
         return y;
     }
