@@ -103,6 +103,8 @@ public class OnnxOperatorTests : GpuTest
         ["Pow positive base 2.5"] = r => OfPositive("Pow", 2.5f),
         ["Pow any base exponent 3"] = r => WithExponent(3f),
         ["Pow runtime exponent"] = r => RuntimePow(),
+        ["Pow constant base 2"] = r => ConstantBasePow(new[] { 2f }, 1),
+        ["Pow per-channel constant bases"] = r => ConstantBasePow(new[] { 0.5f, 2f, 3f }, 3),
         ["Sum of 3 with broadcast"] = r => SumOfThree(r),
         ["Max of 3"] = r => Variadic3("Max"),
         ["LRN AlexNet"] = r => Unary(r, "LRN", 8, 5, 5, ("size", 5), ("alpha", 1e-4f), ("beta", 0.75f), ("bias", 2f)),
@@ -425,6 +427,14 @@ public class OnnxOperatorTests : GpuTest
     {
         var g = new OnnxGraph();
         var b = g.Node("Add", new[] { g.Node("Abs", new[] { g.Input("x", 1, 3, 4, 5) }), g.Init("half", new[] { 0.5f }) });
+        g.Output(g.Node("Pow", new[] { b, g.Input("e", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph ConstantBasePow(float[] bases, int channels)
+    {
+        var g = new OnnxGraph();
+        string b = channels == 1 ? g.Init("b", bases) : g.Init("b", bases, 1, channels, 1, 1);
         g.Output(g.Node("Pow", new[] { b, g.Input("e", 1, 3, 4, 5) }));
         return g;
     }
