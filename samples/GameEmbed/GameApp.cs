@@ -194,8 +194,8 @@ internal static class GameApp
             ? new SwapchainPresenter(device.Vk, device.Instance, device.PhysicalDevice, device.Device, device.QueueFamily, device.Queue,
                                      device.Surface, () => window.FramebufferSize)
             : null;
-        using var writer = o.Output != null ? FrameWriter.Create(o.Output, o.Width, o.Height, Scene.FramesPerSecond) : null;
-        using var sceneWriter = o.SceneOutput != null ? FrameWriter.Create(o.SceneOutput, o.Width, o.Height, Scene.FramesPerSecond) : null;
+        using var writer = o.Output != null ? GameFrames.Open(o.Output, o.Width, o.Height, Scene.FramesPerSecond) : null;
+        using var sceneWriter = o.SceneOutput != null ? GameFrames.Open(o.SceneOutput, o.Width, o.Height, Scene.FramesPerSecond) : null;
         var pixels = new byte[o.Width * o.Height * 4];
         var results = new List<ResultRecord>();
         // VulkanCnn's frame number -> game frame, for the last 256 frames (a result arrives a few frames after its input).
@@ -294,79 +294,14 @@ internal static class GameApp
     }
 }
 
-/// <summary>Writes RGBA frames as numbered PNGs into a folder, or as an MP4 through the system ffmpeg.</summary>
-internal abstract class FrameWriter : IDisposable
+/// <summary>Where the game writes frames: numbered PNGs in a folder, or an MP4 when the path ends in .mp4.</summary>
+internal static class GameFrames
 {
-    public static FrameWriter Create(string path, int width, int height, double fps)
-    {
-        if (Path.GetExtension(path).Equals(".mp4", StringComparison.OrdinalIgnoreCase))
-        {
-            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
-            return new Mp4Writer(path, width, height, fps);
-        }
-        Directory.CreateDirectory(path);
-        return new PngWriter(path, width, height);
-    }
-
-    public abstract void Write(ReadOnlySpan<byte> rgba, long frame);
-    public virtual void Finish() { }
-    public virtual void Dispose() { }
+    public static FrameWriter Open(string path, int width, int height, double fps) =>
+        Path.GetExtension(path).Equals(".mp4", StringComparison.OrdinalIgnoreCase)
+            ? FrameWriter.Mp4(path, width, height, fps)
+            : FrameWriter.PngFolder(path, width, height);
 
     /// <summary>The file frame <paramref name="frame"/> goes to in a PNG folder.</summary>
-    public static string PngPath(string dir, long frame) => Path.Combine(dir, $"frame_{frame:D6}.png");
-
-    private sealed class PngWriter(string dir, int width, int height) : FrameWriter
-    {
-        public override void Write(ReadOnlySpan<byte> rgba, long frame)
-        {
-            using var image = SixLabors.ImageSharp.Image.LoadPixelData<Rgba32>(rgba, width, height);
-            image.SaveAsPng(PngPath(dir, frame));
-        }
-    }
-
-    private sealed class Mp4Writer : FrameWriter
-    {
-        private readonly Process _ffmpeg;
-        private readonly Task<string> _stderr;
-        private readonly string _path;
-        private bool _finished;
-
-        public Mp4Writer(string path, int width, int height, double fps)
-        {
-            _path = path;
-            var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var a in new[] { "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", $"{width}x{height}",
-                                      "-r", fps.ToString("0.###", CultureInfo.InvariantCulture), "-i", "-",
-                                      "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", path })
-                psi.ArgumentList.Add(a);
-            try { _ffmpeg = Process.Start(psi)!; }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new InvalidOperationException($"Cannot start ffmpeg to write '{path}' ({e.Message}): run scripts/setup.sh, or write PNGs into a folder instead.", e);
-            }
-            _stderr = _ffmpeg.StandardError.ReadToEndAsync();
-            _ = _ffmpeg.StandardOutput.ReadToEndAsync();
-        }
-
-        public override void Write(ReadOnlySpan<byte> rgba, long frame)
-        {
-            try { _ffmpeg.StandardInput.BaseStream.Write(rgba); }
-            catch (IOException) { Finish(); throw; }
-        }
-
-        public override void Finish()
-        {
-            if (_finished) return;
-            _finished = true;
-            try { _ffmpeg.StandardInput.Close(); } catch (IOException) { }
-            _ffmpeg.WaitForExit();
-            if (_ffmpeg.ExitCode != 0) throw new IOException($"ffmpeg failed writing '{_path}' (exit code {_ffmpeg.ExitCode}): {_stderr.Result.Trim()}");
-        }
-
-        public override void Dispose()
-        {
-            if (!_finished) { try { Finish(); } catch (IOException) { } }
-            _ffmpeg.Dispose();
-        }
-    }
+    public static string PngPath(string dir, long frame) => FrameWriter.PngPath(dir, frame);
 }

@@ -229,7 +229,12 @@ internal static class ViewerApp
             stdout.WriteLine($"task: {processor.Name} through the frame pipeline; " +
                              (o.Realtime ? "latest frame wins (results drawn when they arrive)" : "every frame gets its own result"));
             if (o.Output != null)
-                writer = FrameWriter.Create(o.OutputKind, o.Output, w, h, source.FramesPerSecond > 0 ? source.FramesPerSecond : 30);
+                writer = o.OutputKind switch
+                {
+                    OutputKind.Png => FrameWriter.Png(o.Output, w, h),
+                    OutputKind.Folder => FrameWriter.PngFolder(o.Output, w, h),
+                    _ => FrameWriter.Mp4(o.Output, w, h, source.FramesPerSecond > 0 ? source.FramesPerSecond : 30),
+                };
             code = Loop(o, source, file, processor, writer, view?.Window, presenter, stdout, stderr, stderrIsTerminal);
         }
         finally
@@ -408,84 +413,3 @@ internal static class ViewerApp
     }
 }
 
-/// <summary>Writes annotated RGBA frames: one PNG, a numbered PNG per frame, or an MP4 through ffmpeg.</summary>
-internal abstract class FrameWriter : IDisposable
-{
-    protected FrameWriter(int width, int height) { Width = width; Height = height; }
-    protected int Width { get; }
-    protected int Height { get; }
-
-    public static FrameWriter Create(OutputKind kind, string path, int width, int height, double fps)
-    {
-        if (kind == OutputKind.Folder) Directory.CreateDirectory(path);
-        else if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
-        return kind switch
-        {
-            OutputKind.Png => new PngWriter(path, width, height, folder: false),
-            OutputKind.Folder => new PngWriter(path, width, height, folder: true),
-            _ => new Mp4Writer(path, width, height, fps),
-        };
-    }
-
-    public abstract void Write(ReadOnlySpan<byte> rgba, long index);
-    /// <summary>Completes the output (closes the video); called once after the last frame.</summary>
-    public virtual void Finish() { }
-    public virtual void Dispose() { }
-
-    private sealed class PngWriter(string path, int width, int height, bool folder) : FrameWriter(width, height)
-    {
-        public override void Write(ReadOnlySpan<byte> rgba, long index)
-        {
-            using var image = Image.LoadPixelData<Rgba32>(rgba, Width, Height);
-            image.SaveAsPng(folder ? Path.Combine(path, $"frame_{index:D6}.png") : path);
-        }
-    }
-
-    private sealed class Mp4Writer : FrameWriter
-    {
-        private readonly Process _ffmpeg;
-        private readonly Task<string> _stderr;
-        private readonly string _path;
-        private bool _finished;
-
-        public Mp4Writer(string path, int width, int height, double fps) : base(width, height)
-        {
-            _path = path;
-            var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
-            // yuv420p needs even sizes: pad odd ones by a pixel.
-            foreach (var a in new[] { "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba",
-                                      "-s", $"{width}x{height}", "-r", fps.ToString("0.###", CultureInfo.InvariantCulture), "-i", "-",
-                                      "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", path })
-                psi.ArgumentList.Add(a);
-            try { _ffmpeg = Process.Start(psi)!; }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new InvalidOperationException($"Cannot start ffmpeg to write '{path}' ({e.Message}): run scripts/setup.sh, or write PNGs instead.", e);
-            }
-            _stderr = _ffmpeg.StandardError.ReadToEndAsync();
-            _ = _ffmpeg.StandardOutput.ReadToEndAsync();
-        }
-
-        public override void Write(ReadOnlySpan<byte> rgba, long index)
-        {
-            try { _ffmpeg.StandardInput.BaseStream.Write(rgba); }
-            catch (IOException) { Finish(); throw; }
-        }
-
-        public override void Finish()
-        {
-            if (_finished) return;
-            _finished = true;
-            try { _ffmpeg.StandardInput.Close(); } catch (IOException) { }
-            _ffmpeg.WaitForExit();
-            if (_ffmpeg.ExitCode != 0)
-                throw new IOException($"ffmpeg failed writing '{_path}' (exit code {_ffmpeg.ExitCode}): {_stderr.Result.Trim()}");
-        }
-
-        public override void Dispose()
-        {
-            if (!_finished) { try { Finish(); } catch (IOException) { } }
-            _ffmpeg.Dispose();
-        }
-    }
-}

@@ -165,8 +165,8 @@ public sealed class GameEmbedTests : GpuTest
         foreach (var rec in run.Results.Where(x => x.ArrivedAtFrame < run.Frames))
         {
             long k = rec.ArrivedAtFrame;
-            var output = LoadPng(FrameWriter.PngPath(o.Output!, k));
-            var scene = LoadPng(FrameWriter.PngPath(o.SceneOutput!, k));
+            var output = LoadPng(GameFrames.PngPath(o.Output!, k));
+            var scene = LoadPng(GameFrames.PngPath(o.SceneOutput!, k));
             var box = rec.Result.Detections[0].Box;
             int margin = 24, differing = 0, outside = 0;
             for (int y = 0; y < H; y++)
@@ -269,7 +269,7 @@ public sealed class GameEmbedTests : GpuTest
 
             // The screenshot: the window's content at the screen's top-left corner.
             var screen = LoadPng(shot);
-            var scene = LoadPng(FrameWriter.PngPath(Path.Combine(dir, "scene"), 5));
+            var scene = LoadPng(GameFrames.PngPath(Path.Combine(dir, "scene"), 5));
             var face = Scene.FaceBox(5, W, H);
             int minX = W, minY = H, maxX = -1, maxY = -1, greenCount = 0;
             for (int y = 0; y < H; y++)

@@ -88,7 +88,7 @@ public sealed record OverlayMask(ReadOnlyMemory<float> Values, int Width, int He
 }
 
 /// <summary>
-/// Draws overlays into a Width×Height RGBA8 frame held in a GPU buffer: <see cref="Upload"/> a frame, <see cref="Draw"/>
+/// Draws overlays into a Width×Height RGBA8 frame held in a GPU buffer: <see cref="Upload"/> a frame, <see cref="Draw(OverlayScene)"/>
 /// (mask, then boxes, points, segments, labels, each blended over what came before), then <see cref="ReadRgba(Span{byte})"/>
 /// or <see cref="SavePng"/>. Primitives go through a host-visible buffer that grows only when a frame needs more than
 /// any before it, so steady-state frames allocate nothing. Draw waits for the GPU. Not thread-safe.
