@@ -697,11 +697,46 @@ internal sealed class Importer
 
     private void MatMulOp()
     {
+        if (In(1) is Rt) { RuntimeMatMul(); return; }
         var a = Matrix("MatMul");
-        var bw = In(1) as Cst ?? throw new UnsupportedException("MatMul with a non-constant second operand is not supported");
+        var bw = (Cst)In(1)!;
         if (bw.Dims.Length != 2) throw new UnsupportedException($"MatMul by a [{string.Join(",", bw.Dims)}] tensor; a constant 2-D weight is supported");
         if (bw.Dims[0] != a.Dims[^1]) throw new ArgumentException($"A [{string.Join(",", a.Dims)}] times B [{string.Join(",", bw.Dims)}]: inner sizes differ.");
         AddDense(a, DenseWeights(bw, false, 1f), null, 0, bw.Dims[1]);
+    }
+
+    /// <summary>
+    /// MatMul of two activations, numpy-style: A [1, batch…, M, K] by B [(1,) batch…, K, N] or by one [K, N] shared by
+    /// every batch; the output [1, batch…, M, N]. Tensors are row-major in memory whatever their (D,H,W) view, so the
+    /// layer works on flat memory and the output takes the (D,H,W) view of its ONNX dims.
+    /// </summary>
+    private void RuntimeMatMul()
+    {
+        var a = RtIn(0);
+        var rb = RtIn(1);
+        int[] bd = rb.Dims;
+        var ad = a.Dims;
+        string Shapes() => $"[{string.Join(",", ad)}] by [{string.Join(",", bd)}]";
+        if (ad.Length < 2 || bd.Length < 2) throw new UnsupportedException($"MatMul of {Shapes()}: both operands need at least 2 dimensions");
+        int m = ad[^2], k = ad[^1], kb = bd[^2], n = bd[^1];
+        if (k != kb) throw new ArgumentException($"MatMul of {Shapes()}: inner sizes {k} and {kb} differ.");
+        var batchA = ad.Take(ad.Length - 2).ToArray();
+        var batchB = bd.Take(bd.Length - 2).ToArray();
+        // Batch dims: A's (after its leading 1); B's must equal them (right-aligned, leading 1s allowed) or all be 1.
+        long batch = batchA.Skip(1).Aggregate(1L, (x, y) => x * y);
+        if (ad.Length > 2 && ad[0] != 1) throw new UnsupportedException($"MatMul of {Shapes()}: the batch axis must be 1");
+        if (ad.Length == 2 && m != 1) throw new UnsupportedException($"MatMul of {Shapes()}: a 2-D first operand must be a single row [1, K]");
+        var bTrim = batchB.SkipWhile(v => v == 1).ToArray();
+        var aTrim = batchA.Skip(1).SkipWhile(v => v == 1).ToArray();
+        bool share = bTrim.Length == 0;
+        if (!share && !bTrim.SequenceEqual(aTrim))
+            throw new UnsupportedException($"MatMul of {Shapes()}: B's batch dims must equal A's or be all 1");
+        var outDims = ad.Length == 2 ? new[] { 1, n } : ad.Take(ad.Length - 2).Append(m).Append(n).ToArray();
+        if (outDims.Length > 4) throw new UnsupportedException($"MatMul of {Shapes()}: outputs of rank above 4 are not supported");
+        var o = Dhw(outDims, 1);
+        var layer = new MatMul((int)batch, m, k, n, share, new Shape(o[0], o[1], o[2]));
+        var node = _b.Add(layer, Unique(Out), a.Node, rb.Node);
+        _vals[Out] = new Rt(node, outDims);
     }
 
     private static float[] DenseWeights(Cst b, bool transB, float alpha)

@@ -104,6 +104,10 @@ public class OnnxOperatorTests : GpuTest
         ["Pow any base exponent 3"] = r => WithExponent(3f),
         ["Pow runtime exponent"] = r => RuntimePow(),
         ["Pow constant base 2"] = r => ConstantBasePow(new[] { 2f }, 1),
+        ["MatMul of two activations, batched"] = r => RuntimeMatMul(new long[] { 1, 3, 5, 7 }, new long[] { 1, 3, 7, 4 }),
+        ["MatMul of two activations, rank 3"] = r => RuntimeMatMul(new long[] { 1, 33, 17 }, new long[] { 1, 17, 40 }),
+        ["MatMul of two activations, B shared over the batch"] = r => RuntimeMatMul(new long[] { 1, 2, 6, 9 }, new long[] { 1, 1, 9, 5 }),
+        ["MatMul attention-style A times its transpose"] = r => SelfTransposeMatMul(),
         ["Pow per-channel constant bases"] = r => ConstantBasePow(new[] { 0.5f, 2f, 3f }, 3),
         ["Sum of 3 with broadcast"] = r => SumOfThree(r),
         ["Max of 3"] = r => Variadic3("Max"),
@@ -428,6 +432,22 @@ public class OnnxOperatorTests : GpuTest
         var g = new OnnxGraph();
         var b = g.Node("Add", new[] { g.Node("Abs", new[] { g.Input("x", 1, 3, 4, 5) }), g.Init("half", new[] { 0.5f }) });
         g.Output(g.Node("Pow", new[] { b, g.Input("e", 1, 3, 4, 5) }));
+        return g;
+    }
+
+    private static OnnxGraph RuntimeMatMul(long[] a, long[] b)
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("MatMul", new[] { g.Input("a", a), g.Input("b", b) }));
+        return g;
+    }
+
+    private static OnnxGraph SelfTransposeMatMul()
+    {
+        var g = new OnnxGraph();
+        var x = g.Input("x", 1, 2, 6, 8);
+        var t = g.Node("Transpose", new[] { x }, ("perm", new long[] { 0, 1, 3, 2 }));
+        g.Output(g.Node("MatMul", new[] { x, t }));
         return g;
     }
 

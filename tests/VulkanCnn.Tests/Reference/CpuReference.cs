@@ -49,6 +49,7 @@ public static class CpuReference
         Lrn l => LrnRef(l, x[0], s[0]),
         InstanceNorm n => InstanceNormRef(n, x[0], s[0]),
         Reduce r => ReduceRef(r, x[0], s[0], o),
+        MatMul mm => MatMulRef(mm, x[0], x[1]),
         DepthToSpace d => DepthToSpaceRef(d, x[0], s[0], o),
         SpaceToDepth d => SpaceToDepthRef(d, x[0], s[0], o),
         _ => throw new NotSupportedException(layer.GetType().Name),
@@ -92,6 +93,21 @@ public static class CpuReference
             for (int i = 0; i < hw; i++) y[c * hw + i] = (float)(n.Scale[c] * (x[c * hw + i] - mean) / Math.Sqrt(v + n.Epsilon) + n.Bias[c]);
         }
         return y;
+    }
+
+    public static float[] MatMulRef(MatMul mm, float[] a, float[] b)
+    {
+        var c = new float[(long)mm.Batch * mm.M * mm.N];
+        for (int t = 0; t < mm.Batch; t++)
+            for (int i = 0; i < mm.M; i++)
+                for (int j = 0; j < mm.N; j++)
+                {
+                    double acc = 0;
+                    for (int k = 0; k < mm.K; k++)
+                        acc += (double)a[(t * mm.M + i) * mm.K + k] * b[((mm.ShareB ? 0 : t) * mm.K + k) * mm.N + j];
+                    c[(t * mm.M + i) * mm.N + j] = (float)acc;
+                }
+        return c;
     }
 
     public static float[] ReduceRef(Reduce r, float[] x, Shape s, Shape o)

@@ -117,6 +117,7 @@ public class PushConstantTests
         ["preprocess_reduced"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["preprocess_rgba"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["slice"] = typeof(Slice.Push),
+        ["matmul"] = typeof(MatMul.Push),
         ["swizzle_bgra"] = typeof(VulkanCnn.Vision.FramePipeline.SwizzlePush),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
