@@ -1,6 +1,6 @@
 #version 450
 // Padding of a (D,H,W) tensor: output (d,h,w) reads input (d−BD, h−BH, w−BW), mapped into the input by the mode
-// (specialisation constant: 0 constant value, 1 edge copy, 2 mirror without repeating the border).
+// (specialisation constant: 0 constant value, 1 edge copy, 2 mirror without repeating the border, 3 wrap around).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
@@ -12,6 +12,7 @@ layout(push_constant) uniform Params { int D, H, W, OH, OW, BD, BH, BW, count; f
 int mapIndex(int i, int n)
 {
     if (MODE == 1) return clamp(i, 0, n - 1);
+    if (MODE == 3) return ((i % n) + n) % n;   // any pad size: periodic
     // Reflect: the layer checks that pads are smaller than the axis, so one fold suffices.
     if (i < 0) return -i;
     if (i >= n) return 2 * (n - 1) - i;

@@ -63,6 +63,8 @@ public sealed record Conv2d : Layer
         int cg = s.C / Groups;
         CheckLength(node, $"Conv weights (K={OutChannels} × D/groups={cg} × {KernelH} × {KernelW})", Weights.Length, (long)OutChannels * cg * KernelH * KernelW);
         if (Bias != null) CheckLength(node, "Conv bias", Bias.Length, OutChannels);
+        if (PaddingMode == PaddingMode.Wrap)
+            throw new ArgumentException($"{node}: Conv does not pad in wrap mode; put a Pad layer (mode wrap) before a convolution without padding.");
         if (PaddingMode == PaddingMode.Reflect && (PadTop >= s.H || PadBottom >= s.H || PadLeft >= s.W || PadRight >= s.W))
             throw new ArgumentException($"{node}: reflect padding ({PadTop},{PadLeft},{PadBottom},{PadRight}) must be smaller than the input {s.W}x{s.H}.");
         int oh = SlideOutput(node, "Conv", "height", s.H, KernelH, PadTop, PadBottom, StrideH, DilationH, Rounding);

@@ -20,6 +20,8 @@ public enum PaddingMode
     Replicate,
     /// <summary>Mirror without repeating the border pixel (ONNX Pad mode reflect).</summary>
     Reflect,
+    /// <summary>Periodic: the opposite side's pixels (ONNX Pad mode wrap). Pad layers only; convolutions reject it.</summary>
+    Wrap,
 }
 
 /// <summary>What to do when (W − F + 2P)/S + 1 is not an integer.</summary>

@@ -939,8 +939,8 @@ internal sealed class Importer
         if (pads[0] != 0 || pads[rank] != 0) throw new UnsupportedException($"padding the batch axis (pads [{string.Join(",", pads)}]) is not supported");
         var pm = mode switch
         {
-            "constant" => PaddingMode.Zero, "edge" => PaddingMode.Replicate, "reflect" => PaddingMode.Reflect,
-            _ => throw new UnsupportedException($"Pad mode '{mode}' is not supported (constant, edge and reflect are)"),
+            "constant" => PaddingMode.Zero, "edge" => PaddingMode.Replicate, "reflect" => PaddingMode.Reflect, "wrap" => PaddingMode.Wrap,
+            _ => throw new UnsupportedException($"Pad mode '{mode}' is not supported (constant, edge, reflect and wrap are)"),
         };
         var before = Dhw(pads.Take(rank).Select(v => (int)v).ToArray(), 0);
         var after = Dhw(pads.Skip(rank).Select(v => (int)v).ToArray(), 0);

@@ -44,4 +44,17 @@ public class PadTests : GpuTest
         session.GetOutput(actual, 0);
         TestData.AssertClose(expected, actual, "pad (0,1,0,1) + conv 3x3/2");
     }
+
+    [Test]
+    public void WrapWrapsAroundEvenPastTheAxisAndConvolutionsRejectIt()
+    {
+        // Width 3 padded by 4 on the left: columns ..., 2, 0, 1, 2 | 0, 1, 2 (periodic, whatever the pad size).
+        var b = new NetworkBuilder();
+        b.Add(new Pad { BeforeW = 4, Mode = PaddingMode.Wrap }, "wrap", b.Input(1, 1, 3)).Output();
+        Assert.That(RunGpu(b.Build(), new float[] { 10, 20, 30 })[0], Is.EqualTo(new float[] { 30, 10, 20, 30, 10, 20, 30 }));
+        var c = new NetworkBuilder();
+        var conv = new Conv2d { OutChannels = 1, KernelH = 3, KernelW = 3, PadTop = 1, PadBottom = 1, PadLeft = 1, PadRight = 1, PaddingMode = PaddingMode.Wrap, Weights = new float[9] };
+        var ex = Assert.Throws<ArgumentException>(() => c.Add(conv, "conv", c.Input(1, 4, 4)));
+        Assert.That(ex!.Message, Does.Contain("conv").And.Contain("wrap"));
+    }
 }

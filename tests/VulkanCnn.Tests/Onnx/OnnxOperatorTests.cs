@@ -82,6 +82,7 @@ public class OnnxOperatorTests : GpuTest
         ["Pad constant value opset 13"] = r => PadCase(13, "constant", new long[] { 0, 1, 2, 0, 0, 0, 1, 3 }, 0.5f),
         ["Pad edge opset 13"] = r => PadCase(13, "edge", new long[] { 0, 0, 2, 1, 0, 0, 1, 2 }),
         ["Pad reflect opset 13"] = r => PadCase(13, "reflect", new long[] { 0, 1, 1, 2, 0, 2, 3, 0 }),
+        ["Pad wrap opset 19"] = r => PadCase(19, "wrap", new long[] { 0, 1, 2, 3, 0, 2, 4, 5 }),
         ["Pad constant negative crops opset 13"] = r => PadCase(13, "constant", new long[] { 0, 0, -1, 1, 0, 0, 1, -2 }),
         ["Pad opset 10 attributes"] = r => PadCase(10, "constant", new long[] { 0, 0, 1, 1, 0, 0, 1, 1 }, -1f),
         ["Pad zero then Conv stride 2 (folded)"] = r => PadConv(r),

@@ -184,6 +184,7 @@ public static class CpuReference
     private static int MapIndex(int i, int n, PaddingMode mode)
     {
         if (mode == PaddingMode.Replicate) return Math.Clamp(i, 0, n - 1);
+        if (mode == PaddingMode.Wrap) return ((i % n) + n) % n;
         if (mode == PaddingMode.Reflect)
         {
             // Mirror about the border pixel without repeating it: -1 -> 1, n -> n-2.
