@@ -55,8 +55,44 @@ public sealed record ConvTranspose2d : Layer
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, KgQ; }
 
+    /// <summary>
+    /// Kernel equal to the stride (square), no padding, dilation or groups: the 2×2/2 upsampling of segmentation decoders
+    /// (PP-OCR's DB head). Each output pixel then takes exactly one tap per input channel, so the layer is a 1×1
+    /// convolution to K·s² channels (the fast convolution kernels) followed by a pixel shuffle (DepthToSpace, CRD order).
+    /// </summary>
+    private bool SubPixel => KernelH == StrideH && KernelW == StrideW && StrideH == StrideW && StrideH > 1 && Groups == 1 &&
+                             PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0 && OutputPadH == 0 && OutputPadW == 0 &&
+                             DilationH == 1 && DilationW == 1;
+
+    internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<Shape> inputs, Shape output) =>
+        SubPixel ? (ulong)output.Size * 4 : 0;
+
+    private void CompileSubPixel(LayerCompiler c, NodeIO io)
+    {
+        var s = io.InputShapes[0];
+        int f = StrideH, f2 = f * f, k = OutChannels;
+        // 1×1 weights [k·f² + dy·f + dx][c] = W[c][k][dy][dx]; the bias repeats per block position.
+        var w = new float[k * f2 * s.C];
+        for (int ci = 0; ci < s.C; ci++)
+            for (int kk = 0; kk < k; kk++)
+                for (int d = 0; d < f2; d++)
+                    w[(kk * f2 + d) * s.C + ci] = Weights[(ci * k + kk) * f2 + d];
+        float[]? bias = null;
+        if (Bias != null)
+        {
+            bias = new float[k * f2];
+            for (int kk = 0; kk < k; kk++) Array.Fill(bias, Bias[kk], kk * f2, f2);
+        }
+        var mid = new Shape(k * f2, s.H, s.W);
+        var scratch = io.Scratch.Sub(0, (ulong)mid.Size * 4);
+        var conv = new Conv2d { OutChannels = k * f2, KernelH = 1, KernelW = 1, Weights = w, Bias = bias, Activation = Activation };
+        conv.Compile(c, new NodeIO { Name = io.Name, Inputs = io.Inputs, InputShapes = io.InputShapes, Output = scratch, OutputShape = mid });
+        new DepthToSpace(f, Crd: true).Compile(c, new NodeIO { Name = io.Name, Inputs = new[] { scratch }, InputShapes = new[] { mid }, Output = io.Output, OutputShape = io.OutputShape });
+    }
+
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
+        if (SubPixel) { CompileSubPixel(c, io); return; }
         var s = io.InputShapes[0];
         var o = io.OutputShape;
         int cg = s.C / Groups, kg = OutChannels / Groups, kq = (kg + 3) / 4;

@@ -35,6 +35,20 @@ public class ConvTranspose2dTests : GpuTest
         CheckLayer(t, new[] { new Shape(cin, h, w) }, rng, what + $" -> {o}");
     }
 
+    [TestCase(2, 3, 5, 7, 6, true)]    // the DB head's 2x2/2 upsampling: 1x1 convolution + pixel shuffle
+    [TestCase(3, 4, 3, 5, 4, false)]
+    [TestCase(2, 16, 20, 9, 11, true)]  // enough channels for the convolution's channel blocks
+    public void KernelEqualToStrideMatchesReference(int f, int cin, int k, int h, int w, bool bias)
+    {
+        var rng = new Random(f * 1000 + cin * 10 + k);
+        var t = new ConvTranspose2d
+        {
+            OutChannels = k, KernelH = f, KernelW = f, StrideH = f, StrideW = f, Activation = bias ? Activation.Relu : Activation.None,
+            Weights = TestData.Random(rng, (long)cin * k * f * f, 0.5f), Bias = bias ? TestData.Random(rng, k, 0.5f) : null,
+        };
+        CheckLayer(t, new[] { new Shape(cin, h, w) }, rng, $"ConvTranspose {f}x{f}/{f} C={cin} K={k} {w}x{h} bias={bias}");
+    }
+
     [Test]
     public void StrideTwoKernelTwoTilesTheInput()
     {
