@@ -334,12 +334,6 @@ public sealed unsafe class Session : IDisposable
         return set;
     }
 
-    private void Barrier(CommandBuffer cmd, PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
-    {
-        var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
-        _ctx.Vk.CmdPipelineBarrier(cmd, src, dst, 0, 1, &mb, 0, null, 0, null);
-    }
-
     private void Record(List<DispatchCommand> dispatches, bool direct) =>
         RecordRange(_cmd, dispatches, 0, dispatches.Count, direct, _queries.Handle != 0);
 
@@ -356,8 +350,7 @@ public sealed unsafe class Session : IDisposable
         if (timed) vk.CmdResetQueryPool(cmd, _queries, 0, (uint)_stamps.Length);
         if (from > 0)
         {
-            var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit };
-            vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &mb, 0, null, 0, null);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
         }
 
         if (!direct && from == 0)
@@ -368,7 +361,7 @@ public sealed unsafe class Session : IDisposable
                 var region = new BufferCopy(_inputHost[i].Offset, dst.Offset, dst.Size);
                 vk.CmdCopyBuffer(cmd, _inputHost[i].Buffer, dst.Buffer, 1, &region);
             }
-            Barrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
         }
         if (timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.TopOfPipeBit, _queries, 0);
 
@@ -390,7 +383,7 @@ public sealed unsafe class Session : IDisposable
             }
             if (conflict)
             {
-                Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
+                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
                 pending.Clear();
             }
             for (int b = 0; b < d.Bindings.Length; b++)
@@ -416,18 +409,18 @@ public sealed unsafe class Session : IDisposable
         }
         else if (direct)
         {
-            Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
         }
         else
         {
-            Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
             for (int i = 0; i < _outputHost.Length; i++)
             {
                 var src = _values[Network.OutputIds[i]];
                 var region = new BufferCopy(src.Offset, _outputHost[i].Offset, src.Size);
                 vk.CmdCopyBuffer(cmd, src.Buffer, _outputHost[i].Buffer, 1, &region);
             }
-            Barrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
         }
         vk.EndCommandBuffer(cmd).Check("vkEndCommandBuffer");
     }

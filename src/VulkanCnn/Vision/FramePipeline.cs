@@ -321,8 +321,7 @@ public sealed unsafe class FramePipeline : IDisposable
             {
                 var region = new BufferCopy(src.Offset, dst.Offset, (ulong)bytes);
                 _ctx.Vk.CmdCopyBuffer(cmd, src.Buffer, dst.Buffer, 1, &region);
-                var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.HostReadBit };
-                _ctx.Vk.CmdPipelineBarrier(cmd, PipelineStageFlags.TransferBit, PipelineStageFlags.HostBit, 0, 1, &mb, 0, null, 0, null);
+                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
             });
             src = dst;
         }
@@ -499,7 +498,7 @@ public sealed unsafe class FramePipeline : IDisposable
         uint q0 = (uint)(slot * FrameQueries);
         if (_timed) vk.CmdResetQueryPool(cmd, _frameQueries, q0, FrameQueries);
         // This slot's buffers were last used by a frame that has completed; order its writes before ours all the same.
-        Barrier(cmd, PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit, AccessFlags.TransferWriteBit | AccessFlags.ShaderWriteBit,
+        _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit, AccessFlags.TransferWriteBit | AccessFlags.ShaderWriteBit,
                 PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit, AccessFlags.TransferReadBit | AccessFlags.TransferWriteBit | AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
         if (_timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.TopOfPipeBit, _frameQueries, q0);
 
@@ -523,7 +522,7 @@ public sealed unsafe class FramePipeline : IDisposable
             // Back to the host's layout; the semaphore signal at the end of the batch orders the host's next use.
             if (transition)
                 ImageBarrier(cmd, frame.Image, ImageLayout.TransferSrcOptimal, frame.Layout, PipelineStageFlags.TransferBit, 0, PipelineStageFlags.AllCommandsBit, 0);
-            if (convert) Barrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
+            if (convert) _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
         }
         else if (!convert)
         {
@@ -532,7 +531,7 @@ public sealed unsafe class FramePipeline : IDisposable
             vk.CmdCopyBuffer(cmd, _raw[slot].Buffer, _canvas[slot].Buffer, 1, &region);
         }
         if (convert) RecordConvert(cmd, slot, format);
-        Barrier(cmd, PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit, AccessFlags.TransferWriteBit | AccessFlags.ShaderWriteBit,
+        _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit, AccessFlags.TransferWriteBit | AccessFlags.ShaderWriteBit,
                 PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferReadBit);
         if (_timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.BottomOfPipeBit, _frameQueries, q0 + 1);
 
@@ -541,14 +540,14 @@ public sealed unsafe class FramePipeline : IDisposable
         {
             _pre.RecordInto(cmd, slot);
             // The network (later in this submission) reads the input: compute, or the transfer of its staging copy.
-            Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit,
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit,
                     PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferReadBit);
         }
         if (_timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.BottomOfPipeBit, _frameQueries, q0 + 2);
 
         // 3. The overlay of the newest result.
         if (_overlay.RecordDraw(cmd, slot, _scene))
-            Barrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
         if (_timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.BottomOfPipeBit, _frameQueries, q0 + 3);
 
         // 4. Canvas -> output image, left in SHADER_READ_ONLY_OPTIMAL for the host to sample.
@@ -566,7 +565,7 @@ public sealed unsafe class FramePipeline : IDisposable
                      PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.AllCommandsBit, 0);
         _outputInitialised = true;
         // ReadOutput reads the canvas from the host after the frame completes.
-        Barrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
+        _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
                 PipelineStageFlags.HostBit | PipelineStageFlags.TransferBit, AccessFlags.HostReadBit | AccessFlags.TransferReadBit);
         if (_timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.BottomOfPipeBit, _frameQueries, q0 + 4);
         vk.EndCommandBuffer(cmd).Check("vkEndCommandBuffer");
@@ -720,12 +719,6 @@ public sealed unsafe class FramePipeline : IDisposable
 
     // ---------------------------------------------------------------------------------------------- set-up
 
-    private void Barrier(CommandBuffer cmd, PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
-    {
-        var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
-        _ctx.Vk.CmdPipelineBarrier(cmd, src, dst, 0, 1, &mb, 0, null, 0, null);
-    }
-
     private void ImageBarrier(CommandBuffer cmd, Image image, ImageLayout from, ImageLayout to, PipelineStageFlags src, AccessFlags srcAccess,
                               PipelineStageFlags dst, AccessFlags dstAccess)
     {
@@ -747,7 +740,7 @@ public sealed unsafe class FramePipeline : IDisposable
         if (barrier)
         {
             // The network's previous run (complete, but in an earlier submission) and this frame's pre-processing.
-            Barrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
                     PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferReadBit | AccessFlags.TransferWriteBit);
         }
         if (_timed)

@@ -479,8 +479,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
             vk.CmdPushConstants(cmd, _reduceKernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)sizeof(ReducePush), &rpush);
             var (rx, ry) = LayerCompiler.Grid(((long)rpush.RedW * rpush.RedH + 63) / 64);
             vk.CmdDispatch(cmd, rx, ry, 1);
-            var mid = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.ShaderReadBit };
-            vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &mid, 0, null, 0, null);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
         }
         var set = _sets[slot];
         var push = _push;
@@ -536,18 +535,15 @@ public sealed unsafe class FramePreprocessor : IDisposable
         vk.BeginCommandBuffer(cmd, &bi).Check("vkBeginCommandBuffer");
         // The other slot's conversion (earlier on the queue) wrote the same output and scratch image: order write after
         // write (and after its reads).
-        var before = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit, DstAccessMask = AccessFlags.ShaderWriteBit };
-        vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &before, 0, null, 0, null);
+        _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit);
         RecordPasses(cmd, slot);
         // Later submissions on this queue (a session's Run: its compute layers or its staging copy) and the host read it.
-        var after = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit | AccessFlags.HostReadBit };
-        vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit | PipelineStageFlags.HostBit, 0, 1, &after, 0, null, 0, null);
+        _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit | PipelineStageFlags.HostBit, AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit | AccessFlags.HostReadBit);
         if (!_readback.IsNull)
         {
             var region = new BufferCopy(_output.Offset, _readback.Offset, (ulong)OutputLength * 4);
             vk.CmdCopyBuffer(cmd, _output.Buffer, _readback.Buffer, 1, &region);
-            var host = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.HostReadBit };
-            vk.CmdPipelineBarrier(cmd, PipelineStageFlags.TransferBit, PipelineStageFlags.HostBit, 0, 1, &host, 0, null, 0, null);
+            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
         }
         vk.EndCommandBuffer(cmd).Check("vkEndCommandBuffer");
     }

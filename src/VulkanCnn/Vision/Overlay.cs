@@ -111,6 +111,10 @@ public sealed unsafe class OverlayRenderer : IDisposable
         public BufferSlice Mask, Prims;
         public int MaskCapacity, PrimCapacity;   // floats, 16-byte records
         public readonly DescriptorSet[] Sets = new DescriptorSet[Kinds];
+        // The mask now in Mask and the frame pixels it can change: a pipeline draws the same result's mask on every
+        // frame until the next result, so it is copied and scanned once per slot, not once per frame.
+        public OverlayMask? UploadedMask;
+        public Rect UploadedMaskArea;
     }
 
     private readonly Slot[] _slots;
@@ -216,15 +220,14 @@ public sealed unsafe class OverlayRenderer : IDisposable
     {
         ThrowIfDisposed();
         ThrowIfTargets();
-        var passes = Prepare(_slots[0], boxes, points, segments, labels, mask);
+        var passes = Prepare(_slots[0], boxes, points, segments, labels, mask, reuseMask: false);
         var vk = _ctx.Vk;
         vk.ResetCommandBuffer(_cmd, 0).Check("vkResetCommandBuffer");
         var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
         vk.BeginCommandBuffer(_cmd, &bi).Check("vkBeginCommandBuffer");
         RecordPasses(_cmd, _slots[0], passes);
         // The host reads the frame after the fence.
-        var host = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.HostReadBit };
-        vk.CmdPipelineBarrier(_cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.HostBit, 0, 1, &host, 0, null, 0, null);
+        _ctx.CmdMemoryBarrier(_cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
         vk.EndCommandBuffer(_cmd).Check("vkEndCommandBuffer");
         _ctx.SubmitAndWait(_cmd, _fence);
     }
@@ -240,7 +243,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
         ThrowIfDisposed();
         var s = _slots[slot];
         var passes = Prepare(s, CollectionsMarshal.AsSpan(scene.Boxes), CollectionsMarshal.AsSpan(scene.Points),
-                             CollectionsMarshal.AsSpan(scene.Segments), CollectionsMarshal.AsSpan(scene.Labels), scene.Mask);
+                             CollectionsMarshal.AsSpan(scene.Segments), CollectionsMarshal.AsSpan(scene.Labels), scene.Mask, reuseMask: true);
         return RecordPasses(cmd, s, passes);
     }
 
@@ -272,7 +275,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     }
 
     private Passes Prepare(Slot slot, ReadOnlySpan<OverlayBox> boxes, ReadOnlySpan<OverlayPoint> points, ReadOnlySpan<OverlaySegment> segments,
-                           ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask)
+                           ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask, bool reuseMask)
     {
         Validate(boxes, points, segments, labels, mask);
         int chars = 0;
@@ -332,8 +335,15 @@ public sealed unsafe class OverlayRenderer : IDisposable
         Rect maskArea = default;
         if (mask != null)
         {
-            mask.Values.Span.CopyTo(new Span<float>(slot.Mask.Mapped, mask.Values.Length));
-            maskArea = MaskArea(mask);
+            // A scene's mask object is taken as immutable (results' masks are): the same object in the same, unreplaced
+            // buffer is already there. Draw (any caller's arrays) always copies.
+            if (!reuseMask || grown || !ReferenceEquals(mask, slot.UploadedMask))
+            {
+                mask.Values.Span.CopyTo(new Span<float>(slot.Mask.Mapped, mask.Values.Length));
+                slot.UploadedMaskArea = MaskArea(mask);
+                slot.UploadedMask = reuseMask ? mask : null;
+            }
+            maskArea = slot.UploadedMaskArea;
         }
 
         var push = new Push { Width = Width, Height = Height };
@@ -579,8 +589,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
             if (!first)
             {
                 // Each pass reads and writes the frame the previous pass wrote.
-                var between = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit, DstAccessMask = AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit };
-                vk.CmdPipelineBarrier(cmd, PipelineStageFlags.ComputeShaderBit, PipelineStageFlags.ComputeShaderBit, 0, 1, &between, 0, null, 0, null);
+                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
             }
             first = false;
             var kernel = _kernels[k];

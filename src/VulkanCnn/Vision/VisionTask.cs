@@ -77,9 +77,43 @@ public abstract class VisionTask : IDisposable
     /// <summary>Adds the result's boxes, keypoints, segments, labels and mask to <paramref name="scene"/>.</summary>
     public abstract void Draw(VisionResult result, OverlayScene scene);
 
+    private StandaloneRunner? _runner;
+    private bool _runnerRetired;
+
+    /// <summary>The synchronous path of <see cref="Run"/>: pre-processor, command buffer and fence, made on first use.</summary>
+    internal StandaloneRunner Runner
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_runnerRetired, this);
+            return _runner ??= new StandaloneRunner(this);
+        }
+    }
+
+    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
+    public double LastPostprocessMilliseconds => _runner?.LastPostprocessMilliseconds ?? 0;
+
+    /// <summary>
+    /// Synchronous convenience, without a pipeline: pre-processes <paramref name="frame"/> (Width×Height in
+    /// <paramref name="format"/>) on the GPU into the model's input, runs the model and the GPU post-processing, waits,
+    /// and returns the result in frame pixels.
+    /// </summary>
+    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0) =>
+        Runner.Run(frame, width, height, format, frameNumber);
+
+    /// <summary>Runs the model on the input already in <see cref="Session"/>, then the post-processing; <paramref name="transform"/> maps model-input pixels to the frame (identity when null).</summary>
+    protected VisionResult RunOnSession(FrameTransform? transform, long frameNumber) =>
+        Runner.RunSession(transform ?? new FrameTransform(1, 1, 0, 0), frameNumber);
+
     /// <inheritdoc/>
     public void Dispose()
     {
+        // The runner's pre-processor writes into the session: it goes first.
+        if (!_runnerRetired)
+        {
+            _runnerRetired = true;
+            _runner?.Dispose();
+        }
         Dispose(true);
         GC.SuppressFinalize(this);
     }
@@ -97,7 +131,10 @@ public sealed class OverlayScene
     public List<OverlayPoint> Points { get; } = new();
     public List<OverlaySegment> Segments { get; } = new();
     public List<OverlayLabel> Labels { get; } = new();
-    /// <summary>At most one mask per scene.</summary>
+    /// <summary>
+    /// At most one mask per scene. A frame pipeline treats a mask object as immutable: it uploads a mask once and skips
+    /// the copy while the same object comes back (a new result brings a new mask); change values through a new object.
+    /// </summary>
     public OverlayMask? Mask { get; set; }
 
     public void Clear()

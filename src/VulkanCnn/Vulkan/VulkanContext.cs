@@ -538,6 +538,13 @@ public sealed unsafe class VulkanContext : IDisposable
     }
 
     /// <summary>Records and runs a one-off command buffer (uploads at load time; never on the per-frame path).</summary>
+    /// <summary>Records a global memory barrier: writes in <paramref name="srcAccess"/> at <paramref name="src"/> made visible to <paramref name="dstAccess"/> at <paramref name="dst"/>.</summary>
+    internal void CmdMemoryBarrier(CommandBuffer cmd, PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
+    {
+        var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
+        Vk.CmdPipelineBarrier(cmd, src, dst, 0, 1, &mb, 0, null, 0, null);
+    }
+
     internal void RunOnce(Action<CommandBuffer> record)
     {
         ThrowIfDisposed();

@@ -18,7 +18,6 @@ public sealed class BlazeFaceTask : VisionTask
 {
     private readonly Session _session;
     private readonly BlazeFaceGpuDecoder _decoder;
-    private readonly StandaloneRunner _runner;
     private bool _disposed;
 
     /// <summary>Most faces a frame returns (the best ones by score, in the order of the unbounded NMS).</summary>
@@ -67,7 +66,6 @@ public sealed class BlazeFaceTask : VisionTask
             _decoder = new BlazeFaceGpuDecoder(context, kind, MinScore, iou,
                 _session.OutputBuffer(layout.RegFine), _session.OutputBuffer(layout.RegCoarse),
                 _session.OutputBuffer(layout.ScoreFine), _session.OutputBuffer(layout.ScoreCoarse), layout.FineCount);
-            _runner = new StandaloneRunner(this);
         }
         catch
         {
@@ -76,11 +74,6 @@ public sealed class BlazeFaceTask : VisionTask
             throw;
         }
     }
-
-    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
-    public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
-
-    internal StandaloneRunner Runner => _runner;
 
     /// <summary>Candidates (anchors above the score threshold) of the last completed post-processing.</summary>
     public int LastCandidateCount => _decoder.CandidateCount;
@@ -102,23 +95,13 @@ public sealed class BlazeFaceTask : VisionTask
     public const int GpuFaceFloats = 1 + BlazeFaceDecoder.RegressorLength;
 
     /// <summary>
-    /// Synchronous convenience: pre-processes <paramref name="frame"/> on the GPU (letterbox to the model input), runs the
-    /// model and the GPU post-processing, and returns the faces in frame pixels.
-    /// </summary>
-    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.Run(frame, width, height, format, frameNumber);
-    }
-
-    /// <summary>
     /// Runs the model on the input already set in <see cref="Session"/> (for instance with <see cref="Graph.Session.SetInput"/>)
     /// and the GPU post-processing; <paramref name="transform"/> maps model-input pixels to the frame (identity when null).
     /// </summary>
     public VisionResult Run(FrameTransform? transform = null, long frameNumber = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.RunSession(transform ?? new FrameTransform(1, 1, 0, 0), frameNumber);
+        return RunOnSession(transform, frameNumber);
     }
 
     internal override void RecordPostprocess(CommandBuffer cmd) => _decoder.Record(cmd);
@@ -157,7 +140,6 @@ public sealed class BlazeFaceTask : VisionTask
     {
         if (_disposed) return;
         _disposed = true;
-        _runner.Dispose();
         _decoder.Dispose();
         _session.Dispose();
     }

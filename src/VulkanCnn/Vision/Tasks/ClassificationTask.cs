@@ -22,7 +22,6 @@ public sealed unsafe class ClassificationTask : VisionTask
 
     private readonly Session _session;
     private readonly PostprocessProgram _program;
-    private readonly StandaloneRunner _runner;
     private readonly Kernel _kernel;
     private readonly DescriptorSet _set;
     private readonly BufferSlice _result;
@@ -102,7 +101,6 @@ public sealed unsafe class ClassificationTask : VisionTask
             _kernel = context.Pipelines.Get("topk", 2, (uint)sizeof(Push), ReadOnlySpan<int>.Empty);
             _set = _program.Bind(_kernel, _session.OutputBuffer(0).Sub(0, (ulong)Classes * 4), _result);
             _push = new Push { N = Classes, K = k, Softmax = softmax ? 1 : 0 };
-            _runner = new StandaloneRunner(this);
         }
         catch
         {
@@ -112,23 +110,11 @@ public sealed unsafe class ClassificationTask : VisionTask
         }
     }
 
-    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
-    public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
-
-    internal StandaloneRunner Runner => _runner;
-
-    /// <summary>Synchronous convenience: GPU pre-processing of <paramref name="frame"/>, the model, softmax and top-k.</summary>
-    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.Run(frame, width, height, format, frameNumber);
-    }
-
     /// <summary>Runs the model on the input already in <see cref="Session"/>, then softmax and top-k.</summary>
     public VisionResult Run(long frameNumber = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.RunSession(new FrameTransform(1, 1, 0, 0), frameNumber);
+        return RunOnSession(null, frameNumber);
     }
 
     internal override void RecordPostprocess(CommandBuffer cmd)
@@ -190,7 +176,6 @@ public sealed unsafe class ClassificationTask : VisionTask
     {
         if (_disposed) return;
         _disposed = true;
-        _runner.Dispose();
         _program.Dispose();
         _session.Dispose();
     }

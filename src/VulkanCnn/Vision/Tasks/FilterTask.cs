@@ -20,7 +20,6 @@ public sealed class FilterTask : VisionTask
 {
     private readonly Session _session;
     private readonly PostprocessProgram _program;
-    private readonly StandaloneRunner _runner;
     private readonly BufferSlice _map, _host;
     private readonly int _w, _h;
     private bool _disposed;
@@ -71,7 +70,6 @@ public sealed class FilterTask : VisionTask
             _map = _session.OutputBuffer(0);
             _host = _program.Host.Allocate(bytes, "filter map");
             unsafe { new Span<byte>(_host.Mapped, (int)bytes).Clear(); }   // read before the first run: an empty map
-            _runner = new StandaloneRunner(this);
         }
         catch
         {
@@ -81,26 +79,14 @@ public sealed class FilterTask : VisionTask
         }
     }
 
-    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
-    public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
-
-    internal StandaloneRunner Runner => _runner;
-
     /// <summary>The last completed map, row-major, Width × Height.</summary>
     public unsafe ReadOnlySpan<float> Map => new(_host.Mapped, _w * _h);
-
-    /// <summary>Synchronous convenience: GPU pre-processing of <paramref name="frame"/>, the filter, the map read back.</summary>
-    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.Run(frame, width, height, format, frameNumber);
-    }
 
     /// <summary>Runs the filter on the input already in <see cref="Session"/> (3×H×W RGB, values 0..1).</summary>
     public VisionResult Run(FrameTransform? transform = null, long frameNumber = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.RunSession(transform ?? new FrameTransform(1, 1, 0, 0), frameNumber);
+        return RunOnSession(transform, frameNumber);
     }
 
     internal override void RecordPostprocess(CommandBuffer cmd)
@@ -130,7 +116,6 @@ public sealed class FilterTask : VisionTask
     {
         if (_disposed) return;
         _disposed = true;
-        _runner.Dispose();
         _program.Dispose();
         _session.Dispose();
     }

@@ -33,7 +33,6 @@ public sealed unsafe class LineSegmentTask : VisionTask
 {
     private readonly Session _session;
     private readonly PostprocessProgram _program;
-    private readonly StandaloneRunner _runner;
     private readonly Kernel _decode, _topk;
     private readonly DescriptorSet _decodeSet, _topkSet;
     private readonly BufferSlice _list, _result;
@@ -95,7 +94,6 @@ public sealed unsafe class LineSegmentTask : VisionTask
             _topkSet = _program.Bind(_topk, scores, offsets, _list, _result);
             _decodePush = new DecodePush { Width = _mapW, Height = _mapH, Threshold = Options.MinScore, MinLength = Options.MinLength };
             _topkPush = new TopKPush { Width = _mapW, Height = _mapH, K = Options.TopK, Threshold = Options.MinScore };
-            _runner = new StandaloneRunner(this);
         }
         catch
         {
@@ -107,28 +105,14 @@ public sealed unsafe class LineSegmentTask : VisionTask
 
     /// <summary>Model input side in pixels.</summary>
     public int InputSize => _size;
-    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
-    public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
-
-    internal StandaloneRunner Runner => _runner;
     /// <summary>Candidates (peaks above the score and length thresholds) of the last completed run.</summary>
     public int LastCandidateCount => (int)((uint*)_result.Mapped)[1];
-
-    /// <summary>
-    /// Synchronous convenience: stretches the frame to the model input on the GPU (<see cref="FramePreprocessor"/>, any
-    /// <see cref="PixelFormat"/>, alpha 1 added), runs the model and the GPU post-processing.
-    /// </summary>
-    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.Run(frame, width, height, format, frameNumber);
-    }
 
     /// <summary>Runs the model on the input already in <see cref="Session"/>, then the post-processing.</summary>
     public VisionResult Run(FrameTransform? transform = null, long frameNumber = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.RunSession(transform ?? new FrameTransform(1, 1, 0, 0), frameNumber);
+        return RunOnSession(transform, frameNumber);
     }
 
     internal override void RecordPostprocess(CommandBuffer cmd)
@@ -196,7 +180,6 @@ public sealed unsafe class LineSegmentTask : VisionTask
     {
         if (_disposed) return;
         _disposed = true;
-        _runner.Dispose();
         _program.Dispose();
         _session.Dispose();
     }

@@ -86,8 +86,7 @@ internal sealed unsafe class PostprocessProgram : IDisposable
     /// <summary>A global memory barrier.</summary>
     public void Barrier(CommandBuffer cmd, PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
     {
-        var b = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
-        _ctx.Vk.CmdPipelineBarrier(cmd, src, dst, 0, 1, &b, 0, null, 0, null);
+        _ctx.CmdMemoryBarrier(cmd, src, srcAccess, dst, dstAccess);
     }
 
     /// <summary>

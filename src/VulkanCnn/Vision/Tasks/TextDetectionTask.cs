@@ -46,7 +46,6 @@ public sealed unsafe class TextDetectionTask : VisionTask
 {
     private readonly Session _session;
     private readonly PostprocessProgram _program;
-    private readonly StandaloneRunner _runner;
     private readonly Kernel _kernel;
     private readonly Kernel[] _regionKernels = new Kernel[5];
     private readonly DescriptorSet _set, _regionSet;
@@ -132,7 +131,6 @@ public sealed unsafe class TextDetectionTask : VisionTask
                 // The five modes share one pipeline layout: one set serves them all.
                 _regionSet = _program.Bind(_regionKernels[0], _probOut.Sub(0, pixels * 4), labels, stats, _regions);
             }
-            _runner = new StandaloneRunner(this);
         }
         catch
         {
@@ -142,28 +140,17 @@ public sealed unsafe class TextDetectionTask : VisionTask
         }
     }
 
-    /// <summary>GPU time of the last standalone post-processing submission in ms (timestamps; host submit-to-fence time where the device has none).</summary>
-    public double LastPostprocessMilliseconds => _runner.LastPostprocessMilliseconds;
-
-    internal StandaloneRunner Runner => _runner;
     /// <summary>Time of the CPU part (labelling and boxes) of the last <see cref="ReadResult"/>, in ms.</summary>
     public double LastLabellingMilliseconds { get; private set; }
 
     /// <summary>Model input width and height (the mask's size).</summary>
     public (int Width, int Height) MapSize => (_w, _h);
 
-    /// <summary>Synchronous convenience: GPU pre-processing of <paramref name="frame"/>, the model, post-processing.</summary>
-    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.Run(frame, width, height, format, frameNumber);
-    }
-
     /// <summary>Runs the model on the input already in <see cref="Session"/>, then the post-processing.</summary>
     public VisionResult Run(FrameTransform? transform = null, long frameNumber = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.RunSession(transform ?? new FrameTransform(1, 1, 0, 0), frameNumber);
+        return RunOnSession(transform, frameNumber);
     }
 
     /// <summary>The last completed mask, one byte per model pixel (1 text, 0 not), row-major.</summary>
@@ -337,7 +324,6 @@ public sealed unsafe class TextDetectionTask : VisionTask
     {
         if (_disposed) return;
         _disposed = true;
-        _runner.Dispose();
         _program.Dispose();
         _session.Dispose();
     }
