@@ -126,13 +126,7 @@ internal static class GameApp
     }
 
     /// <summary>The repository's .cache/images, where scripts/setup.sh puts the photographs.</summary>
-    public static string PhotoDir()
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) return Path.Combine(d.FullName, ".cache", "images");
-        return Path.Combine(".cache", "images");
-    }
+    public static string PhotoDir() => SampleFiles.Cache("images");
 
     /// <summary>The BlazeFace front model under the repository's .cache (fetched by scripts/setup.sh).</summary>
     public static string ModelPath()

@@ -178,15 +178,6 @@ internal static class ViewerApp
         }
     }
 
-    /// <summary>The repository's root: the nearest folder above the executable or the working directory with VulkanCnn.sln.</summary>
-    public static string? FindRoot()
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) return d.FullName;
-        return null;
-    }
-
     private static bool IsFileSource(string spec) => File.Exists(spec) || Directory.Exists(spec);
 
     /// <summary>

@@ -1,6 +1,7 @@
 // The viewer's models: --model names mapped to VulkanCnn's vision tasks (BlazeFace, PP-OCR text detection, M-LSD line
 // segments, a Sobel filter, any ONNX classifier), and IViewerTask, the host-run task interface kept for tests.
 using VulkanCnn.Graph;
+using VulkanCnn.Samples.Common;
 using VulkanCnn.Onnx;
 using VulkanCnn.Vision;
 using VulkanCnn.Vulkan;
@@ -125,7 +126,7 @@ internal static class ViewerTasks
     /// <summary>A model file under the repository's .cache (fetched by scripts/setup.sh).</summary>
     public static string CachedModel(params string[] parts)
     {
-        string path = Path.Combine(new[] { ViewerApp.FindRoot() ?? ".", ".cache", "models" }.Concat(parts).ToArray());
+        string path = SampleFiles.Cache(new[] { "models" }.Concat(parts).ToArray());
         if (!File.Exists(path)) throw new FileNotFoundException($"Model {path} is missing: run scripts/setup.sh to fetch it.", path);
         return path;
     }
