@@ -1,5 +1,6 @@
 #version 450
 // y = x * scale[c] + shift[c], then an optional activation: inference batch norm where no convolution precedes it.
+// c is axis 1 of the tensor (HW: elements per channel; the pattern repeats for every batch item).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
@@ -10,12 +11,12 @@ layout(constant_id = 2) const float BETA = 0.0;
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
 layout(std430, binding = 1) readonly buffer Affine { vec2 ss[]; };
 layout(std430, binding = 2) writeonly buffer Output { float y[]; };
-layout(push_constant) uniform Params { int count, HW; } p;
+layout(push_constant) uniform Params { int count, HW, C; } p;
 
 void main()
 {
     int i = flatIndex();
     if (i >= p.count) return;
-    vec2 s = ss[i / p.HW];
+    vec2 s = ss[(i / p.HW) % p.C];
     y[i] = activate(fma(x[i], s.x, s.y));
 }

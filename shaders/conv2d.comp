@@ -74,7 +74,7 @@ int mapIndex(int i, int n)
 // Bias, activation and store of the lane's pixel I for the 4 channels of quad Q.
 #define STORE(Q, I) if (4 * Q < CB && I < PPL) { int pix = pixBase + I * WG; if (pix < OHW) { \
     for (int e = 0; e < 4; e++) { int kk = b * CB + 4 * Q + e; \
-        if (kk < p.Kg) y[(g * p.Kg + kk) * OHW + pix] = activate(a##Q##I[e] + bias[blk * CB + 4 * Q + e]); } } }
+        if (kk < p.Kg) y[yBatch + (g * p.Kg + kk) * OHW + pix] = activate(a##Q##I[e] + bias[blk * CB + 4 * Q + e]); } } }
 
 void main()
 {
@@ -89,6 +89,9 @@ void main()
     const int HW = p.H * p.W;
     const int OHW = p.OH * p.OW;
     const int pixBase = pixGroup * (WG * PPL) + lane;
+    // Workgroup z is the batch item: whole images apart in the input and the output.
+    const int batch = int(gl_WorkGroupID.z);
+    const int yBatch = batch * p.K * OHW;
 
     // Top-left input coordinate of the lane's pixels (pixels past the end repeat the last one).
     ivec4 iy0, ix0;
@@ -100,7 +103,7 @@ void main()
     }
     FOR_QI(DECL)
 
-    const int xBase = g * p.Cg * HW;
+    const int xBase = (batch * p.C + g * p.Cg) * HW;
     int wp = (blk - p.blockOffset) * KH * KW * p.Cg * CB;
     for (int ky = 0; ky < KH; ky++) {
         for (int kx = 0; kx < KW; kx++) {

@@ -19,14 +19,16 @@ layout(std430, binding = 0) readonly buffer Input { float x[]; };
 layout(std430, binding = 1) readonly buffer Weights { vec4 w[]; };
 layout(std430, binding = 2) readonly buffer Bias { vec4 bias[]; };
 layout(std430, binding = 3) writeonly buffer Output { float y[]; };
-layout(push_constant) uniform Params { int C, H, W, K, OH, OW, padTop, padLeft, Cg, Kg, KgQ; } p;
+layout(push_constant) uniform Params { int C, H, W, K, OH, OW, padTop, padLeft, Cg, Kg, KgQ, batches; } p;
 
 void main()
 {
     int pix = int(gl_WorkGroupID.x + gl_WorkGroupID.z * gl_NumWorkGroups.x) * 64 + int(gl_LocalInvocationID.x);
     int OHW = p.OH * p.OW;
     if (pix >= OHW) return;
-    int blk = int(gl_WorkGroupID.y);     // g * KgQ + kq
+    int blocks = int(gl_NumWorkGroups.y) / p.batches;
+    int batch = int(gl_WorkGroupID.y) / blocks;
+    int blk = int(gl_WorkGroupID.y) - batch * blocks;     // g * KgQ + kq
     int g = blk / p.KgQ;
     int kq = blk - g * p.KgQ;
     int oy = pix / p.OW, ox = pix - (pix / p.OW) * p.OW;
@@ -42,13 +44,13 @@ void main()
             if (tx < 0 || tx % SW != 0) continue;
             int ix = tx / SW;
             if (ix >= p.W) continue;
-            int xo = g * p.Cg * HW + iy * p.W + ix;
+            int xo = (batch * p.C + g * p.Cg) * HW + iy * p.W + ix;
             int wo = ((blk * KH + ky) * KW + kx) * p.Cg;
             for (int c = 0; c < p.Cg; c++) acc = fma(w[wo + c], vec4(x[xo + c * HW]), acc);
         }
     }
     for (int e = 0; e < 4; e++) {
         int kk = kq * 4 + e;
-        if (kk < p.Kg) y[(g * p.Kg + kk) * OHW + pix] = activate(acc[e]);
+        if (kk < p.Kg) y[(batch * p.K + g * p.Kg + kk) * OHW + pix] = activate(acc[e]);
     }
 }

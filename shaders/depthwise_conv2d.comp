@@ -47,14 +47,17 @@ float at(int base, int iy, int ix)
 
 void main()
 {
-    const int k = int(gl_WorkGroupID.y);
+    // Workgroup y is (batch item, output channel): batch·K + k.
+    const int plane = int(gl_WorkGroupID.y);
+    const int batch = plane / p.K;
+    const int k = plane - batch * p.K;
     const int c = k / MULT;
     const int quadsPerRow = (p.OW + 3) / 4;
     const int q = int(gl_WorkGroupID.x + gl_WorkGroupID.z * gl_NumWorkGroups.x) * int(gl_WorkGroupSize.x) + int(gl_LocalInvocationID.x);
     if (q >= quadsPerRow * p.OH) return;
     const int oy = q / quadsPerRow;
     const int ox0 = (q - oy * quadsPerRow) * 4;
-    const int base = c * p.H * p.W;
+    const int base = (batch * p.C + c) * p.H * p.W;
     const int ix0 = ox0 * SW - p.padLeft;
     float a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
     int wp = k * KH * KW;
@@ -103,7 +106,7 @@ void main()
         wp += KW;
     }
     float b = bias[k];
-    int o = (k * p.OH + oy) * p.OW + ox0;
+    int o = (plane * p.OH + oy) * p.OW + ox0;
     y[o] = activate(a0 + b);
     if (ox0 + 1 < p.OW) y[o + 1] = activate(a1 + b);
     if (ox0 + 2 < p.OW) y[o + 2] = activate(a2 + b);

@@ -16,7 +16,8 @@ layout(constant_id = 4) const float BETA = 0.0;
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
 layout(std430, binding = 2) writeonly buffer Output { float y[]; };
-layout(push_constant) uniform Params { int count, HW; } p;
+// HW: elements per channel; C: channels (per-channel operands repeat for every batch item).
+layout(push_constant) uniform Params { int count, HW, C; } p;
 
 void main()
 {
@@ -26,7 +27,7 @@ void main()
         if (i >= p.count) return;
         float v = a[i];
         if (OP != 0) {
-            int j = BMODE == 0 ? i : (BMODE == 1 ? i / p.HW : 0);
+            int j = BMODE == 0 ? i : (BMODE == 1 ? (i / p.HW) % p.C : 0);
             float u = b[j];
             v = binaryOp(v, u);
         }

@@ -9,7 +9,8 @@ shared float red[64];
 
 void main()
 {
-    int c = int(gl_WorkGroupID.x);
+    int c = int(gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x);   // one workgroup per (batch, channel) plane
+    if (c >= p.C) return;
     int lane = int(gl_LocalInvocationID.x);
     int base = c * p.HW;
     float a = MODE == 0 ? -3.402823466e+38 : 0.0;

@@ -11,10 +11,12 @@ void main()
 {
     int idx = flatIndex();
     if (idx >= p.count) return;
-    int c = idx / p.HW, i = idx % p.HW;
+    // (batch item, channel, pixel): the window runs over the item's own channels.
+    int plane = idx / p.HW, i = idx % p.HW;
+    int c = plane % p.C, first = (plane - c) * p.HW;
     float s = 0.0;
     for (int k = max(0, c - p.before); k <= min(p.C - 1, c + p.after); k++) {
-        float v = x[k * p.HW + i];
+        float v = x[first + k * p.HW + i];
         s += v * v;
     }
     y[idx] = x[idx] / pow(p.bias + p.alphaOverSize * s, p.beta);

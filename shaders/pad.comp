@@ -1,13 +1,21 @@
 #version 450
-// Padding of a (D,H,W) tensor: output (d,h,w) reads input (d−BD, h−BH, w−BW), mapped into the input by the mode
-// (specialisation constant: 0 constant value, 1 edge copy, 2 mirror without repeating the border, 3 wrap around).
+// Padding of a tensor of any rank up to 8: output index (o_0..o_r) reads input (o_k − before_k), mapped into the input
+// by the mode (specialisation constant: 0 constant value, 1 edge copy, 2 mirror without repeating the border, 3 wrap
+// around). Negative before/after amounts crop. The host merges unpadded leading axes into one.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
 layout(constant_id = 0) const int MODE = 0;
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
-layout(push_constant) uniform Params { int D, H, W, OH, OW, BD, BH, BW, count; float value; } p;
+layout(push_constant) uniform Params {
+    int count, rank;
+    float value;
+    int pad0;
+    ivec4 outDims[2];
+    ivec4 inDims[2];
+    ivec4 before[2];
+} p;
 
 int mapIndex(int i, int n)
 {
@@ -23,15 +31,20 @@ void main()
 {
     int idx = flatIndex();
     if (idx >= p.count) return;
-    int w = idx % p.OW - p.BW;
-    int t = idx / p.OW;
-    int h = t % p.OH - p.BH;
-    int d = t / p.OH - p.BD;
-    if (MODE == 0)
-    {
-        bool inside = d >= 0 && d < p.D && h >= 0 && h < p.H && w >= 0 && w < p.W;
-        y[idx] = inside ? x[(d * p.H + h) * p.W + w] : p.value;
-        return;
+    int rest = idx, src = 0, stride = 1;
+    bool inside = true;
+    for (int k = p.rank - 1; k >= 0; k--) {
+        int n = p.outDims[k >> 2][k & 3];
+        int q = rest / n;
+        int i = rest - q * n - p.before[k >> 2][k & 3];
+        rest = q;
+        int m = p.inDims[k >> 2][k & 3];
+        if (i < 0 || i >= m) {
+            if (MODE == 0) inside = false;
+            else i = mapIndex(i, m);
+        }
+        src += i * stride;
+        stride *= m;
     }
-    y[idx] = x[(mapIndex(d, p.D) * p.H + mapIndex(h, p.H)) * p.W + mapIndex(w, p.W)];
+    y[idx] = MODE == 0 && !inside ? p.value : x[src];
 }

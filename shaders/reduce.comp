@@ -1,13 +1,19 @@
 #version 450
-// Reduction of a box of a (D,H,W) tensor: one workgroup per output element (a,b,c), whose reduced axes have size 1,
-// so the box starts at input (a,b,c); its N = ND·NH·NW elements are shared by the lanes, then a shared-memory tree.
+// Reduction over any set of axes of a tensor: one workgroup per output element. The host merges neighbouring axes of
+// the same kind, leaving at most 4 kept and 4 reduced axis groups: the output index decomposes over the kept groups
+// into the input offset of its box, and the box's N elements (decomposed over the reduced groups) are shared by the
+// lanes, then combined in a shared-memory tree.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
 layout(constant_id = 0) const int KIND = 0;            // 0 sum, 1 mean, 2 max, 3 min, 4 product, 5 L1, 6 L2, 7 sum of squares
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
-layout(push_constant) uniform Params { int E1, E2, H, W, NH, NW, N; } p;
+layout(push_constant) uniform Params {
+    int count, N, nk, nr;
+    ivec4 kDims, kStride;     // kept groups, outermost first; strides in the input
+    ivec4 rDims, rStride;     // reduced groups
+} p;
 shared float red[64];
 
 float combine(float a, float b) { return KIND == 2 ? max(a, b) : KIND == 3 ? min(a, b) : KIND == 4 ? a * b : a + b; }
@@ -17,13 +23,23 @@ float term(float v) { return KIND == 5 ? abs(v) : (KIND == 6 || KIND == 7) ? v *
 void main()
 {
     int o = flatGroup();
+    if (o >= p.count) return;
     int lane = int(gl_LocalInvocationID.x);
-    int c = o % p.E2, b = (o / p.E2) % p.E1, a = o / (p.E2 * p.E1);
-    int base = (a * p.H + b) * p.W + c;
+    int base = 0, rest = o;
+    for (int g = p.nk - 1; g >= 0; g--) {
+        int q = rest / p.kDims[g];
+        base += (rest - q * p.kDims[g]) * p.kStride[g];
+        rest = q;
+    }
     float acc = KIND == 2 ? -3.402823466e+38 : KIND == 3 ? 3.402823466e+38 : KIND == 4 ? 1.0 : 0.0;
     for (int k = lane; k < p.N; k += 64) {
-        int kw = k % p.NW, kh = (k / p.NW) % p.NH, kd = k / (p.NW * p.NH);
-        acc = combine(acc, term(x[base + (kd * p.H + kh) * p.W + kw]));
+        int off = base, r = k;
+        for (int g = p.nr - 1; g >= 0; g--) {
+            int q = r / p.rDims[g];
+            off += (r - q * p.rDims[g]) * p.rStride[g];
+            r = q;
+        }
+        acc = combine(acc, term(x[off]));
     }
     red[lane] = acc;
     barrier();

@@ -68,7 +68,7 @@ if (File.Exists(model))
     face.Run();
     foreach (var (o, i) in face.Network.Outputs.Select((o, i) => (o, i)))
     {
-        var v = new float[o.OutputShape.Size];
+        var v = new float[o.OutputShape.ElementCount];
         face.GetOutput(v, i);
         Console.WriteLine($"blazeface output {o.Name}: {v.Length} values, max {v.Max():0.###}");
     }

@@ -97,8 +97,8 @@ internal static class ViewerTasks
             if (names.Count != 1) throw;
             net = OnnxImporter.Load(path, new Dictionary<string, int[]> { [names[0]] = new[] { 1, 3, ClassifierSide, ClassifierSide } });
         }
-        var input = net.Nodes[net.InputIds[0]].OutputShape;          // (C, H, W) as the engine holds it
-        var output = net.Nodes[net.OutputIds[0]].OutputShape;
+        var input = net.Nodes[net.InputIds[0]].OutputShape.Dhw();    // (C, H, W) of the batch-1 image
+        var output = net.Nodes[net.OutputIds[0]].OutputShape.Dhw();
         string shapes = $"it has {net.InputIds.Count} input(s), the first {Describe(input)}, and {net.OutputIds.Count} output(s), the first {Describe(output)}";
         const string want = "one RGB image input [1,3,H,W] or [1,H,W,3] and one output, a vector of at most 2048 class scores";
         if (net.InputIds.Count != 1 || net.OutputIds.Count != 1)
@@ -118,7 +118,7 @@ internal static class ViewerTasks
     }
 
     /// <summary>An engine shape as the ONNX shape it came from ([1,C,H,W] for NCHW, [1,H,W,C] for NHWC tensors).</summary>
-    private static string Describe(Layers.Shape s) => $"[1,{s.C},{s.H},{s.W}]";
+    private static string Describe(Shape s) => $"[1,{s.C},{s.H},{s.W}]";
 
     /// <summary>The input side a classifier with symbolic image sides is run at.</summary>
     public const int ClassifierSide = 224;

@@ -162,7 +162,7 @@ internal static class Cli
         using var session = new Session(ctx, net, new SessionOptions { Winograd = !o.Flag("no-winograd"), Profile = !o.Flag("no-timestamps") });
         Console.WriteLine($"{arch} {net.Inputs.First().OutputShape}: compiled in {sw.Elapsed.TotalMilliseconds:0} ms " +
                           $"({ctx.Pipelines.PipelinesCreated} pipelines, {session.DispatchCount} dispatches, weights {session.WeightBytes / 1048576.0:0.0} MiB, activations {session.ActivationBytes / 1048576.0:0.0} MiB)");
-        var input = new float[session.InputShape().Size];
+        var input = new float[session.InputShape().ElementCount];
         var rng = new Random(7);
         for (int i = 0; i < input.Length; i++) input[i] = (float)rng.NextDouble();
         session.SetInput(input);

@@ -93,7 +93,7 @@ internal static class DemoCommand
     private static Row RunNetwork(Vulkan.VulkanContext ctx, string arch, int size, bool grayscale, string image)
     {
         var net = Architectures.Build(arch, size);
-        var inputShape = net.Inputs.First().OutputShape;
+        var inputShape = net.Inputs.First().OutputShape.Dhw();
         if (inputShape.C != (grayscale ? 1 : 3))
             throw new InvalidOperationException($"{arch} expects {inputShape.C} input channel(s); the demo feeds {(grayscale ? 1 : 3)}.");
         var (pixels, _) = ImageIO.Load(image, grayscale, size, size);
@@ -104,7 +104,7 @@ internal static class DemoCommand
         var scores = session.Run(pixels);
         double wall = sw.Elapsed.TotalMilliseconds;
         int best = Array.IndexOf(scores, scores.Max());
-        return new Row($"{arch} {size}x{size} (random w.)", session.OutputShape(), session.LastGpuMilliseconds, wall, $"(not written; top class {best})");
+        return new Row($"{arch} {size}x{size} (random w.)", session.OutputShape().Dhw(), session.LastGpuMilliseconds, wall, $"(not written; top class {best})");
     }
 
     /// <summary>.cache/images/astronaut.png under the repository root (found by walking up to VulkanCnn.sln from the

@@ -61,7 +61,7 @@ internal static class OnnxBenchCommand
             string name = net.Nodes[net.OutputIds[i]].Name;
             int k = ortSession.OutputNames.ToList().IndexOf(name);
             if (k < 0 || last == null) continue;
-            var y = new float[session.OutputShape(i).Size];
+            var y = new float[session.OutputShape(i).ElementCount];
             session.GetOutput(y, i);
             var want = last[k].GetTensorDataAsSpan<float>();
             double diff = 0;

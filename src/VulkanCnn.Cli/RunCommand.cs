@@ -125,7 +125,7 @@ internal static class RunCommand
         foreach (var (name, dims) in import.OutputDims) Console.WriteLine($"output {name} [{string.Join(",", dims)}]");
         Console.Write(net.SummaryTable());
         var (_, _, _, _, peak) = MemoryPlanner.PlanNetwork(net, 256);
-        ulong sum = (ulong)net.Nodes.Where(n => !n.Layer.IsAlias).Sum(n => n.OutputShape.Size * 4);
+        ulong sum = (ulong)net.Nodes.Where(n => !n.Layer.IsAlias).Sum(n => n.OutputShape.ElementCount * 4);
         Console.WriteLine($"{net.ParameterCount:N0} parameters, {net.MultiplyAdds / 1e9:0.###} G multiply-adds; " +
                           $"peak activation memory {peak / 1048576.0:0.00} MiB (buffers reused; {sum / 1048576.0:0.00} MiB without reuse)");
         return 0;
@@ -167,7 +167,7 @@ internal static class RunCommand
         for (int i = 0; i < net.OutputIds.Count; i++)
         {
             string name = net.Nodes[net.OutputIds[i]].Name;
-            var y = new float[session.OutputShape(i).Size];
+            var y = new float[session.OutputShape(i).ElementCount];
             session.GetOutput(y, i);
             string file = Path.Combine(outDir, FileNameFor(name) + ".npy");
             ImageIO.WriteNpyArray(file, y, import.OutputDims[name]);

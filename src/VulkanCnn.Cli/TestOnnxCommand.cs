@@ -62,8 +62,8 @@ internal static class TestOnnxCommand
             {
                 int k = inputNames.ToList().IndexOf(net.Nodes[net.InputIds[i]].Name);
                 var x = inputs[k].ToFloats();
-                if (x.Length != session.InputShape(i).Size)
-                    return $"FAIL {dir}: {Path.GetFileName(set)}/input_{k}.pb has {x.Length} values, the model's input takes {session.InputShape(i).Size}";
+                if (x.Length != session.InputShape(i).ElementCount)
+                    return $"FAIL {dir}: {Path.GetFileName(set)}/input_{k}.pb has {x.Length} values, the model's input takes {session.InputShape(i).ElementCount}";
                 session.SetInput(x, i);
             }
             session.Run();
@@ -72,7 +72,7 @@ internal static class TestOnnxCommand
             for (int i = 0; i < expected.Length; i++)
             {
                 var want = expected[i].ToFloats();
-                var got = new float[session.OutputShape(i).Size];
+                var got = new float[session.OutputShape(i).ElementCount];
                 if (want.Length != got.Length)
                     return $"FAIL {dir}: output {i} '{net.Nodes[net.OutputIds[i]].Name}' has {got.Length} values, output_{i}.pb {want.Length}";
                 session.GetOutput(got, i);

@@ -46,7 +46,7 @@ public sealed class GpuSetUp
         var outs = new float[net.OutputIds.Count][];
         for (int i = 0; i < outs.Length; i++)
         {
-            outs[i] = new float[s.OutputShape(i).Size];
+            outs[i] = new float[s.OutputShape(i).ElementCount];
             s.GetOutput(outs[i], i);
         }
         return outs;
@@ -87,16 +87,20 @@ public abstract class GpuTest
     /// Runs one layer on random inputs of the given shapes on the GPU and in <see cref="CpuReference"/>, and asserts
     /// they agree. <paramref name="inputs"/> may supply some inputs (null entries are filled with random values in ±scale).
     /// </summary>
-    protected static double CheckLayer(Layer layer, Shape[] shapes, Random rng, string what, float scale = 1f, float[]?[]? inputs = null, double eps = 1e-3)
+    protected static double CheckLayer(Layer layer, Shape[] shapes, Random rng, string what, float scale = 1f, float[]?[]? inputs = null, double eps = 1e-3) =>
+        CheckLayer(layer, shapes.Select(s => (TensorShape)s).ToArray(), rng, what, scale, inputs, eps);
+
+    /// <inheritdoc cref="CheckLayer(Layer, Shape[], Random, string, float, float[][], double)"/>
+    protected static double CheckLayer(Layer layer, TensorShape[] shapes, Random rng, string what, float scale = 1f, float[]?[]? inputs = null, double eps = 1e-3)
     {
         var b = new NetworkBuilder();
         var ins = shapes.Select((s, i) => b.Input(s, $"in{i}")).ToArray();
         b.Add(layer, "layer", ins).Output();
         var net = b.Build();
-        var xs = shapes.Select((s, i) => inputs?[i] ?? TestData.Random(rng, s.Size, scale)).ToArray();
+        var xs = shapes.Select((s, i) => inputs?[i] ?? TestData.Random(rng, s.ElementCount, scale)).ToArray();
         var expected = CpuReference.Run(net, xs)[0];
         var actual = RunGpu(net, xs)[0];
-        return TestData.AssertClose(expected, actual, $"{what}: inputs {string.Join(", ", shapes)} (W×H×D) -> {net.Nodes[^1].OutputShape}", eps);
+        return TestData.AssertClose(expected, actual, $"{what}: inputs {string.Join(", ", shapes)} -> {net.Nodes[^1].OutputShape}", eps);
     }
 }
 

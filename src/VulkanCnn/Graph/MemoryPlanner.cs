@@ -55,7 +55,7 @@ internal static class MemoryPlanner
         foreach (var i in net.InputIds) { first[root[i]] = 0; last[root[i]] = n; }
         foreach (var i in net.OutputIds) last[root[i]] = n;
         var owners = Enumerable.Range(0, n).Where(i => root[i] == i).ToArray();
-        var items = owners.Select(i => new Item((ulong)nodes[i].OutputShape.Size * 4, first[i], last[i])).ToArray();
+        var items = owners.Select(i => new Item((ulong)nodes[i].OutputShape.ElementCount * 4, first[i], last[i])).ToArray();
         var (offsets, total) = Plan(items, align);
         return (root, owners, items, offsets, total);
     }

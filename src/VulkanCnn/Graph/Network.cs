@@ -4,10 +4,14 @@ using VulkanCnn.Layers;
 namespace VulkanCnn.Graph;
 
 /// <summary>One node of a network: a layer applied to the outputs of earlier nodes.</summary>
-public sealed record NetworkNode(int Id, string Name, Layer Layer, IReadOnlyList<int> Inputs, Shape OutputShape);
+public sealed record NetworkNode(int Id, string Name, Layer Layer, IReadOnlyList<int> Inputs, TensorShape OutputShape);
 
 /// <summary>One row of <see cref="Network.Summary"/>.</summary>
-public sealed record LayerSummary(string Name, string Type, string Settings, Shape Output, long Parameters, long MultiplyAdds);
+public sealed record LayerSummary(string Name, string Type, string Settings, TensorShape Output, long Parameters, long MultiplyAdds)
+{
+    /// <summary>The output as printed: W×H×D for a single image [1, D, H, W] (the notes' notation), else [d0,d1,...].</summary>
+    public string OutputText => Network.ShapeText(Output);
+}
 
 /// <summary>
 /// An immutable, validated network: nodes in topological order, input nodes and output nodes. Build one with
@@ -50,6 +54,9 @@ public sealed class Network
         new LayerSummary(n.Name, n.Layer.TypeName, n.Layer.Describe(), n.OutputShape, n.Layer.ParameterCount,
             n.Layer.MultiplyAdds(n.Inputs.Select(i => Nodes[i].OutputShape).ToArray(), n.OutputShape))).ToArray();
 
+    /// <summary>W×H×D for a single image [1, D, H, W] (the notes' notation), else the ONNX form [d0,d1,...].</summary>
+    public static string ShapeText(TensorShape s) => s.Rank == 4 && s[0] == 1 ? new Shape(s[1], s[2], s[3]).ToString() : s.ToString();
+
     /// <summary>The summary as a text table (what `vcnn info` prints).</summary>
     public string SummaryTable()
     {
@@ -57,12 +64,12 @@ public sealed class Network
         var rows = Summary();
         int nameW = Math.Max(5, rows.Count == 0 ? 5 : rows.Max(r => r.Name.Length));
         int setW = Math.Max(8, rows.Count == 0 ? 8 : rows.Max(r => r.Settings.Length));
-        sb.AppendLine($"{"layer".PadRight(nameW)}  {"type",-16} {"settings".PadRight(setW)}  {"output WxHxD",14} {"parameters",13} {"mult-adds",15}");
+        sb.AppendLine($"{"layer".PadRight(nameW)}  {"type",-16} {"settings".PadRight(setW)}  {"output",18} {"parameters",13} {"mult-adds",15}");
         foreach (var n in Inputs)
-            sb.AppendLine($"{n.Name.PadRight(nameW)}  {"Input",-16} {"".PadRight(setW)}  {n.OutputShape,14} {0,13:N0} {0,15:N0}");
+            sb.AppendLine($"{n.Name.PadRight(nameW)}  {"Input",-16} {"".PadRight(setW)}  {ShapeText(n.OutputShape),18} {0,13:N0} {0,15:N0}");
         foreach (var r in rows)
-            sb.AppendLine($"{r.Name.PadRight(nameW)}  {r.Type,-16} {r.Settings.PadRight(setW)}  {r.Output,14} {r.Parameters,13:N0} {r.MultiplyAdds,15:N0}");
-        sb.AppendLine($"{"total".PadRight(nameW)}  {"",-16} {"".PadRight(setW)}  {"",14} {ParameterCount,13:N0} {MultiplyAdds,15:N0}");
+            sb.AppendLine($"{r.Name.PadRight(nameW)}  {r.Type,-16} {r.Settings.PadRight(setW)}  {r.OutputText,18} {r.Parameters,13:N0} {r.MultiplyAdds,15:N0}");
+        sb.AppendLine($"{"total".PadRight(nameW)}  {"",-16} {"".PadRight(setW)}  {"",18} {ParameterCount,13:N0} {MultiplyAdds,15:N0}");
         return sb.ToString();
     }
 }

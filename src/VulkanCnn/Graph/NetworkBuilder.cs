@@ -10,7 +10,8 @@ public sealed class Node
     internal NetworkBuilder Builder { get; }
     internal int Id { get; }
 
-    public Shape Shape => Builder.ShapeOf(Id);
+    /// <summary>The node's output tensor shape ([1, D, H, W] for the notes' images).</summary>
+    public TensorShape Shape => Builder.ShapeOf(Id);
     public string Name => Builder.NameOf(Id);
 
     public Node Then(Layer layer, string? name = null) => Builder.Add(layer, name, this);
@@ -64,13 +65,16 @@ public sealed class NetworkBuilder
 
     public NetworkBuilder(string name = "network") { _name = name; }
 
-    internal Shape ShapeOf(int id) => _nodes[id].OutputShape;
+    internal TensorShape ShapeOf(int id) => _nodes[id].OutputShape;
     internal string NameOf(int id) => _nodes[id].Name;
 
     /// <summary>Adds an input of D channels and H×W pixels.</summary>
     public Node Input(int channels, int height, int width, string name = "input") => Add(new InputLayer(new Shape(channels, height, width)), name);
 
     public Node Input(Shape shape, string name = "input") => Add(new InputLayer(shape), name);
+
+    /// <summary>Adds an input tensor of any rank (a batch of images is [N, D, H, W]).</summary>
+    public Node Input(TensorShape shape, string name = "input") => Add(new InputLayer(shape), name);
 
     /// <summary>Adds any layer reading the given nodes.</summary>
     public Node Add(Layer layer, string? name, params Node[] inputs)

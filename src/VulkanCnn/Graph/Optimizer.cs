@@ -1,5 +1,5 @@
 // Load-time graph rewrites: batch norm folded into the convolution before it, activations fused into their producer,
-// zero padding folded into the convolution after it.
+// zero padding folded into the convolution after it, transposes that only rename axes turned into free reshapes.
 using VulkanCnn.Layers;
 
 namespace VulkanCnn.Graph;
@@ -35,6 +35,7 @@ internal static class Optimizer
                 inputs[i] = new[] { hx };
             }
             int p = inputs[i][0];
+            if (layers[i] is Transpose tr && tr.Renames(shapes[p])) layers[i] = new Reshape(shapes[i]);
             if (consumers[p] != 1 || outputs.Contains(p) || net.InputIds.Contains(p)) continue;
             Layer? fused = (layers[p], layers[i]) switch
             {
@@ -49,10 +50,12 @@ internal static class Optimizer
                     m with { Activation = Activation.Affine(1, a.Op == BinaryOp.Add ? t : -t) },
                 (Binary b, Conv2d conv) when conv.PadTop == 0 && conv.PadBottom == 0 && conv.PadLeft == 0 && conv.PadRight == 0 && InputAffine(b, conv) is var (s, t) =>
                     FoldInputAffine(conv, s, t),
-                (Pad pad, Conv2d conv) when IsZeroSpatialPad(pad) && conv.PaddingMode == PaddingMode.Zero => conv with
-                {
-                    PadTop = conv.PadTop + pad.BeforeH, PadBottom = conv.PadBottom + pad.AfterH, PadLeft = conv.PadLeft + pad.BeforeW, PadRight = conv.PadRight + pad.AfterW,
-                },
+                (Pad pad, Conv2d conv) when IsZeroSpatialPad(pad) && conv.PaddingMode == PaddingMode.Zero => pad.Before.Length == 4
+                    ? conv with
+                    {
+                        PadTop = conv.PadTop + pad.Before[2], PadBottom = conv.PadBottom + pad.After[2], PadLeft = conv.PadLeft + pad.Before[3], PadRight = conv.PadRight + pad.After[3],
+                    }
+                    : conv with { PadLeft = conv.PadLeft + pad.Before[2], PadRight = conv.PadRight + pad.After[2] },
                 _ => null,
             };
             if (fused == null) continue;
@@ -174,9 +177,11 @@ internal static class Optimizer
         return conv with { Weights = w, Bias = bias };
     }
 
-    /// <summary>Zeros added to H and W only (the ZeroPadding2D of TensorFlow exports): the convolution pads the same way for free.</summary>
+    /// <summary>Zeros added to the spatial axes of [N, C, H, W] or [N, C, L] only (the ZeroPadding2D of TensorFlow
+    /// exports): the convolution pads the same way for free.</summary>
     private static bool IsZeroSpatialPad(Pad p) =>
-        p.Mode == PaddingMode.Zero && p.Value == 0 && p.BeforeD == 0 && p.AfterD == 0 && p.BeforeH >= 0 && p.AfterH >= 0 && p.BeforeW >= 0 && p.AfterW >= 0;
+        p.Mode == PaddingMode.Zero && p.Value == 0 && p.Before.Length is 3 or 4 && p.Before[0] == 0 && p.After[0] == 0 && p.Before[1] == 0 && p.After[1] == 0 &&
+        p.Before.All(v => v >= 0) && p.After.All(v => v >= 0);
 
     /// <summary>conv followed by batch norm equals one convolution with scaled filters and a shifted bias.</summary>
     internal static Conv2d FoldBatchNorm(Conv2d conv, BatchNorm bn)

@@ -146,8 +146,34 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Per-layer GPU times of the last run (empty when timestamps are off).</summary>
     public IReadOnlyList<LayerTime> LastLayerTimes => _queries.Handle == 0 ? Array.Empty<LayerTime>() : _times;
 
-    public Shape InputShape(int index = 0) => Network.Nodes[Network.InputIds[index]].OutputShape;
-    public Shape OutputShape(int index = 0) => Network.Nodes[Network.OutputIds[index]].OutputShape;
+    /// <summary>The full shape of input <paramref name="index"/> ([1, D, H, W] for the notes' images).</summary>
+    public TensorShape InputShape(int index = 0) => Network.Nodes[Network.InputIds[CheckIndex(index, Network.InputIds.Count, "input")]].OutputShape;
+    /// <summary>The full shape of output <paramref name="index"/>.</summary>
+    public TensorShape OutputShape(int index = 0) => Network.Nodes[Network.OutputIds[CheckIndex(index, Network.OutputIds.Count, "output")]].OutputShape;
+    /// <summary>The inputs' names, in index order (an imported model's graph input names).</summary>
+    public IReadOnlyList<string> InputNames => Network.InputIds.Select(i => Network.Nodes[i].Name).ToArray();
+    /// <summary>The outputs' names, in index order (an imported model's graph output names).</summary>
+    public IReadOnlyList<string> OutputNames => Network.OutputIds.Select(i => Network.Nodes[i].Name).ToArray();
+
+    /// <summary>The index of the input called <paramref name="name"/>; throws naming the inputs there are.</summary>
+    public int InputIndex(string name) => IndexOf(Network.InputIds, name, "input");
+    /// <summary>The index of the output called <paramref name="name"/>; throws naming the outputs there are.</summary>
+    public int OutputIndex(string name) => IndexOf(Network.OutputIds, name, "output");
+
+    /// <summary>Copies the input called <paramref name="name"/> (its values in row-major order) into the session.</summary>
+    public void SetInput(string name, ReadOnlySpan<float> data) => SetInput(data, InputIndex(name));
+    /// <summary>Copies the output called <paramref name="name"/> of the last run into <paramref name="destination"/>.</summary>
+    public void GetOutput(string name, Span<float> destination) => GetOutput(destination, OutputIndex(name));
+
+    private int IndexOf(IReadOnlyList<int> ids, string name, string what)
+    {
+        for (int k = 0; k < ids.Count; k++)
+            if (Network.Nodes[ids[k]].Name == name) return k;
+        throw new ArgumentException($"The network has no {what} called '{name}'; its {what}s are {string.Join(", ", ids.Select(i => $"'{Network.Nodes[i].Name}'"))}.", nameof(name));
+    }
+
+    private static int CheckIndex(int index, int count, string what) =>
+        (uint)index < (uint)count ? index : throw new ArgumentOutOfRangeException(nameof(index), $"The network has {count} {what}(s); index {index} does not exist.");
 
     /// <summary>Copies input <paramref name="index"/> (D×H×W floats, channel-major) into the session.</summary>
     public void SetInput(ReadOnlySpan<float> data, int index = 0)
@@ -156,8 +182,8 @@ public sealed unsafe class Session : IDisposable
         if ((uint)index >= (uint)_inputHost.Length)
             throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_inputHost.Length} input(s); index {index} does not exist.");
         var shape = InputShape(index);
-        if (data.Length != shape.Size)
-            throw new ArgumentException($"Input '{Network.Nodes[Network.InputIds[index]].Name}' expects {shape.Size} floats ({shape}, W×H×D), got {data.Length}.", nameof(data));
+        if (data.Length != shape.ElementCount)
+            throw new ArgumentException($"Input '{Network.Nodes[Network.InputIds[index]].Name}' expects {shape.ElementCount} floats ({Network.ShapeText(shape)}), got {data.Length}.", nameof(data));
         data.CopyTo(_inputHost[index].AsFloats());
     }
 
@@ -240,8 +266,8 @@ public sealed unsafe class Session : IDisposable
         if ((uint)index >= (uint)_outputHost.Length)
             throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_outputHost.Length} output(s); index {index} does not exist.");
         var shape = OutputShape(index);
-        if (destination.Length != shape.Size)
-            throw new ArgumentException($"Output '{Network.Nodes[Network.OutputIds[index]].Name}' has {shape.Size} floats ({shape}); the destination holds {destination.Length}.", nameof(destination));
+        if (destination.Length != shape.ElementCount)
+            throw new ArgumentException($"Output '{Network.Nodes[Network.OutputIds[index]].Name}' has {shape.ElementCount} floats ({Network.ShapeText(shape)}); the destination holds {destination.Length}.", nameof(destination));
         _outputHost[index].AsFloats()[..destination.Length].CopyTo(destination);
     }
 
@@ -258,7 +284,7 @@ public sealed unsafe class Session : IDisposable
     {
         SetInput(input);
         Run();
-        var r = new float[OutputShape().Size];
+        var r = new float[OutputShape().ElementCount];
         GetOutput(r);
         return r;
     }
@@ -287,8 +313,8 @@ public sealed unsafe class Session : IDisposable
         var nodes = Network.Nodes;
         int n = nodes.Count;
         foreach (var node in nodes)
-            if (!node.Layer.IsAlias && (ulong)node.OutputShape.Size * 4 > _ctx.DeviceInfo.MaxStorageBufferRange)
-                throw new ArgumentException($"{node.Name}: output {node.OutputShape} (W×H×D) needs {node.OutputShape.Size * 4:N0} bytes; " +
+            if (!node.Layer.IsAlias && (ulong)node.OutputShape.ElementCount * 4 > _ctx.DeviceInfo.MaxStorageBufferRange)
+                throw new ArgumentException($"{node.Name}: output {Network.ShapeText(node.OutputShape)} needs {node.OutputShape.ElementCount * 4:N0} bytes; " +
                                             $"{_ctx.DeviceInfo.Name} binds at most {_ctx.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange). Use a smaller input.");
         ulong align = Math.Max(16UL, _ctx.DeviceInfo.MinStorageBufferOffsetAlignment);
         var (root, owners, items, offsets, size) = MemoryPlanner.PlanNetwork(Network, align);

@@ -1,7 +1,7 @@
 // Inference batch normalisation: y = γ·(x − μ)/sqrt(σ² + ε) + β per channel. Folded into the preceding convolution
 // by the graph optimiser when there is one; otherwise shaders/channel_affine.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -19,10 +19,12 @@ public sealed record BatchNorm : Layer
     /// <summary>γ and β are learned; μ and σ² are running statistics (PyTorch counts them as buffers, not parameters).</summary>
     public override long ParameterCount => Scale.Length + Shift.Length;
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "BatchNorm", inputs, 1);
-        int c = inputs[0].C;
+        if (inputs[0].Rank < 2)
+            throw new ArgumentException($"{node}: BatchNorm needs a channel axis (rank 2 or more); got {inputs[0]}.");
+        int c = inputs[0][1];
         CheckLength(node, "BatchNorm scale", Scale.Length, c);
         CheckLength(node, "BatchNorm shift", Shift.Length, c);
         CheckLength(node, "BatchNorm mean", Mean.Length, c);
@@ -46,10 +48,10 @@ public sealed record BatchNorm : Layer
         return (m, a);
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => output.Size;
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => output.ElementCount;
 
     [StructLayout(LayoutKind.Sequential)]
-    internal struct Push { public int Count, HW; }
+    internal struct Push { public int Count, HW, C; }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
@@ -60,7 +62,8 @@ public sealed record BatchNorm : Layer
         var (k, al, be) = Activation.Spec;
         var kernel = c.Kernel("channel_affine", 3, (uint)Marshal.SizeOf<Push>(), k, al, be);
         var o = io.OutputShape;
-        var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
-        c.Dispatch(kernel, new[] { io.Inputs[0], ss, io.Output }, new Push { Count = checked((int)o.Size), HW = o.H * o.W }, x, y);
+        var (x, y) = LayerCompiler.Grid((o.ElementCount + 63) / 64);
+        var (ch, hw) = ActivationLayer.Channels(o);
+        c.Dispatch(kernel, new[] { io.Inputs[0], ss, io.Output }, new Push { Count = checked((int)o.ElementCount), HW = hw, C = ch }, x, y);
     }
 }

@@ -1,22 +1,22 @@
 // A constant tensor as a network value (the bias or scale operand of an imported Add/Mul, a constant input of a
 // Concat). GPU side: shaders/copy_channels.comp copies the uploaded values into the node's activation buffer.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
-/// <summary>A node whose output is fixed values of the given shape (channel-major).</summary>
-public sealed record Constant(Shape Shape, float[] Values) : Layer
+/// <summary>A node whose output is fixed values of the given shape (row-major).</summary>
+public sealed record Constant(TensorShape Shape, float[] Values) : Layer
 {
     public override string TypeName => "Constant";
     public override int InputCount => 0;
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "Constant", inputs, 0);
-        if (Shape.C <= 0 || Shape.H <= 0 || Shape.W <= 0)
-            throw new ArgumentException($"{node}: constant shape {Shape} (W×H×D) must be positive in every dimension.");
-        CheckLength(node, $"Constant of shape {Shape}", Values.Length, Shape.Size);
+        if (Shape.ElementCount == 0)
+            throw new ArgumentException($"{node}: constant shape {Shape} is empty.");
+        CheckLength(node, $"Constant of shape {Shape}", Values.Length, Shape.ElementCount);
         return Shape;
     }
 

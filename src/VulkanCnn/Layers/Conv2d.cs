@@ -1,7 +1,8 @@
 // 2-D convolution: K filters of Fh×Fw×(D/groups), stride, per-side padding (zero, replicate, reflect), dilation,
-// groups, optional bias and fused activation. GPU side: shaders/conv2d.comp.
+// groups, optional bias and fused activation, on a batch [N, D, H, W] (or a 1-D batch [N, D, L]). GPU side:
+// shaders/conv2d.comp (the batch is workgroup z), shaders/depthwise_conv2d.comp, Winograd.cs.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -49,10 +50,13 @@ public sealed record Conv2d : Layer
         return s;
     }
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "Conv", inputs, 1);
-        var s = inputs[0];
+        var (n, s) = ImageView(node, "Conv", inputs[0]);
+        if (inputs[0].Rank == 3 && (KernelH != 1 || StrideH != 1 || DilationH != 1 || PadTop != 0 || PadBottom != 0))
+            throw new ArgumentException($"{node}: a 1-D Conv (input {inputs[0]}) needs kernel height, stride, dilation 1 and no height padding; got F={KernelH}x{KernelW}, S={StrideH}, pads {PadTop},{PadBottom}.");
+        if (n > 65535) throw new ArgumentException($"{node}: Conv batch {n} exceeds 65,535.");
         CheckNotEmpty(node, s);
         if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || DilationH <= 0 || DilationW <= 0 || Groups <= 0)
             throw new ArgumentException($"{node}: Conv needs positive sizes (K={OutChannels}, F={KernelH}x{KernelW}, S={StrideH}x{StrideW}, dilation={DilationH}x{DilationW}, groups={Groups}).");
@@ -69,11 +73,11 @@ public sealed record Conv2d : Layer
             throw new ArgumentException($"{node}: reflect padding ({PadTop},{PadLeft},{PadBottom},{PadRight}) must be smaller than the input {s.W}x{s.H}.");
         int oh = SlideOutput(node, "Conv", "height", s.H, KernelH, PadTop, PadBottom, StrideH, DilationH, Rounding);
         int ow = SlideOutput(node, "Conv", "width", s.W, KernelW, PadLeft, PadRight, StrideW, DilationW, Rounding);
-        return new Shape(OutChannels, oh, ow);
+        return ImageTensor(n, new Shape(OutChannels, oh, ow), inputs[0].Rank);
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) =>
-        output.Size * (inputs[0].C / Groups) * KernelH * KernelW;
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) =>
+        output.ElementCount * (inputs[0][1] / Groups) * KernelH * KernelW;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
@@ -85,10 +89,8 @@ public sealed record Conv2d : Layer
     internal struct DepthwisePush { public int C, H, W, K, OH, OW, PadTop, PadLeft; }
 
     /// <summary>One input channel per group: shaders/depthwise_conv2d.comp (no channel blocking to waste).</summary>
-    private void EmitDepthwise(LayerCompiler c, NodeIO io)
+    private void EmitDepthwise(LayerCompiler c, NodeIO io, int n, Shape s, Shape o)
     {
-        var s = io.InputShapes[0];
-        var o = io.OutputShape;
         var weights = c.Upload(Weights, io.Name + " weights");
         var bias = c.Upload(Bias ?? new float[OutChannels], io.Name + " bias");
         var (ak, al, be) = Activation.Spec;
@@ -97,7 +99,7 @@ public sealed record Conv2d : Layer
         long quads = (long)(o.W + 3) / 4 * o.H;
         var (gx, gz) = LayerCompiler.Grid((quads + c.Lanes - 1) / c.Lanes);
         c.Dispatch(kernel, new[] { io.Inputs[0], weights, bias, io.Output },
-            new DepthwisePush { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft }, gx, (uint)o.C, gz);
+            new DepthwisePush { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft }, gx, checked((uint)(n * o.C)), gz);
     }
 
     /// <summary>
@@ -119,31 +121,35 @@ public sealed record Conv2d : Layer
 
     /// <summary>True when this layer runs as Winograd F(2x2,3x3): 3x3, stride 1, no dilation or groups, enough
     /// channels for the transforms to pay for themselves, and few enough padded tiles (see Winograd.Pays).</summary>
-    internal bool UsesWinograd(LayerCompiler c, Shape s, Shape o) =>
-        c.Winograd && KernelH == 3 && KernelW == 3 && StrideH == 1 && StrideW == 1 && DilationH == 1 && DilationW == 1 &&
+    internal bool UsesWinograd(LayerCompiler c, int n, Shape s, Shape o) =>
+        n == 1 && c.Winograd && KernelH == 3 && KernelW == 3 && StrideH == 1 && StrideW == 1 && DilationH == 1 && DilationW == 1 &&
         Groups == 1 && s.C >= 16 && OutChannels >= 16 && Winograd.Pays(c, o) && Winograd.Fits(c, s, o);
 
-    internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<Shape> inputs, Shape output) =>
-        UsesWinograd(c, inputs[0], output) ? Winograd.ScratchBytes(c, inputs[0], output) : 0;
+    internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<TensorShape> inputs, TensorShape output)
+    {
+        var (n, s) = ImageView("", "Conv", inputs[0]);
+        var (_, o) = ImageView("", "Conv", output);
+        return UsesWinograd(c, n, s, o) ? Winograd.ScratchBytes(c, s, o) : 0;
+    }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
-        var s = io.InputShapes[0];
-        var o = io.OutputShape;
+        var (n, s) = ImageView(io.Name, "Conv", io.InputShapes[0]);
+        var (_, o) = ImageView(io.Name, "Conv", io.OutputShape);
         int cg = s.C / Groups, kg = OutChannels / Groups;
-        c.CheckBinding(io.Name, "the input", (ulong)s.Size * 4);
-        c.CheckBinding(io.Name, "the output", (ulong)o.Size * 4);
-        if (UsesWinograd(c, s, o))
+        c.CheckBinding(io.Name, "the input", (ulong)io.InputShapes[0].ElementCount * 4);
+        c.CheckBinding(io.Name, "the output", (ulong)io.OutputShape.ElementCount * 4);
+        if (UsesWinograd(c, n, s, o))
         {
-            Winograd.Emit(c, io, this);
+            Winograd.Emit(c, io, this, s, o);
             return;
         }
         if (cg == 1)
         {
-            EmitDepthwise(c, io);
+            EmitDepthwise(c, io, n, s, o);
             return;
         }
-        EmitGemm(c, io.Name, io.Inputs[0], io.Output, s, o, Groups, cg, kg, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW,
+        EmitGemm(c, io.Name, io.Inputs[0], io.Output, n, s, o, Groups, cg, kg, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW,
             PadTop, PadLeft, PaddingMode, Activation, Weights, Bias, (k, cc, ky, kx) => ((k * cg + cc) * KernelH + ky) * KernelW + kx);
     }
 
@@ -151,7 +157,7 @@ public sealed record Conv2d : Layer
     /// Packs weights for conv2d.comp and emits its dispatches. Used by Conv2d and Dense. <paramref name="weightIndex"/>
     /// maps (output channel, input channel within group, ky, kx) to the source array.
     /// </summary>
-    internal static void EmitGemm(LayerCompiler c, string node, Vulkan.BufferSlice input, Vulkan.BufferSlice output, Shape s, Shape o,
+    internal static void EmitGemm(LayerCompiler c, string node, BufferSlice input, BufferSlice output, int batch, Shape s, Shape o,
         int groups, int cg, int kg, int kh, int kw, int sh, int sw, int dh, int dw, int padTop, int padLeft, PaddingMode mode,
         Activation act, float[] weights, float[]? bias, Func<int, int, int, int, int> weightIndex)
     {
@@ -209,7 +215,7 @@ public sealed record Conv2d : Layer
                 Cg = cg, Kg = kg, BlocksPerGroup = bpg, BlockOffset = first, DispatchBlocks = n,
             };
             var (gx, gy) = LayerCompiler.Grid(pixelGroups * n);
-            c.Dispatch(kernel, new[] { input, w, biasSlice, output }, push, gx, gy);
+            c.Dispatch(kernel, new[] { input, w, biasSlice, output }, push, gx, gy, (uint)batch);
         }
     }
 }

@@ -1,6 +1,6 @@
 // Transposed convolution (learned upsampling in segmentation decoders). GPU side: shaders/conv_transpose2d.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -32,10 +32,13 @@ public sealed record ConvTranspose2d : Layer
     public override long ParameterCount => Weights.LongLength + (Bias?.LongLength ?? 0);
     public override string Describe() => $"{KernelW}x{KernelH}/{StrideW}" + (PadTop > 0 ? $" p{PadTop}" : "");
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "ConvTranspose", inputs, 1);
-        var s = inputs[0];
+        var (n, s) = ImageView(node, "ConvTranspose", inputs[0]);
+        if (inputs[0].Rank == 3 && (KernelH != 1 || StrideH != 1 || PadTop != 0 || PadBottom != 0 || OutputPadH != 0))
+            throw new ArgumentException($"{node}: a 1-D ConvTranspose (input {inputs[0]}) needs kernel height and stride 1 and no height padding.");
+        if (n > 65535) throw new ArgumentException($"{node}: ConvTranspose batch {n} exceeds 65,535.");
         CheckNotEmpty(node, s);
         if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || Groups <= 0 || DilationH <= 0 || DilationW <= 0)
             throw new ArgumentException($"{node}: ConvTranspose needs positive sizes (K={OutChannels}, F={KernelH}x{KernelW}, S={StrideH}x{StrideW}, groups={Groups}).");
@@ -46,14 +49,14 @@ public sealed record ConvTranspose2d : Layer
         int oh = (s.H - 1) * StrideH - PadTop - PadBottom + DilationH * (KernelH - 1) + 1 + OutputPadH;
         int ow = (s.W - 1) * StrideW - PadLeft - PadRight + DilationW * (KernelW - 1) + 1 + OutputPadW;
         if (oh <= 0 || ow <= 0) throw new ArgumentException($"{node}: ConvTranspose output {ow}x{oh} is empty.");
-        return new Shape(OutChannels, oh, ow);
+        return ImageTensor(n, new Shape(OutChannels, oh, ow), inputs[0].Rank);
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) =>
-        inputs[0].Size * (OutChannels / Groups) * KernelH * KernelW;
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) =>
+        inputs[0].ElementCount * (OutChannels / Groups) * KernelH * KernelW;
 
     [StructLayout(LayoutKind.Sequential)]
-    internal struct Push { public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, KgQ; }
+    internal struct Push { public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, KgQ, Batches; }
 
     /// <summary>
     /// Kernel equal to the stride (square), no padding, dilation or groups: the 2×2/2 upsampling of segmentation decoders
@@ -64,12 +67,12 @@ public sealed record ConvTranspose2d : Layer
                              PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0 && OutputPadH == 0 && OutputPadW == 0 &&
                              DilationH == 1 && DilationW == 1;
 
-    internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<Shape> inputs, Shape output) =>
-        SubPixel ? (ulong)output.Size * 4 : 0;
+    internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<TensorShape> inputs, TensorShape output) =>
+        SubPixel ? (ulong)output.ElementCount * 4 : 0;
 
     private void CompileSubPixel(LayerCompiler c, NodeIO io)
     {
-        var s = io.InputShapes[0];
+        var (n, s) = ImageView(io.Name, "ConvTranspose", io.InputShapes[0]);
         int f = StrideH, f2 = f * f, k = OutChannels;
         // 1×1 weights [k·f² + dy·f + dx][c] = W[c][k][dy][dx]; the bias repeats per block position.
         var w = new float[k * f2 * s.C];
@@ -83,8 +86,8 @@ public sealed record ConvTranspose2d : Layer
             bias = new float[k * f2];
             for (int kk = 0; kk < k; kk++) Array.Fill(bias, Bias[kk], kk * f2, f2);
         }
-        var mid = new Shape(k * f2, s.H, s.W);
-        var scratch = io.Scratch.Sub(0, (ulong)mid.Size * 4);
+        var mid = TensorShape.Image(n, k * f2, s.H, s.W);
+        var scratch = io.Scratch.Sub(0, (ulong)mid.ElementCount * 4);
         var conv = new Conv2d { OutChannels = k * f2, KernelH = 1, KernelW = 1, Weights = w, Bias = bias, Activation = Activation };
         conv.Compile(c, new NodeIO { Name = io.Name, Inputs = io.Inputs, InputShapes = io.InputShapes, Output = scratch, OutputShape = mid });
         new DepthToSpace(f, Crd: true).Compile(c, new NodeIO { Name = io.Name, Inputs = new[] { scratch }, InputShapes = new[] { mid }, Output = io.Output, OutputShape = io.OutputShape });
@@ -93,8 +96,8 @@ public sealed record ConvTranspose2d : Layer
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         if (SubPixel) { CompileSubPixel(c, io); return; }
-        var s = io.InputShapes[0];
-        var o = io.OutputShape;
+        var (n, s) = ImageView(io.Name, "ConvTranspose", io.InputShapes[0]);
+        var (_, o) = ImageView(io.Name, "ConvTranspose", io.OutputShape);
         int cg = s.C / Groups, kg = OutChannels / Groups, kq = (kg + 3) / 4;
         // Pack to [g][kq][ky][kx][cg] vec4 (4 output channels per vec4).
         var packed = new float[Groups * kq * KernelH * KernelW * cg * 4];
@@ -121,7 +124,7 @@ public sealed record ConvTranspose2d : Layer
         var k = c.Kernel("conv_transpose2d", 4, (uint)Marshal.SizeOf<Push>(), KernelH, KernelW, StrideH, StrideW, DilationH, DilationW, ak, al, be);
         var (gx, gz) = LayerCompiler.Grid((o.H * o.W + 63) / 64);
         c.Dispatch(k, new[] { io.Inputs[0], w, b, io.Output },
-            new Push { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft, Cg = cg, Kg = kg, KgQ = kq },
-            gx, (uint)(Groups * kq), gz);
+            new Push { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft, Cg = cg, Kg = kg, KgQ = kq, Batches = n },
+            gx, checked((uint)(n * Groups * kq)), gz);
     }
 }

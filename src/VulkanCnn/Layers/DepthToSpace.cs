@@ -1,38 +1,36 @@
-// Channels rearranged into blocks of pixels (ONNX DepthToSpace, DCR and CRD modes; sub-pixel upscaling).
-// GPU side: shaders/depth_to_space.comp.
-using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+// Channels rearranged into blocks of pixels (ONNX DepthToSpace, DCR and CRD modes; sub-pixel upscaling), at any batch.
+// GPU side: one rank-6 strided copy (shaders/strided_copy.comp).
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
-/// <summary>
-/// (C·B², H, W) → (C, H·B, W·B). Output (c, h, w) reads channel ((h%B)·B + w%B)·C + c (DCR, depth-column-row, the
-/// default) or c·B² + (h%B)·B + w%B (CRD, PyTorch's PixelShuffle) at pixel (h/B, w/B).
-/// </summary>
+/// <summary>[N, C·B², H, W] to [N, C, H·B, W·B]; the block's channels are ordered depth-column-row (DCR, default) or
+/// column-row-depth (CRD).</summary>
 public sealed record DepthToSpace(int BlockSize, bool Crd = false) : Layer
 {
     public override string TypeName => "DepthToSpace";
     public override string Describe() => $"block {BlockSize} {(Crd ? "CRD" : "DCR")}";
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "DepthToSpace", inputs, 1);
-        var s = inputs[0];
+        var (n, s) = ImageView(node, "DepthToSpace", inputs[0], allow1D: false);
         int b2 = BlockSize * BlockSize;
         if (BlockSize < 1 || s.C % b2 != 0)
             throw new ArgumentException($"{node}: DepthToSpace block size {BlockSize} needs a channel count divisible by {b2}; the input has {s.C}.");
-        return new Shape(s.C / b2, s.H * BlockSize, s.W * BlockSize);
+        return TensorShape.Image(n, s.C / b2, checked(s.H * BlockSize), checked(s.W * BlockSize));
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct Push { public int C, H, W, B, Count; }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var s = io.InputShapes[0];
-        var o = io.OutputShape;
-        var k = c.Kernel("depth_to_space", 2, (uint)Marshal.SizeOf<Push>(), Crd ? 1 : 0);
-        var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
-        c.Dispatch(k, new[] { io.Inputs[0], io.Output }, new Push { C = o.C, H = s.H, W = s.W, B = BlockSize, Count = checked((int)o.Size) }, x, y);
+        int n = s[0], ci = s[1], h = s[2], w = s[3], b = BlockSize, co = ci / (b * b);
+        long hw = (long)h * w, ow = (long)w * b;
+        // Index space (n, c, h, b1, w, b2) is the output in storage order.
+        long[] dst = { (long)co * h * b * ow, (long)h * b * ow, b * ow, ow, b, 1 };
+        long[] src = Crd
+            ? new[] { ci * hw, (long)b * b * hw, w, b * hw, 1, hw }
+            : new[] { ci * hw, hw, w, (long)b * co * hw, 1, co * hw };
+        StridedCopy.Emit(c, io.Name, io.Inputs[0], io.Output, new[] { n, co, h, b, w, b }, src, dst);
     }
 }

@@ -1,6 +1,6 @@
 // Gradient strength and direction from pairs of derivative channels (Sobel fx, fy). GPU side: shaders/gradient.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -24,25 +24,26 @@ public sealed record Gradient(GradientMode Mode) : Layer
 
     public override string TypeName => Mode == GradientMode.Magnitude ? "GradientMagnitude" : "GradientDirection";
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, TypeName, inputs, 1);
-        var s = inputs[0];
+        var (n, s) = ImageView(node, TypeName, inputs[0], allow1D: false);
         CheckNotEmpty(node, s);
         if (!Enum.IsDefined(Mode))
             throw new ArgumentException($"{node}: gradient mode {(int)Mode} is not defined; use Magnitude or Direction.");
         if (s.C % 2 != 0)
             throw new ArgumentException($"{node}: {TypeName} needs an even number of input channels (fx, fy pairs), got {s.C}.");
-        return new Shape(s.C / 2, s.H, s.W);
+        return TensorShape.Image(n, s.C / 2, s.H, s.W);
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => 2 * output.Size;
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => 2 * output.ElementCount;
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var o = io.OutputShape;
         var kernel = c.Kernel("gradient", 2, (uint)Marshal.SizeOf<Push>(), (int)Mode);
-        var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
-        c.Dispatch(kernel, new[] { io.Inputs[0], io.Output }, new Push { Count = checked((int)o.Size), HW = o.H * o.W }, x, y);
+        // Output plane p reads input planes 2p and 2p + 1 at any batch: (n·D/2 + c)·2 = n·D + 2c.
+        var (x, y) = LayerCompiler.Grid((o.ElementCount + 63) / 64);
+        c.Dispatch(kernel, new[] { io.Inputs[0], io.Output }, new Push { Count = checked((int)o.ElementCount), HW = o[2] * o[3] }, x, y);
     }
 }

@@ -1,7 +1,7 @@
 // Instance normalisation (ONNX InstanceNormalization, style transfer): each channel normalised by its own mean and
 // variance over H×W, then scaled and shifted. GPU side: shaders/instance_norm.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -13,25 +13,29 @@ public sealed record InstanceNorm(float[] Scale, float[] Bias) : Layer
     public override long ParameterCount => Scale.Length + Bias.Length;
     public override string Describe() => $"eps {Epsilon:G3}";
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "InstanceNorm", inputs, 1);
-        CheckLength(node, "InstanceNorm scale", Scale.Length, inputs[0].C);
-        CheckLength(node, "InstanceNorm bias", Bias.Length, inputs[0].C);
+        if (inputs[0].Rank < 3)
+            throw new ArgumentException($"{node}: InstanceNorm takes [N, C, spatial...] (rank 3 or more); got {inputs[0]}.");
+        CheckLength(node, "InstanceNorm scale", Scale.Length, inputs[0][1]);
+        CheckLength(node, "InstanceNorm bias", Bias.Length, inputs[0][1]);
         return inputs[0];
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => 3 * output.Size;
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => 3 * output.ElementCount;
 
     [StructLayout(LayoutKind.Sequential)]
-    internal struct Push { public int HW; public float Epsilon; }
+    internal struct Push { public int HW; public float Epsilon; public int C; }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var s = io.InputShapes[0];
-        var affine = new float[2 * s.C];
-        for (int i = 0; i < s.C; i++) { affine[2 * i] = Scale[i]; affine[2 * i + 1] = Bias[i]; }
+        int ch = s[1], hw = checked((int)s.Product(2, s.Rank));
+        var affine = new float[2 * ch];
+        for (int i = 0; i < ch; i++) { affine[2 * i] = Scale[i]; affine[2 * i + 1] = Bias[i]; }
         var k = c.Kernel("instance_norm", 3, (uint)Marshal.SizeOf<Push>());
-        c.Dispatch(k, new[] { io.Inputs[0], c.Upload(affine, io.Name + " scale/bias"), io.Output }, new Push { HW = s.H * s.W, Epsilon = Epsilon }, (uint)s.C);
+        var (x, y) = LayerCompiler.Grid(s[0] * (long)ch);
+        c.Dispatch(k, new[] { io.Inputs[0], c.Upload(affine, io.Name + " scale/bias"), io.Output }, new Push { HW = hw, Epsilon = Epsilon, C = ch }, x, y);
     }
 }

@@ -1,6 +1,6 @@
 // The base of all layer descriptions: immutable records that know their output shape, parameter count and cost,
 // and how to emit their GPU dispatches.
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -17,16 +17,16 @@ public abstract record Layer
     public virtual long ParameterCount => 0;
 
     /// <summary>Computes the output shape; throws <see cref="ArgumentException"/> naming <paramref name="node"/> and the numbers when the inputs do not fit.</summary>
-    public abstract Shape OutputShape(IReadOnlyList<Shape> inputs, string node);
+    public abstract TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node);
 
     /// <summary>Multiply-adds for one inference.</summary>
-    public virtual long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => 0;
+    public virtual long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => 0;
 
     /// <summary>True when the output is the input reinterpreted (flatten, identity): no GPU work, no memory.</summary>
     internal virtual bool IsAlias => false;
 
     /// <summary>Temporary device memory the layer needs while it runs (shared by all layers of a session).</summary>
-    internal virtual ulong ScratchBytes(LayerCompiler c, IReadOnlyList<Shape> inputs, Shape output) => 0;
+    internal virtual ulong ScratchBytes(LayerCompiler c, IReadOnlyList<TensorShape> inputs, TensorShape output) => 0;
 
     /// <summary>Emits the dispatches that compute the node's output from its inputs.</summary>
     internal abstract void Compile(LayerCompiler c, NodeIO io);
@@ -41,7 +41,7 @@ public abstract record Layer
             throw new ArgumentException($"{node}: {what} has {actual} values, expected {expected}.");
     }
 
-    internal static void CheckInputCount(string node, string type, IReadOnlyList<Shape> inputs, int expected)
+    internal static void CheckInputCount(string node, string type, IReadOnlyList<TensorShape> inputs, int expected)
     {
         if (inputs.Count != expected)
             throw new ArgumentException($"{node}: {type} takes {expected} input(s), got {inputs.Count}.");
@@ -52,6 +52,32 @@ public abstract record Layer
         if (s.C <= 0 || s.H <= 0 || s.W <= 0)
             throw new ArgumentException($"{node}: input shape {s} (W×H×D) is empty.");
     }
+
+    internal static void CheckNotEmpty(string node, TensorShape s)
+    {
+        if (s.ElementCount == 0)
+            throw new ArgumentException($"{node}: input shape {s} is empty.");
+    }
+
+    /// <summary>
+    /// An image layer's view of a tensor: [N, C, H, W], or [N, C, L] for 1-D layers (read as H = 1). Other ranks are
+    /// refused naming the layer and the shape.
+    /// </summary>
+    internal static (int N, Shape Image) ImageView(string node, string layer, TensorShape t, bool allow1D = true)
+    {
+        if (t.Rank == 4) return (t[0], new Shape(t[1], t[2], t[3]));
+        if (t.Rank == 3 && allow1D) return (t[0], new Shape(t[1], 1, t[2]));
+        if (t.Rank == 5)
+            throw new ArgumentException($"{node}: {layer} of a rank-5 input {t} (3-D) is not supported; {layer} takes [N,C,H,W]{(allow1D ? " or [N,C,L]" : "")}.");
+        throw new ArgumentException($"{node}: {layer} takes an image batch [N,C,H,W]{(allow1D ? " or a sequence batch [N,C,L]" : "")}; got {t} (rank {t.Rank}).");
+    }
+
+    /// <summary>The image layer's output at the input's rank: [N, C, H, W], or [N, C, W] for a rank-3 input.</summary>
+    internal static TensorShape ImageTensor(int n, Shape s, int rank) =>
+        rank == 3 ? new TensorShape(n, s.C, s.W) : new TensorShape(n, s.C, s.H, s.W);
+
+    /// <summary>The batch size of an image tensor (its first dimension).</summary>
+    internal static int Batch(TensorShape t) => t.Rank >= 3 ? t[0] : 1;
 
     /// <summary>The notes' formula (W − F + 2P)/S + 1 with per-side padding and dilation, checked for fit.</summary>
     internal static int SlideOutput(string node, string layer, string axis, int input, int filter, int padBefore, int padAfter, int stride, int dilation, Rounding rounding)

@@ -1,6 +1,6 @@
 // Local response normalisation across channels (AlexNet; ONNX LRN). GPU side: shaders/lrn.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -18,14 +18,15 @@ public sealed record Lrn : Layer
     public override string TypeName => "LRN";
     public override string Describe() => $"size {Size} a{Alpha:G3} b{Beta:G3} k{Bias:G3}";
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "LRN", inputs, 1);
+        if (inputs[0].Rank < 2) throw new ArgumentException($"{node}: LRN needs a channel axis (rank 2 or more); got {inputs[0]}.");
         if (Size < 1) throw new ArgumentException($"{node}: LRN size must be at least 1, got {Size}.");
         return inputs[0];
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => output.Size * (Size + 2);
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => output.ElementCount * (Size + 2);
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, HW, Before, After, Count; public float AlphaOverSize, Beta, Bias; }
@@ -33,11 +34,12 @@ public sealed record Lrn : Layer
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var s = io.InputShapes[0];
+        var (ch, hw) = ActivationLayer.Channels(s);
         var k = c.Kernel("lrn", 2, (uint)Marshal.SizeOf<Push>());
-        var (x, y) = LayerCompiler.Grid((s.Size + 63) / 64);
+        var (x, y) = LayerCompiler.Grid((s.ElementCount + 63) / 64);
         c.Dispatch(k, new[] { io.Inputs[0], io.Output }, new Push
         {
-            C = s.C, HW = s.H * s.W, Before = (Size - 1) / 2, After = Size / 2, Count = checked((int)s.Size),
+            C = ch, HW = hw, Before = (Size - 1) / 2, After = Size / 2, Count = checked((int)s.ElementCount),
             AlphaOverSize = Alpha / Size, Beta = Beta, Bias = Bias,
         }, x, y);
     }

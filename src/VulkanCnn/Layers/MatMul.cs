@@ -1,44 +1,67 @@
-// Matrix products of two run-time tensors (ONNX MatMul where the second operand is an activation, not a weight).
-// GPU side: shaders/matmul.comp.
+// Matrix products of two run-time tensors at any rank (ONNX MatMul where neither operand is a weight, or attention's
+// Q·Kᵀ and A·V), with numpy batch broadcasting. GPU side: shaders/matmul.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
 /// <summary>
-/// <see cref="Batch"/> products of row-major matrices held in the inputs' flat (D,H,W) memory: input 0 is Batch×M×K,
-/// input 1 is Batch×K×N (or a single K×N used by every batch when <see cref="ShareB"/>), and the output, Batch×M×N, has
-/// the shape <see cref="Output"/> (how the caller wants those values viewed, e.g. (Batch, M, N)).
+/// numpy matmul: A [..., M, K] times B [..., K, N] gives [..., M, N]; the leading (batch) axes broadcast. A rank-1 A is a
+/// row [1, K] and a rank-1 B a column [K, 1], their axis dropped from the output, as numpy does. Each operand's batch
+/// axes must be the output's or all 1 (one matrix shared by every batch item).
 /// </summary>
-public sealed record MatMul(int Batch, int M, int K, int N, bool ShareB, Shape Output) : Layer
+public sealed record MatMul : Layer
 {
     public override string TypeName => "MatMul";
     public override int InputCount => 2;
-    public override string Describe() => $"{Batch}×[{M}×{K}]·[{K}×{N}]{(ShareB ? " (one B)" : "")}";
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    /// <summary>(batch count, M, K, N, A shared, B shared) and the output shape, or an exception naming the shapes.</summary>
+    internal static (int Batch, int M, int K, int N, bool ShareA, bool ShareB, TensorShape Output) Plan(TensorShape a, TensorShape b, string node)
     {
-        CheckInputCount(node, "MatMul", inputs, 2);
-        if (Batch < 1 || M < 1 || K < 1 || N < 1)
-            throw new ArgumentException($"{node}: MatMul sizes batch {Batch}, M {M}, K {K}, N {N} must all be positive.");
-        long a = (long)Batch * M * K, b = (ShareB ? 1L : Batch) * K * N, c = (long)Batch * M * N;
-        if (inputs[0].Size != a || inputs[1].Size != b || Output.Size != c)
-            throw new ArgumentException($"{node}: MatMul of {Batch}×[{M}×{K}] by {(ShareB ? 1 : Batch)}×[{K}×{N}] needs inputs of {a} and {b} values " +
-                                        $"and an output of {c}; got {inputs[0]} ({inputs[0].Size}), {inputs[1]} ({inputs[1].Size}) and {Output} ({Output.Size}).");
-        if (Batch > 65535) throw new ArgumentException($"{node}: MatMul batch {Batch} exceeds 65,535.");
-        return Output;
+        if (a.Rank == 0 || b.Rank == 0)
+            throw new ArgumentException($"{node}: MatMul needs operands of rank 1 or more; got {a} and {b}.");
+        var ad = a.Rank == 1 ? new[] { 1, a[0] } : a.ToArray();
+        var bd = b.Rank == 1 ? new[] { b[0], 1 } : b.ToArray();
+        int m = ad[^2], k = ad[^1], k2 = bd[^2], n = bd[^1];
+        if (k != k2)
+            throw new ArgumentException($"{node}: MatMul of {a} by {b}: the inner sizes differ ({k} and {k2}).");
+        var ab = new TensorShape(ad[..^2]);
+        var bb = new TensorShape(bd[..^2]);
+        var ob = Binary.BroadcastShape(ab, bb) ??
+                 throw new ArgumentException($"{node}: MatMul of {a} by {b}: the batch axes {ab} and {bb} do not broadcast.");
+        bool shareA = ab.ElementCount == 1, shareB = bb.ElementCount == 1;
+        if ((!shareA && ab.ElementCount != ob.ElementCount) || (!shareB && bb.ElementCount != ob.ElementCount))
+            throw new ArgumentException($"{node}: MatMul of {a} by {b}: each operand's batch axes must be the output's {ob} or all 1 (expand the operand first).");
+        if (ob.ElementCount > 65535) throw new ArgumentException($"{node}: MatMul batch {ob.ElementCount} exceeds 65,535.");
+        var od = ob.ToArray().ToList();
+        if (a.Rank > 1) od.Add(m);
+        if (b.Rank > 1) od.Add(n);
+        return ((int)ob.ElementCount, m, k, n, shareA, shareB, new TensorShape(od.ToArray()));
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => (long)Batch * M * K * N;
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
+    {
+        CheckInputCount(node, "MatMul", inputs, 2);
+        CheckNotEmpty(node, inputs[0]);
+        CheckNotEmpty(node, inputs[1]);
+        return Plan(inputs[0], inputs[1], node).Output;
+    }
+
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output)
+    {
+        var p = Plan(inputs[0], inputs[1], "");
+        return (long)p.Batch * p.M * p.K * p.N;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int M, K, N, StrideA, StrideB, StrideC; }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
+        var p = Plan(io.InputShapes[0], io.InputShapes[1], io.Name);
         var k = c.Kernel("matmul", 3, (uint)Marshal.SizeOf<Push>());
         c.Dispatch(k, new[] { io.Inputs[0], io.Inputs[1], io.Output },
-            new Push { M = M, K = K, N = N, StrideA = M * K, StrideB = ShareB ? 0 : K * N, StrideC = M * N },
-            (uint)((N + 31) / 32), (uint)((M + 31) / 32), (uint)Batch);
+            new Push { M = p.M, K = p.K, N = p.N, StrideA = p.ShareA ? 0 : p.M * p.K, StrideB = p.ShareB ? 0 : p.K * p.N, StrideC = p.M * p.N },
+            (uint)((p.N + 31) / 32), (uint)((p.M + 31) / 32), (uint)p.Batch);
     }
 }

@@ -1,55 +1,78 @@
-// Padding of a (D,H,W) tensor on any side of any axis (ONNX Pad: constant, edge, reflect; negative amounts crop).
+// Padding of a tensor on either side of any axis (ONNX Pad: constant, edge, reflect, wrap; negative amounts crop).
 // GPU side: shaders/pad.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
 /// <summary>
-/// Adds <c>Before</c>/<c>After</c> elements to each axis (D, H, W); negative amounts remove elements. New elements are
-/// <see cref="Value"/> (<see cref="PaddingMode.Zero"/>), a copy of the border (<see cref="PaddingMode.Replicate"/>) or
-/// its mirror image without the border element (<see cref="PaddingMode.Reflect"/>). A zero pad of H and W feeding a
-/// convolution is folded into the convolution's own padding when a session compiles the network.
+/// Pads axis k with <c>Before[k]</c> values in front and <c>After[k]</c> behind (negative amounts crop). The arrays have one
+/// entry per input axis. <see cref="ImagePad"/> builds the notes' (D, H, W) form for an image [1, D, H, W].
 /// </summary>
-public sealed record Pad : Layer
+public sealed record Pad(int[] Before, int[] After) : Layer
 {
-    public int BeforeD { get; init; }
-    public int AfterD { get; init; }
-    public int BeforeH { get; init; }
-    public int AfterH { get; init; }
-    public int BeforeW { get; init; }
-    public int AfterW { get; init; }
     public PaddingMode Mode { get; init; } = PaddingMode.Zero;
     public float Value { get; init; }
 
+    /// <summary>Padding of the D, H and W axes of an image [N, D, H, W] (the batch axis is not padded).</summary>
+    public static Pad ImagePad(int beforeD, int afterD, int beforeH, int afterH, int beforeW, int afterW, PaddingMode mode = PaddingMode.Zero, float value = 0) =>
+        new(new[] { 0, beforeD, beforeH, beforeW }, new[] { 0, afterD, afterH, afterW }) { Mode = mode, Value = value };
+
     public override string TypeName => "Pad";
     public override string Describe() =>
-        $"{Mode.ToString().ToLowerInvariant()}{(Mode == PaddingMode.Zero && Value != 0 ? $" {Value}" : "")} w{BeforeW},{AfterW} h{BeforeH},{AfterH} d{BeforeD},{AfterD}";
+        $"{Mode.ToString().ToLowerInvariant()}{(Mode == PaddingMode.Zero && Value != 0 ? $" {Value}" : "")} " + string.Join(" ", Before.Select((b, k) => $"{b},{After[k]}"));
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "Pad", inputs, 1);
         var s = inputs[0];
-        var o = new Shape(s.C + BeforeD + AfterD, s.H + BeforeH + AfterH, s.W + BeforeW + AfterW);
-        CheckNotEmpty(node, o);
-        if (Mode == PaddingMode.Reflect && (Math.Max(BeforeD, AfterD) >= s.C && (BeforeD | AfterD) != 0 || Math.Max(BeforeH, AfterH) >= s.H && (BeforeH | AfterH) != 0 ||
-                                            Math.Max(BeforeW, AfterW) >= s.W && (BeforeW | AfterW) != 0))
-            throw new ArgumentException($"{node}: reflect padding (W {BeforeW},{AfterW}, H {BeforeH},{AfterH}, D {BeforeD},{AfterD}) must be smaller than the input {s} (W×H×D) on each padded axis.");
-        return o;
+        if (Before.Length != s.Rank || After.Length != s.Rank)
+            throw new ArgumentException($"{node}: Pad has {Before.Length} before and {After.Length} after amounts for an input of rank {s.Rank} ({s}).");
+        var o = new int[s.Rank];
+        for (int k = 0; k < s.Rank; k++)
+        {
+            long d = (long)s[k] + Before[k] + After[k];
+            if (d <= 0 || d > int.MaxValue)
+                throw new ArgumentException($"{node}: Pad of axis {k} (size {s[k]}) by {Before[k]},{After[k]} leaves {d} values.");
+            o[k] = (int)d;
+            bool padded = Before[k] > 0 || After[k] > 0;
+            if (Mode == PaddingMode.Reflect && padded && Math.Max(Before[k], After[k]) >= s[k])
+                throw new ArgumentException($"{node}: reflect padding {Before[k]},{After[k]} of axis {k} must be smaller than its size {s[k]} (input {s}).");
+        }
+        return new TensorShape(o);
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    internal struct Push { public int D, H, W, OH, OW, BD, BH, BW, Count; public float Value; }
+    internal unsafe struct Push
+    {
+        public int Count, Rank;
+        public float Value;
+        public int Pad0;
+        public fixed int OutDims[8];
+        public fixed int InDims[8];
+        public fixed int Before[8];
+    }
 
-    internal override void Compile(LayerCompiler c, NodeIO io)
+    internal override unsafe void Compile(LayerCompiler c, NodeIO io)
     {
         var s = io.InputShapes[0];
         var o = io.OutputShape;
-        var k = c.Kernel("pad", 2, (uint)Marshal.SizeOf<Push>(), (int)Mode);
-        var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
-        c.Dispatch(k, new[] { io.Inputs[0], io.Output }, new Push
+        // Leading axes without padding merge into one.
+        int lead = 0;
+        while (lead < s.Rank - 1 && Before[lead] == 0 && After[lead] == 0) lead++;
+        var dims = new List<(int Out, int In, int Before)>();
+        if (lead > 0) dims.Add((checked((int)s.Product(0, lead)), checked((int)s.Product(0, lead)), 0));
+        for (int k = lead; k < s.Rank; k++) dims.Add((o[k], s[k], Before[k]));
+        if (dims.Count == 0) dims.Add((1, 1, 0));
+        var push = new Push { Count = checked((int)o.ElementCount), Rank = dims.Count, Value = Value };
+        for (int k = 0; k < dims.Count; k++)
         {
-            D = s.C, H = s.H, W = s.W, OH = o.H, OW = o.W, BD = BeforeD, BH = BeforeH, BW = BeforeW, Count = checked((int)o.Size), Value = Value,
-        }, x, y);
+            push.OutDims[k] = dims[k].Out;
+            push.InDims[k] = dims[k].In;
+            push.Before[k] = dims[k].Before;
+        }
+        var kernel = c.Kernel("pad", 2, (uint)sizeof(Push), (int)Mode);
+        var (x, y) = LayerCompiler.Grid((o.ElementCount + 63) / 64);
+        c.Dispatch(kernel, new[] { io.Inputs[0], io.Output }, push, x, y);
     }
 }

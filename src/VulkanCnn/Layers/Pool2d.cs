@@ -1,7 +1,7 @@
 // Max and average pooling over F×F windows with stride, padding, ceil mode and count_include_pad; global pooling.
 // GPU side: shaders/pool2d.comp and shaders/globalpool.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -28,10 +28,10 @@ public sealed record Pool2d : Layer
     public override string Describe() => $"{KernelW}x{KernelH}/{StrideW}" + (PadTop + PadLeft + PadBottom + PadRight > 0 ? $" p{PadTop}" : "") +
                                           (Rounding == Rounding.Ceil ? " ceil" : "");
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, TypeName, inputs, 1);
-        var s = inputs[0];
+        var (n, s) = ImageView(node, TypeName, inputs[0]);
         CheckNotEmpty(node, s);
         if (KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0)
             throw new ArgumentException($"{node}: {TypeName} needs positive filter and stride (F={KernelH}x{KernelW}, S={StrideH}x{StrideW}).");
@@ -39,18 +39,21 @@ public sealed record Pool2d : Layer
             throw new ArgumentException($"{node}: {TypeName} padding ({PadTop},{PadLeft},{PadBottom},{PadRight}) must be non-negative and smaller than the window {KernelH}x{KernelW}.");
         int oh = SlideOutput(node, TypeName, "height", s.H, KernelH, PadTop, PadBottom, StrideH, 1, Rounding);
         int ow = SlideOutput(node, TypeName, "width", s.W, KernelW, PadLeft, PadRight, StrideW, 1, Rounding);
-        return new Shape(s.C, oh, ow);
+        return ImageTensor(n, new Shape(s.C, oh, ow), inputs[0].Rank);
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => Kind == PoolKind.Average ? output.Size * KernelH * KernelW : 0;
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => Kind == PoolKind.Average ? output.ElementCount * KernelH * KernelW : 0;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, H, W, OH, OW, PadTop, PadLeft, PadBottom, PadRight; }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
-        var s = io.InputShapes[0];
-        var o = io.OutputShape;
+        // Every (batch item, channel) plane pools alike: the batch folds into the channels.
+        var (n, s) = ImageView(io.Name, TypeName, io.InputShapes[0]);
+        var (_, o) = ImageView(io.Name, TypeName, io.OutputShape);
+        s = s with { C = checked(n * s.C) };
+        o = o with { C = s.C };
         var k = c.Kernel("pool2d", 2, (uint)Marshal.SizeOf<Push>(), Kind == PoolKind.Max ? 0 : 1, KernelH, KernelW, StrideH, StrideW, CountIncludePad ? 1 : 0);
         var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
         c.Dispatch(k, new[] { io.Inputs[0], io.Output },
@@ -58,28 +61,31 @@ public sealed record Pool2d : Layer
     }
 }
 
-/// <summary>Global average or max pooling: (D,H,W) to (D,1,1).</summary>
+/// <summary>Global average or max pooling: [N, D, H, W] to [N, D, 1, 1].</summary>
 public sealed record GlobalPool2d : Layer
 {
     public required PoolKind Kind { get; init; }
     public override string TypeName => Kind == PoolKind.Max ? "GlobalMaxPool" : "GlobalAvgPool";
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, TypeName, inputs, 1);
-        CheckNotEmpty(node, inputs[0]);
-        return new Shape(inputs[0].C, 1, 1);
+        var (n, s) = ImageView(node, TypeName, inputs[0]);
+        CheckNotEmpty(node, s);
+        return ImageTensor(n, new Shape(s.C, 1, 1), inputs[0].Rank);
     }
 
-    public override long MultiplyAdds(IReadOnlyList<Shape> inputs, Shape output) => Kind == PoolKind.Average ? inputs[0].Size : 0;
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => Kind == PoolKind.Average ? inputs[0].ElementCount : 0;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, HW; }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
-        var s = io.InputShapes[0];
+        var (n, s) = ImageView(io.Name, TypeName, io.InputShapes[0]);
+        int planes = checked(n * s.C);
         var k = c.Kernel("globalpool", 2, (uint)Marshal.SizeOf<Push>(), Kind == PoolKind.Max ? 0 : 1);
-        c.Dispatch(k, new[] { io.Inputs[0], io.Output }, new Push { C = s.C, HW = s.H * s.W }, (uint)s.C);
+        var (x, y) = LayerCompiler.Grid(planes);
+        c.Dispatch(k, new[] { io.Inputs[0], io.Output }, new Push { C = planes, HW = s.H * s.W }, x, y);
     }
 }

@@ -1,60 +1,48 @@
-// A strided box of a (D,H,W) tensor (ONNX Slice on runtime tensors, and each output of Split). GPU side: shaders/slice.comp.
-using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+// A strided box of a tensor of any rank (ONNX Slice on run-time tensors with steps of either sign, each output of Split,
+// Gather of a constant index). GPU side: one strided copy (shaders/strided_copy.comp).
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
 /// <summary>
-/// Takes <c>Count</c> elements per axis (D, H, W) starting at <c>Start</c> and stepping by <c>Step</c> (a step may be
-/// negative: the axis is read backwards from Start). A count of 0 on an axis means "to the end" for positive steps.
+/// Along every axis k, <c>Counts[k]</c> elements from <c>Starts[k]</c> in steps of <c>Steps[k]</c> (negative steps walk
+/// backwards). The arrays have one entry per input axis; the output has the input's rank with dimensions <c>Counts</c>.
 /// </summary>
-public sealed record Slice : Layer
+public sealed record Slice(int[] Starts, int[] Steps, int[] Counts) : Layer
 {
-    public int StartD { get; init; }
-    public int StartH { get; init; }
-    public int StartW { get; init; }
-    public int StepD { get; init; } = 1;
-    public int StepH { get; init; } = 1;
-    public int StepW { get; init; } = 1;
-    public int CountD { get; init; }
-    public int CountH { get; init; }
-    public int CountW { get; init; }
-
     public override string TypeName => "Slice";
-    public override string Describe() => $"from {StartW},{StartH},{StartD} step {StepW},{StepH},{StepD}";
+    public override string Describe() => $"from {string.Join(",", Starts)} step {string.Join(",", Steps)} count {string.Join(",", Counts)}";
 
-    private static int Count(int start, int step, int count, int n) => count > 0 ? count : step > 0 ? (n - start + step - 1) / step : 0;
+    /// <summary>The whole of <paramref name="shape"/> except <paramref name="count"/> elements of <paramref name="axis"/> from
+    /// <paramref name="start"/> in steps of <paramref name="step"/>.</summary>
+    public static Slice Along(TensorShape shape, int axis, int start, int count, int step = 1)
+    {
+        var starts = new int[shape.Rank]; var steps = Enumerable.Repeat(1, shape.Rank).ToArray(); var counts = shape.ToArray();
+        starts[axis] = start; steps[axis] = step; counts[axis] = count;
+        return new Slice(starts, steps, counts);
+    }
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "Slice", inputs, 1);
         var s = inputs[0];
-        int[] n = { s.C, s.H, s.W }, start = { StartD, StartH, StartW }, step = { StepD, StepH, StepW }, count = { CountD, CountH, CountW };
-        var o = new int[3];
-        for (int a = 0; a < 3; a++)
+        if (Starts.Length != s.Rank || Steps.Length != s.Rank || Counts.Length != s.Rank)
+            throw new ArgumentException($"{node}: Slice has {Starts.Length} starts, {Steps.Length} steps and {Counts.Length} counts for an input of rank {s.Rank} ({s}).");
+        for (int a = 0; a < s.Rank; a++)
         {
-            o[a] = Count(start[a], step[a], count[a], n[a]);
-            int last = start[a] + (o[a] - 1) * step[a];
-            if (step[a] == 0 || o[a] <= 0 || start[a] < 0 || start[a] >= n[a] || last < 0 || last >= n[a])
-                throw new ArgumentException($"{node}: Slice of axis {"DHW"[a]} (size {n[a]}) from {start[a]} step {step[a]} count {count[a]} leaves the tensor or is empty.");
+            long last = Starts[a] + (long)(Counts[a] - 1) * Steps[a];
+            if (Steps[a] == 0 || Counts[a] <= 0 || Starts[a] < 0 || Starts[a] >= s[a] || last < 0 || last >= s[a])
+                throw new ArgumentException($"{node}: Slice of axis {a} (size {s[a]}) from {Starts[a]} step {Steps[a]} count {Counts[a]} leaves the tensor or is empty.");
         }
-        return new Shape(o[0], o[1], o[2]);
+        return new TensorShape(Counts);
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct Push { public int E1, E2, Base, S0, S1, S2, Count; }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
-        var s = io.InputShapes[0];
-        var o = io.OutputShape;
-        int hw = s.H * s.W;
-        var k = c.Kernel("slice", 2, (uint)Marshal.SizeOf<Push>());
-        var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
-        c.Dispatch(k, new[] { io.Inputs[0], io.Output }, new Push
-        {
-            E1 = o.H, E2 = o.W, Base = StartD * hw + StartH * s.W + StartW,
-            S0 = StepD * hw, S1 = StepH * s.W, S2 = StepW, Count = checked((int)o.Size),
-        }, x, y);
+        var st = io.InputShapes[0].Strides();
+        long baseIndex = 0;
+        var src = new long[st.Length];
+        for (int a = 0; a < st.Length; a++) { baseIndex += Starts[a] * st[a]; src[a] = Steps[a] * st[a]; }
+        StridedCopy.Emit(c, io.Name, io.Inputs[0], io.Output, Counts, src, io.OutputShape.Strides(), baseIndex);
     }
 }

@@ -1,45 +1,44 @@
-// Axis permutation of a (D,H,W) tensor (ONNX Transpose with the batch axis kept first): NHWC inputs of TensorFlow
-// exports and channel-last heads. GPU side: shaders/transpose.comp.
-using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+// Axis permutation of a tensor of any rank (ONNX Transpose). A permutation that only moves axes of size 1 renames
+// them and costs nothing; any other is one strided copy (shaders/strided_copy.comp).
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
-/// <summary>
-/// Permutes the three axes (0 = D, 1 = H, 2 = W): output axis k is input axis <c>Perm[k]</c>. For example (1, 2, 0)
-/// turns a channel-major (D,H,W) tensor into channel-last (H,W,D) order.
-/// </summary>
-public sealed record Transpose(int P0, int P1, int P2) : Layer
+/// <summary>Output axis k is input axis <c>Perm[k]</c>; for example (0, 2, 3, 1) turns [N, C, H, W] into [N, H, W, C].</summary>
+public sealed record Transpose(params int[] Perm) : Layer
 {
     public override string TypeName => "Transpose";
-    public override string Describe() => $"perm {P0},{P1},{P2}";
+    public override string Describe() => "perm " + string.Join(",", Perm);
 
-    public int[] Perm => new[] { P0, P1, P2 };
-
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "Transpose", inputs, 1);
-        var p = Perm;
-        if (p.OrderBy(v => v).SequenceEqual(new[] { 0, 1, 2 }) == false)
-            throw new ArgumentException($"{node}: Transpose permutation ({P0},{P1},{P2}) is not a permutation of (0,1,2).");
-        var d = Dims(inputs[0]);
-        return new Shape(d[p[0]], d[p[1]], d[p[2]]);
+        var s = inputs[0];
+        if (Perm.Length != s.Rank || !Perm.OrderBy(v => v).SequenceEqual(Enumerable.Range(0, s.Rank)))
+            throw new ArgumentException($"{node}: Transpose permutation ({string.Join(",", Perm)}) is not a permutation of the {s.Rank} axes of {s}.");
+        return new TensorShape(Perm.Select(p => s[p]).ToArray());
     }
 
-    internal static int[] Dims(Shape s) => new[] { s.C, s.H, s.W };
+    /// <summary>True when the axes larger than 1 keep their order: the values do not move.</summary>
+    internal bool Renames(TensorShape s) => IsRenaming(Perm, s);
 
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct Push { public int E1, E2, S0, S1, S2, Count; }
+    internal static bool IsRenaming(int[] perm, TensorShape s)
+    {
+        int last = -1;
+        foreach (int p in perm)
+        {
+            if (s[p] == 1) continue;
+            if (p < last) return false;
+            last = p;
+        }
+        return true;
+    }
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var s = io.InputShapes[0];
+        var st = s.Strides();
         var o = io.OutputShape;
-        var stride = new[] { s.H * s.W, s.W, 1 };
-        var p = Perm;
-        var k = c.Kernel("transpose", 2, (uint)Marshal.SizeOf<Push>());
-        var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
-        c.Dispatch(k, new[] { io.Inputs[0], io.Output },
-            new Push { E1 = o.H, E2 = o.W, S0 = stride[p[0]], S1 = stride[p[1]], S2 = stride[p[2]], Count = checked((int)o.Size) }, x, y);
+        StridedCopy.Emit(c, io.Name, io.Inputs[0], io.Output, o.Dims, Perm.Select(p => st[p]).ToArray(), o.Strides());
     }
 }

@@ -1,6 +1,6 @@
 // Nearest and bilinear resizing of feature maps (segmentation decoders, FPNs). GPU side: shaders/upsample.comp.
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -24,16 +24,17 @@ public sealed record Upsample : Layer
     public override string TypeName => Mode == UpsampleMode.Nearest ? "UpsampleNearest" : "UpsampleBilinear";
     public override string Describe() => OutH.HasValue ? $"to {OutW}x{OutH}" : $"x{ScaleW}";
 
-    public override Shape OutputShape(IReadOnlyList<Shape> inputs, string node)
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, TypeName, inputs, 1);
-        var s = inputs[0];
+        var (n, s) = ImageView(node, TypeName, inputs[0]);
         CheckNotEmpty(node, s);
-        int oh = OutH ?? (int)MathF.Floor(s.H * ScaleH);
+        bool oneD = inputs[0].Rank == 3;
+        int oh = oneD ? 1 : OutH ?? (int)MathF.Floor(s.H * ScaleH);
         int ow = OutW ?? (int)MathF.Floor(s.W * ScaleW);
         if (oh <= 0 || ow <= 0 || ScaleH <= 0 || ScaleW <= 0)
             throw new ArgumentException($"{node}: {TypeName} output {ow}x{oh} (scales {ScaleW}, {ScaleH}) must be positive.");
-        return new Shape(s.C, oh, ow);
+        return ImageTensor(n, new Shape(s.C, oh, ow), inputs[0].Rank);
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -41,9 +42,12 @@ public sealed record Upsample : Layer
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
-        var s = io.InputShapes[0];
-        var o = io.OutputShape;
-        float sy = OutH.HasValue ? (float)o.H / s.H : ScaleH;
+        // Every (batch item, channel) plane resamples alike: the batch folds into the channels.
+        var (n, s) = ImageView(io.Name, TypeName, io.InputShapes[0]);
+        var (_, o) = ImageView(io.Name, TypeName, io.OutputShape);
+        s = s with { C = checked(n * s.C) };
+        o = o with { C = s.C };
+        float sy = io.InputShapes[0].Rank == 3 ? 1 : OutH.HasValue ? (float)o.H / s.H : ScaleH;
         float sx = OutW.HasValue ? (float)o.W / s.W : ScaleW;
         var k = c.Kernel("upsample", 2, (uint)Marshal.SizeOf<Push>(), (int)Mode, (int)Coordinates);
         var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);

@@ -3,7 +3,7 @@
 // (2.25 per output), chosen per layer by padded work. GPU side: shaders/winograd*_{input,output}.comp and
 // shaders/winograd_gemm.comp (shared by both).
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
 
@@ -88,10 +88,8 @@ internal static class Winograd
                 u[i * n + j] = t[i * 3] * G[j * 3] + t[i * 3 + 1] * G[j * 3 + 1] + t[i * 3 + 2] * G[j * 3 + 2];
     }
 
-    public static void Emit(LayerCompiler c, NodeIO io, Conv2d conv)
+    public static void Emit(LayerCompiler c, NodeIO io, Conv2d conv, Shape s, Shape o)
     {
-        var s = io.InputShapes[0];
-        var o = io.OutputShape;
         int C = s.C, K = o.C;
         int m = TileSize(c, o);
         int positions = Positions(m);

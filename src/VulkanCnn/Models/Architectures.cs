@@ -61,7 +61,7 @@ public static class Architectures
 
     private static Node Conv(Node x, WeightSource w, string name, int k, int f, int stride, int pad, bool bias = true, Rounding rounding = Rounding.Exact)
     {
-        int fanIn = x.Shape.C * f * f;
+        int fanIn = x.Shape[1] * f * f;
         return x.Then(new Conv2d
         {
             OutChannels = k, KernelH = f, KernelW = f, StrideH = stride, StrideW = stride,
@@ -73,13 +73,13 @@ public static class Architectures
 
     private static Node Dense(Node x, WeightSource w, string name, int k)
     {
-        int n = (int)x.Shape.Size;
+        int n = (int)(x.Shape.ElementCount / x.Shape[0]);
         return x.Dense(k, w(name + ".weight", k * n, n), w(name + ".bias", k, n), name: name);
     }
 
     private static Node BatchNorm(Node x, WeightSource w, string name)
     {
-        int c = x.Shape.C;
+        int c = x.Shape[1];
         return x.BatchNorm(w(name + ".bn_weight", c, c), w(name + ".bn_bias", c, c), w(name + ".running_mean", c, c), w(name + ".running_var", c, c), 1e-5f, name);
     }
 
@@ -168,7 +168,7 @@ public static class Architectures
                     y = BatchNorm(Conv(x, w, p + ".conv1", width, 3, stride, 1, false, Rounding.Floor), w, p + ".bn1").Relu(p + ".relu1");
                     y = BatchNorm(Conv(y, w, p + ".conv2", width, 3, 1, 1, false), w, p + ".bn2");
                 }
-                if (stride != 1 || x.Shape.C != width * expansion)
+                if (stride != 1 || x.Shape[1] != width * expansion)
                     shortcut = BatchNorm(Conv(x, w, p + ".downsample.0", width * expansion, 1, stride, 0, false, Rounding.Floor), w, p + ".downsample.1");
                 x = y.Add(shortcut, name: p + ".add").Relu(p + ".relu");
             }

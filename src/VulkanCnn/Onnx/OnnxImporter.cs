@@ -11,8 +11,8 @@ public sealed record OnnxImport(Network Network, IReadOnlyDictionary<string, int
 
 /// <summary>
 /// Imports ONNX models (IR 3+, opsets 7 to 21, float32 with float16 initializers) as a <see cref="Network"/>.
-/// Tensors of rank 2 to 4 with batch 1 map to VulkanCnn's (D,H,W): [1,C,H,W] → (C,H,W), [1,N] → (N,1,1),
-/// [1,A,B] → (A,B,1). Network inputs and outputs are named after the ONNX graph's.
+/// Every value keeps its ONNX shape (any rank up to 8, any batch). Network inputs and outputs are named after the
+/// ONNX graph's.
 /// </summary>
 public static class OnnxImporter
 {
@@ -164,8 +164,8 @@ internal sealed class Importer
             for (int i = 0; declared != null && i < declared.Count; i++)
                 if (declared[i].ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && declared[i].DimValue != given[i])
                     throw new ArgumentException($"'{Src}': input '{vi.Name}' dimension {i} is {declared[i].DimValue} in the model; the shape given has {given[i]}.");
-            if (given.Length == 0 || given[0] != 1)
-                throw new ArgumentException($"'{Src}': input '{vi.Name}': batch size must be 1, the shape given is [{string.Join(",", given)}].");
+            if (given.Any(v => v <= 0))
+                throw new ArgumentException($"'{Src}': input '{vi.Name}': every dimension must be positive; the shape given is [{string.Join(",", given)}].");
             return given.ToArray();
         }
         if (tt.Shape == null) throw new ArgumentException($"'{Src}': input '{vi.Name}' has no declared shape; give it (e.g. --input-shape {vi.Name}=1,3,224,224).");
@@ -174,22 +174,21 @@ internal sealed class Importer
         {
             var d = tt.Shape.Dim[i];
             if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0) dims[i] = checked((int)d.DimValue);
-            else if (i == 0) dims[i] = 1;   // a symbolic batch: batch 1 is the only one VulkanCnn runs
+            else if (i == 0 && dims.Length > 1) dims[i] = 1;   // a symbolic batch: 1 unless the caller gives the shape
             else
                 throw new ArgumentException($"'{Src}': input '{vi.Name}' dimension {i} is symbolic ('{(d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : "?")}'); " +
                                             $"give the full shape, e.g. --input-shape {vi.Name}=1,3,224,224 (or inputShapes in the API).");
         }
-        if (dims.Length == 0 || dims[0] != 1)
-            throw new ArgumentException($"'{Src}': input '{vi.Name}' has shape [{string.Join(",", dims)}]; batch size must be 1.");
         return dims;
     }
 
-    private static Shape ToShape(int[] dims, string what)
+    private static TensorShape ToShape(int[] dims, string what)
     {
-        if (dims.Length < 1 || dims.Length > 4 || dims[0] != 1)
-            throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}]; tensors of rank 1 to 4 with batch 1 are supported");
-        var d = dims.Skip(1).Concat(Enumerable.Repeat(1, 4 - dims.Length)).ToArray();
-        return new Shape(d[0], d[1], d[2]);
+        if (dims.Length > TensorShape.MaxRank)
+            throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}]; tensors of rank up to {TensorShape.MaxRank} are supported");
+        if (dims.Any(d => d <= 0))
+            throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}]; empty tensors are not supported");
+        return new TensorShape(dims);
     }
 
     // ---------------------------------------------------------------- attributes and inputs
@@ -223,8 +222,7 @@ internal sealed class Importer
 
     private Node ConstNode(string name, Cst c, int[] dims)
     {
-        // dims: batch-first at the rank of the runtime value it meets, so that it maps to (D,H,W) the same way.
-        var shape = ToShape(dims.Length == 0 ? new[] { 1 } : dims, $"constant '{name}'");
+        var shape = ToShape(dims, $"constant '{name}'");
         string key = $"{name}|{shape}";
         if (!_constNodes.TryGetValue(key, out var node))
             _constNodes[key] = node = _b.Add(new Constant(shape, c.T.ToFloats()), Unique(name));
@@ -250,7 +248,7 @@ internal sealed class Importer
 
     private static long Product(IEnumerable<int> d) => d.Aggregate(1L, (a, b) => a * b);
 
-    private static int[] Dims4(Shape s) => new[] { 1, s.C, s.H, s.W };
+    private static int[] Dims4(TensorShape s) => s.ToArray();
 
     // ---------------------------------------------------------------- dispatch
 
@@ -363,7 +361,8 @@ internal sealed class Importer
     private Rt Spatial4(string what)
     {
         var x = RtIn(0);
-        if (x.Dims.Length != 4) throw new UnsupportedException($"{what} of a rank-{x.Dims.Length} tensor [{string.Join(",", x.Dims)}]; only 2-D images (rank 4, NCHW) are supported");
+        if (x.Dims.Length is not (3 or 4))
+            throw new UnsupportedException($"{what} of a rank-{x.Dims.Length} tensor [{string.Join(",", x.Dims)}]; 2-D images [N,C,H,W] and 1-D sequences [N,C,L] are supported{(x.Dims.Length == 5 ? " (3-D is not)" : "")}");
         return x;
     }
 
@@ -372,6 +371,10 @@ internal sealed class Importer
         var strides = AttrInts("strides") ?? new long[] { 1, 1 };
         var dil = AttrInts("dilations") ?? new long[] { 1, 1 };
         var pads = AttrInts("pads") ?? new long[] { 0, 0, 0, 0 };
+        // A 1-D window (rank-3 input) is a 2-D one of height 1.
+        if (strides.Length == 1) strides = new[] { 1L, strides[0] };
+        if (dil.Length == 1) dil = new[] { 1L, dil[0] };
+        if (pads.Length == 2) pads = new[] { 0L, pads[0], 0L, pads[1] };
         if (strides.Length != 2 || dil.Length != 2 || pads.Length != 4)
             throw new ArgumentException($"strides [{string.Join(",", strides)}], dilations [{string.Join(",", dil)}] and pads [{string.Join(",", pads)}] must have 2, 2 and 4 values for a 2-D window.");
         var s = strides.Select(v => (int)v).ToArray();
@@ -404,14 +407,17 @@ internal sealed class Importer
         var x = Spatial4("Conv");
         var w = CstIn(1, "weights");
         var b = OptCst(2, "bias");
-        if (w.Dims.Length != 4) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}]; only 2-D convolutions are supported");
-        var (k, s, d, p) = Window(w.Dims[2], w.Dims[3], x.Dims[2], x.Dims[3]);
+        if (w.Dims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
+        var wd = Image4(w.Dims);
+        var xd = Image4(x.Dims);
+        var (k, s, d, p) = Window(wd[2], wd[3], xd[2], xd[3]);
         var ks = AttrInts("kernel_shape");
+        if (ks != null && ks.Length == 1) ks = new[] { 1L, ks[0] };
         if (ks != null && (ks.Length != 2 || ks[0] != k[0] || ks[1] != k[1]))
             throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", w.Dims)}].");
         var layer = new Conv2d
         {
-            OutChannels = w.Dims[0], KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
+            OutChannels = wd[0], KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
             PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], Groups = (int)AttrInt("group", 1), Rounding = Rounding.Floor,
             Weights = w.T.ToFloats(), Bias = b?.T.ToFloats(),
         };
@@ -419,15 +425,22 @@ internal sealed class Importer
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
+    /// <summary>[N, C, L] (and 1-D weights) as [N, C, 1, L]; rank-4 dims as they are.</summary>
+    private static int[] Image4(int[] d) => d.Length == 3 ? new[] { d[0], d[1], 1, d[2] } : d;
+
     private void ConvTransposeOp()
     {
-        var x = Spatial4("ConvTranspose");
+        var xr = Spatial4("ConvTranspose");
         var w = CstIn(1, "weights");
         var b = OptCst(2, "bias");
-        if (w.Dims.Length != 4) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}]; only 2-D transposed convolutions are supported");
+        if (w.Dims.Length != xr.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", xr.Dims)}]; 1-D and 2-D transposed convolutions are supported");
+        var x = new { xr.Node, Dims = Image4(xr.Dims) };
+        var wdims = Image4(w.Dims);
         int group = (int)AttrInt("group", 1);
-        var (k, s, d, p) = Window(w.Dims[2], w.Dims[3], x.Dims[2], x.Dims[3], transposed: true);
-        var op = (AttrInts("output_padding") ?? new long[] { 0, 0 }).Select(v => (int)v).ToArray();
+        var (k, s, d, p) = Window(wdims[2], wdims[3], x.Dims[2], x.Dims[3], transposed: true);
+        var opa = AttrInts("output_padding") ?? new long[] { 0, 0 };
+        if (opa.Length == 1) opa = new[] { 0L, opa[0] };
+        var op = opa.Select(v => (int)v).ToArray();
         var outShape = AttrInts("output_shape");
         string autoPad = AttrString("auto_pad", "NOTSET");
         if (outShape != null || autoPad is "SAME_UPPER" or "SAME_LOWER")
@@ -445,7 +458,7 @@ internal sealed class Importer
         }
         var layer = new ConvTranspose2d
         {
-            OutChannels = w.Dims[1] * group, KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
+            OutChannels = wdims[1] * group, KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
             PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], OutputPadH = op[0], OutputPadW = op[1], Groups = group,
             Weights = w.T.ToFloats(), Bias = b?.T.ToFloats(),
         };
@@ -458,8 +471,10 @@ internal sealed class Importer
         var x = Spatial4(_node.OpType);
         if (_node.Output.Count > 1 && _node.Output[1] != "") throw new UnsupportedException("the Indices output is not supported");
         var ks = AttrInts("kernel_shape") ?? throw new ArgumentException("kernel_shape is missing.");
-        if (ks.Length != 2) throw new UnsupportedException($"kernel_shape [{string.Join(",", ks)}]; only 2-D pooling is supported");
-        var (k, s, d, p) = Window((int)ks[0], (int)ks[1], x.Dims[2], x.Dims[3]);
+        if (ks.Length == 1 && x.Dims.Length == 3) ks = new[] { 1L, ks[0] };
+        if (ks.Length != 2) throw new UnsupportedException($"kernel_shape [{string.Join(",", ks)}]; only 1-D and 2-D pooling is supported");
+        var xd = Image4(x.Dims);
+        var (k, s, d, p) = Window((int)ks[0], (int)ks[1], xd[2], xd[3]);
         if (d[0] != 1 || d[1] != 1) throw new UnsupportedException($"pooling dilations [{d[0]},{d[1]}] are not supported");
         var layer = new Pool2d
         {
@@ -498,9 +513,9 @@ internal sealed class Importer
         var x = RtIn(0);
         var slope = CstIn(1, "slope");
         int mode = Broadcast(x.Dims, slope.Dims);
-        bool ok = mode is 1 or 2 || mode == 0 && x.Dims.Skip(2).All(v => v == 1);
+        bool ok = mode is 1 or 2 || mode == 0 && x.Dims.Length >= 2 && x.Dims.Skip(2).All(v => v == 1);
         if (!ok)
-            throw new UnsupportedException($"slope of shape [{string.Join(",", slope.Dims)}] for input [{string.Join(",", x.Dims)}]; one slope or one per channel is supported");
+            throw new UnsupportedException($"slope of shape [{string.Join(",", slope.Dims)}] for input [{string.Join(",", x.Dims)}]; one slope or one per channel (axis 1) is supported");
         SetRt(new PRelu(slope.T.ToFloats()), x.Dims, x.Node);
     }
 
@@ -509,21 +524,12 @@ internal sealed class Importer
         var x = RtIn(0);
         int rank = x.Dims.Length;
         int axis = Axis(AttrInt("axis", _opset < 13 ? 1 : -1), rank, "axis");
-        // Opset < 13 normalises over everything from the axis on; opset 13 over the one axis.
-        bool flat = _opset < 13
-            ? x.Dims.Skip(1).Take(axis - 1).All(v => v == 1) && axis >= 1
-            : x.Dims.Where((v, i) => i != axis).All(v => v == 1);
-        if (flat && !(axis == 1 && x.Dims.Skip(2).All(v => v == 1)))
-        {
-            // One vector of N values: softmax over channels of an (N,1,1) view, then back.
-            var view = _b.Add(new Reshape(new Shape((int)x.Node.Shape.Size, 1, 1)), Unique(Out + "_vector"), x.Node);
-            var sm = _b.Add(new Softmax { Log = log }, Unique(Out + "_softmax"), view);
-            SetRt(new Reshape(x.Node.Shape), x.Dims, sm);
-            return;
-        }
-        if (!(axis == 1 && (_opset >= 13 || x.Dims.Skip(2).All(v => v == 1))))
-            throw new UnsupportedException($"{_node.OpType} over axis {axis} of [{string.Join(",", x.Dims)}] at opset {_opset}; the channel axis (1) is supported");
-        SetRt(new Softmax { Log = log }, x.Dims, x.Node);
+        if (_opset >= 13 || axis == rank - 1) { SetRt(new Softmax { Log = log, Axis = axis }, x.Dims, x.Node); return; }
+        // Before opset 13 the input is read as the matrix [d0·…·d(axis−1), d(axis)·…·dn], normalised along its rows.
+        var rows = new TensorShape(checked((int)Product(x.Dims.Take(axis))), checked((int)Product(x.Dims.Skip(axis))));
+        var view = _b.Add(new Reshape(rows), Unique(Out + "_rows"), x.Node);
+        var sm = _b.Add(new Softmax { Log = log, Axis = 1 }, Unique(Out + "_softmax"), view);
+        SetRt(new Reshape(x.Node.Shape), x.Dims, sm);
     }
 
     private void BatchNormOp()
@@ -561,68 +567,23 @@ internal sealed class Importer
         bool commutative = op is Layers.BinaryOp.Add or Layers.BinaryOp.Mul or Layers.BinaryOp.Max or Layers.BinaryOp.Min or Layers.BinaryOp.Equal;
         int[] DimsOf(Val v) => v is Rt r ? r.Dims : ((Cst)v).Dims;
         var (da, db) = (DimsOf(va), DimsOf(vb));
-        bool swap = va is Cst || Broadcast(da, db) < 0 && Broadcast(db, da) >= 0;
-        if (swap && !commutative)
+        // A constant operand that is one value, one per channel or the other's whole shape stays with the weights (no
+        // per-run copy) and can fold into a convolution before it.
+        if (va is Cst && vb is Rt && commutative && Broadcast(db, da) >= 0) { (va, vb) = (vb, va); (da, db) = (db, da); (ia, ib) = (ib, ia); }
+        if (va is Rt ra && vb is Cst cb && Broadcast(da, db) >= 0)
         {
-            if (op == Layers.BinaryOp.Sub && va is Cst && Broadcast(db, da) >= 0)
-            {
-                // c − x = (−1)·x + c
-                var xr = RtIn(ib);
-                var neg = _b.Add(new Binary(Layers.BinaryOp.Mul) { Operand = new[] { -1f } }, Unique(Out + "_neg"), xr.Node);
-                SetRt(new Binary(Layers.BinaryOp.Add) { Operand = ((Cst)va).T.ToFloats() }, xr.Dims, neg);
-                return;
-            }
-            if (GeneralBroadcast(op, ia, ib, outName)) return;
-            throw new UnsupportedException($"{op} of [{string.Join(",", da)}] by [{string.Join(",", db)}]: the shapes do not broadcast to a batch-1 tensor of rank 4 or less");
-        }
-        if (swap) { (va, vb) = (vb, va); (da, db) = (db, da); (ia, ib) = (ib, ia); }
-        int mode = Broadcast(da, db);
-        if (mode < 0 || va is not Rt ra)
-        {
-            if (GeneralBroadcast(op, ia, ib, outName)) return;
-            throw new UnsupportedException($"{op} of [{string.Join(",", da)}] and [{string.Join(",", db)}]: the shapes do not broadcast to a batch-1 tensor of rank 4 or less");
-        }
-        if (vb is Cst cb)
-        {
-            // A constant operand stays with the weights (no per-run copy) and can fold into a convolution before it.
             var fixedNode = _b.Add(new Binary(op) { Operand = cb.T.ToFloats() }, Unique(outName ?? Out), ra.Node);
             _vals[outName ?? Out] = new Rt(fixedNode, da);
             return;
         }
-        Node nb = ((Rt)vb).Node;
-        if (vb is Rt rb2 && mode == 1 && rb2.Node.Shape != new Shape(da[1], 1, 1))
-            nb = _b.Add(new Reshape(new Shape(da[1], 1, 1)), Unique(_node.Input[ib] + "_bc"), rb2.Node);
-        var node = _b.Add(new Binary(op), Unique(outName ?? Out), ra.Node, nb);
-        _vals[outName ?? Out] = new Rt(node, da);
-    }
-
-    /// <summary>
-    /// numpy broadcasting beyond the fast cases: both operands are brought to the output's rank (leading 1s), mapped to
-    /// (D,H,W) the same way, and combined by a Binary layer on the broadcast kernel. Constants become constant nodes.
-    /// </summary>
-    private bool GeneralBroadcast(Layers.BinaryOp op, int ia, int ib, string? outName)
-    {
-        var va = In(ia)!;
-        var vb = In(ib)!;
-        int[] DimsOf(Val v) => v is Rt r ? r.Dims : ((Cst)v).Dims;
+        // Anything else: numpy broadcasting of two nodes at any rank (constants become constant nodes).
         int[] outDims;
-        try { outDims = BroadcastDims(DimsOf(va), DimsOf(vb)); }
-        catch (ArgumentException) { return false; }
-        if (outDims.Length == 0 || outDims.Length > 4 || outDims[0] != 1) return false;
-        Node Operand(int i, Val v)
-        {
-            var padded = Pad(DimsOf(v), outDims.Length);
-            if (v is Cst c) return ConstNode(_node.Input[i], c, padded);
-            var r = (Rt)v;
-            var shape = ToShape(padded, $"input '{_node.Input[i]}'");
-            return r.Node.Shape == shape ? r.Node : _b.Add(new Reshape(shape), Unique(_node.Input[i] + "_bc"), r.Node);
-        }
+        try { outDims = BroadcastDims(da, db); }
+        catch (ArgumentException) { throw new ArgumentException($"{op} of [{string.Join(",", da)}] and [{string.Join(",", db)}]: the shapes do not broadcast."); }
+        Node Operand(int i, Val v) => v is Cst c ? ConstNode(_node.Input[i], c, c.Dims) : ((Rt)v).Node;
         var node = _b.Add(new Binary(op), Unique(outName ?? Out), Operand(ia, va), Operand(ib, vb));
         _vals[outName ?? Out] = new Rt(node, outDims);
-        return true;
     }
-
-    private static int[] Pad(int[] d, int rank) => Enumerable.Repeat(1, Math.Max(0, rank - d.Length)).Concat(d).ToArray();
 
     private void Variadic(string op)
     {
@@ -631,19 +592,18 @@ internal sealed class Importer
         var bop = op switch { "Max" => Layers.BinaryOp.Max, "Min" => Layers.BinaryOp.Min, _ => Layers.BinaryOp.Add };
         if (n == 2) { BinaryOp(bop); return; }
         // More inputs: a chain of binary layers, each combining the running result with the next input.
-        var acc = Enumerable.Range(0, n).Select(i => In(i)!).OrderBy(v => v is Cst ? 1 : 0).ToArray();
-        if (acc[0] is not Rt first) throw new UnsupportedException($"{op} of constants only");
-        var dims = first.Dims;
-        var shapes = acc.Select(v => v is Rt r ? r.Dims : ((Cst)v).Dims).ToArray();
-        if (shapes.Any(d => Broadcast(dims, d) < 0))
-            throw new UnsupportedException($"{op} of [{string.Join("], [", shapes.Select(d => string.Join(",", d)))}]: every input must have the first one's shape, one value per channel, or one value");
+        var acc = Enumerable.Range(0, n).Select(i => (Index: i, Val: In(i)!)).OrderBy(v => v.Val is Cst ? 1 : 0).ToArray();
+        if (acc[0].Val is not Rt first) throw new UnsupportedException($"{op} of constants only");
         Node node = first.Node;
+        var dims = first.Dims;
         for (int i = 1; i < n; i++)
         {
             string name = Unique(i == n - 1 ? Out : $"{Out}_{i}");
-            if (acc[i] is Cst ci) { node = _b.Add(new Binary(bop) { Operand = ci.T.ToFloats() }, name, node); continue; }
-            var r = (Rt)acc[i];
-            Node other = Broadcast(dims, r.Dims) == 1 && r.Node.Shape != new Shape(dims[1], 1, 1) ? _b.Add(new Reshape(new Shape(dims[1], 1, 1)), Unique(Out + "_bc"), r.Node) : r.Node;
+            var v = acc[i].Val;
+            var vd = v is Rt r0 ? r0.Dims : ((Cst)v).Dims;
+            if (v is Cst ci && Broadcast(dims, vd) >= 0) { node = _b.Add(new Binary(bop) { Operand = ci.T.ToFloats() }, name, node); continue; }
+            var other = v is Cst c2 ? ConstNode(_node.Input[acc[i].Index], c2, c2.Dims) : ((Rt)v).Node;
+            dims = BroadcastDims(dims, vd);
             node = _b.Add(new Binary(bop), name, node, other);
         }
         _vals[Out] = new Rt(node, dims);
@@ -654,89 +614,74 @@ internal sealed class Importer
         var ins = Enumerable.Range(0, _node.Input.Count).Where(i => _node.Input[i] != "").Select(i => RtIn(i)).ToArray();
         int rank = ins[0].Dims.Length;
         int axis = Axis(AttrInt("axis", 1), rank, "axis");
-        // ONNX axes 1, 2, 3 of a batch-1 tensor are VulkanCnn's channels, height and width (see ToShape).
-        if (axis < 1 || axis > 3) throw new UnsupportedException($"Concat on axis {axis} of rank-{rank} tensors; the batch axis cannot be concatenated");
         var dims = ins[0].Dims.ToArray();
         dims[axis] = ins.Sum(r => r.Dims[axis]);
-        SetRt(new Concat { Axis = (ConcatAxis)(axis - 1) }, dims, ins.Select(r => r.Node).ToArray());
+        SetRt(new Concat { Axis = axis }, dims, ins.Select(r => r.Node).ToArray());
     }
 
     private void FlattenOp()
     {
         var x = RtIn(0);
+        int rank = x.Dims.Length;
         int axis = (int)AttrInt("axis", 1);
-        if (axis < 0) axis += x.Dims.Length;
-        if (axis > 1 && !x.Dims.Skip(1).Take(axis - 1).All(v => v == 1))
-            throw new UnsupportedException($"Flatten at axis {axis} of [{string.Join(",", x.Dims)}] would make a batch of more than 1");
-        SetRt(new Flatten(), new[] { 1, (int)Product(x.Dims) }, x.Node);
-    }
-
-    private Rt Matrix(string what)
-    {
-        var x = RtIn(0);
-        if (x.Dims.Length != 2 && !(x.Dims.Length > 2 && x.Dims.Skip(1).Take(x.Dims.Length - 2).All(v => v == 1)))
-            throw new UnsupportedException($"{what} of a [{string.Join(",", x.Dims)}] tensor; a [1,N] matrix (after Flatten) is supported");
-        return x;
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis > rank) throw new ArgumentException($"axis {AttrInt("axis", 1)} is outside a tensor of rank {rank}.");
+        ReshapeTo(x, new[] { (int)Product(x.Dims.Take(axis)), (int)Product(x.Dims.Skip(axis)) });
     }
 
     private void GemmOp()
     {
-        var a = Matrix("Gemm");
-        if (AttrInt("transA", 0) != 0) throw new UnsupportedException("transA = 1 is not supported");
+        var a = RtIn(0);
+        if (a.Dims.Length != 2) throw new ArgumentException($"A has shape [{string.Join(",", a.Dims)}]; Gemm needs a matrix.");
+        if (AttrInt("transA", 0) != 0)
+        {
+            var t = _b.Add(new Layers.Transpose(1, 0), Unique(Out + "_at"), a.Node);
+            a = new Rt(t, new[] { a.Dims[1], a.Dims[0] });
+        }
         var bw = CstIn(1, "B");
         var c = OptCst(2, "C");
         float alpha = AttrFloat("alpha", 1f), beta = AttrFloat("beta", 1f);
         bool transB = AttrInt("transB", 0) != 0;
         if (bw.Dims.Length != 2) throw new ArgumentException($"B has shape [{string.Join(",", bw.Dims)}]; Gemm needs a matrix.");
-        int n = (int)a.Node.Shape.Size;
+        int n = a.Dims[1];
         int k = transB ? bw.Dims[0] : bw.Dims[1];
         int nb = transB ? bw.Dims[1] : bw.Dims[0];
         if (nb != n) throw new ArgumentException($"A has {n} columns but B ([{string.Join(",", bw.Dims)}], transB={(transB ? 1 : 0)}) has {nb} rows.");
+        if (c != null && beta != 0 && c.V.Length != 1 && c.V.Length != k)
+        {
+            // A bias matrix [M, N]: the product, then a broadcast Add of C·beta.
+            AddDense(a, DenseWeights(bw, transB, alpha), null, 0, k, Out + "_ab");
+            var prod = (Rt)_vals[Out + "_ab"];
+            var cc = new Cst(new OnnxTensor(_node.Input[2], c.Dims, true, c.V.Select(v => v * beta).ToArray()));
+            var cn = ConstNode(_node.Input[2], cc, c.Dims);
+            SetRt(new Binary(Layers.BinaryOp.Add), BroadcastDims(prod.Dims, c.Dims), prod.Node, cn);
+            return;
+        }
         AddDense(a, DenseWeights(bw, transB, alpha), c, beta, k);
     }
 
     private void MatMulOp()
     {
-        if (In(1) is Rt) { RuntimeMatMul(); return; }
-        var a = Matrix("MatMul");
-        var bw = (Cst)In(1)!;
-        if (bw.Dims.Length != 2) throw new UnsupportedException($"MatMul by a [{string.Join(",", bw.Dims)}] tensor; a constant 2-D weight is supported");
-        if (bw.Dims[0] != a.Dims[^1]) throw new ArgumentException($"A [{string.Join(",", a.Dims)}] times B [{string.Join(",", bw.Dims)}]: inner sizes differ.");
-        AddDense(a, DenseWeights(bw, false, 1f), null, 0, bw.Dims[1]);
+        if (In(0) is Rt a0 && In(1) is Cst bw && bw.Dims.Length == 2 && a0.Dims.Length >= 1 && Product(a0.Dims.Take(a0.Dims.Length - 1)) == 1)
+        {
+            // One row times a weight matrix: the matrix-vector kernel reads each weight once.
+            if (bw.Dims[0] != a0.Dims[^1]) throw new ArgumentException($"A [{string.Join(",", a0.Dims)}] times B [{string.Join(",", bw.Dims)}]: inner sizes differ.");
+            var row = a0.Dims.Length == 2 ? a0 : new Rt(_b.Add(new Reshape(new TensorShape(1, a0.Dims[^1])), Unique(Out + "_row"), a0.Node), new[] { 1, a0.Dims[^1] });
+            var outDims = a0.Dims.Take(a0.Dims.Length - 1).Append(bw.Dims[1]).ToArray();
+            AddDense(row, DenseWeights(bw, false, 1f), null, 0, bw.Dims[1], outDims.Length == 2 ? null : Out + "_dense");
+            if (outDims.Length != 2) ReshapeTo((Rt)_vals[Out + "_dense"], outDims);
+            return;
+        }
+        RuntimeMatMul();
     }
 
-    /// <summary>
-    /// MatMul of two activations, numpy-style: A [1, batch…, M, K] by B [(1,) batch…, K, N] or by one [K, N] shared by
-    /// every batch; the output [1, batch…, M, N]. Tensors are row-major in memory whatever their (D,H,W) view, so the
-    /// layer works on flat memory and the output takes the (D,H,W) view of its ONNX dims.
-    /// </summary>
+    /// <summary>MatMul at any rank with numpy batch broadcasting; a constant operand becomes a constant node.</summary>
     private void RuntimeMatMul()
     {
         var a = RtIn(0);
-        var rb = RtIn(1);
-        int[] bd = rb.Dims;
-        var ad = a.Dims;
-        string Shapes() => $"[{string.Join(",", ad)}] by [{string.Join(",", bd)}]";
-        if (ad.Length < 2 || bd.Length < 2) throw new UnsupportedException($"MatMul of {Shapes()}: both operands need at least 2 dimensions");
-        int m = ad[^2], k = ad[^1], kb = bd[^2], n = bd[^1];
-        if (k != kb) throw new ArgumentException($"MatMul of {Shapes()}: inner sizes {k} and {kb} differ.");
-        var batchA = ad.Take(ad.Length - 2).ToArray();
-        var batchB = bd.Take(bd.Length - 2).ToArray();
-        // Batch dims: A's (after its leading 1); B's must equal them (right-aligned, leading 1s allowed) or all be 1.
-        long batch = batchA.Skip(1).Aggregate(1L, (x, y) => x * y);
-        if (ad.Length > 2 && ad[0] != 1) throw new UnsupportedException($"MatMul of {Shapes()}: the batch axis must be 1");
-        if (ad.Length == 2 && m != 1) throw new UnsupportedException($"MatMul of {Shapes()}: a 2-D first operand must be a single row [1, K]");
-        var bTrim = batchB.SkipWhile(v => v == 1).ToArray();
-        var aTrim = batchA.Skip(1).SkipWhile(v => v == 1).ToArray();
-        bool share = bTrim.Length == 0;
-        if (!share && !bTrim.SequenceEqual(aTrim))
-            throw new UnsupportedException($"MatMul of {Shapes()}: B's batch dims must equal A's or be all 1");
-        var outDims = ad.Length == 2 ? new[] { 1, n } : ad.Take(ad.Length - 2).Append(m).Append(n).ToArray();
-        if (outDims.Length > 4) throw new UnsupportedException($"MatMul of {Shapes()}: outputs of rank above 4 are not supported");
-        var o = Dhw(outDims, 1);
-        var layer = new MatMul((int)batch, m, k, n, share, new Shape(o[0], o[1], o[2]));
-        var node = _b.Add(layer, Unique(Out), a.Node, rb.Node);
-        _vals[Out] = new Rt(node, outDims);
+        var b = RtIn(1);
+        var plan = MatMul.Plan(new TensorShape(a.Dims), new TensorShape(b.Dims), _node.Name);
+        SetRt(new MatMul(), plan.Output.ToArray(), a.Node, b.Node);
     }
 
     private static float[] DenseWeights(Cst b, bool transB, float alpha)
@@ -750,7 +695,7 @@ internal sealed class Importer
         return w;
     }
 
-    private void AddDense(Rt a, float[] w, Cst? c, float beta, int k)
+    private void AddDense(Rt a, float[] w, Cst? c, float beta, int k, string? outName = null)
     {
         float[]? bias = null;
         if (c != null && beta != 0)
@@ -758,7 +703,8 @@ internal sealed class Importer
             if (c.V.Length != 1 && c.V.Length != k) throw new UnsupportedException($"Gemm C of shape [{string.Join(",", c.Dims)}] for {k} outputs; one value or one per output is supported");
             bias = Enumerable.Range(0, k).Select(i => (float)(beta * c.V[c.V.Length == 1 ? 0 : i])).ToArray();
         }
-        SetRt(new Dense { OutFeatures = k, Weights = w, Bias = bias }, new[] { 1, k }, a.Node);
+        var node = _b.Add(new Dense { OutFeatures = k, Weights = w, Bias = bias }, Unique(outName ?? Out), a.Node);
+        _vals[outName ?? Out] = new Rt(node, new[] { a.Dims[0], k });
     }
 
     private int[] ReshapeTarget(int[] from, long[] shape, bool allowZero)
@@ -794,7 +740,7 @@ internal sealed class Importer
     {
         var shape = ToShape(dims, $"the result [{string.Join(",", dims)}]");
         if (shape == x.Node.Shape) { _vals[Out] = new Rt(x.Node, dims); return; }
-        SetRt(dims.Length == 2 ? new Flatten() : new Reshape(shape), dims, x.Node);
+        SetRt(new Reshape(shape), dims, x.Node);
     }
 
     private long[] AxesOf(int inputIndex)
@@ -823,7 +769,6 @@ internal sealed class Importer
     {
         var x = RtIn(0);
         var dims = SqueezeDims(x.Dims, AxesOf(1), unsqueeze, _node.OpType);
-        if (dims.Length == 0 || dims[0] != 1) throw new UnsupportedException($"{_node.OpType} of [{string.Join(",", x.Dims)}] to [{string.Join(",", dims)}] removes the batch axis");
         ReshapeTo(x, dims);
     }
 
@@ -838,9 +783,7 @@ internal sealed class Importer
         // Axes of size 1 may move freely: only the order of the others matters for the data.
         var moved = perm.Where(p => x.Dims[p] != 1).ToArray();
         if (moved.SequenceEqual(moved.OrderBy(v => v))) { ReshapeTo(x, dims); return; }
-        if (perm[0] != 0 || rank > 4) throw new UnsupportedException($"Transpose perm [{string.Join(",", perm)}] moves the batch axis or has rank {rank}; batch-first rank ≤ 4 is supported");
-        var p3 = perm.Skip(1).Select(v => v - 1).Concat(Enumerable.Range(rank - 1, 4 - rank)).ToArray();
-        SetRt(new Layers.Transpose(p3[0], p3[1], p3[2]), dims, x.Node);
+        SetRt(new Layers.Transpose(perm), dims, x.Node);
     }
 
     private void ResizeOp(bool upsampleOp)
@@ -870,7 +813,8 @@ internal sealed class Importer
         if (scales == null && sizes == null) throw new ArgumentException("neither scales nor sizes is given.");
         if (scales != null && (scales.Length != 4 || scales[0] != 1 || scales[1] != 1))
             throw new UnsupportedException($"scales [{string.Join(",", scales)}]; only the two spatial axes may be scaled");
-        if (sizes != null && (sizes.Length != 4 || sizes[0] != 1 || sizes[1] != x.Dims[1]))
+        if (x.Dims.Length != 4) throw new UnsupportedException($"{_node.OpType} of [{string.Join(",", x.Dims)}]; images [N,C,H,W] are supported");
+        if (sizes != null && (sizes.Length != 4 || sizes[0] != x.Dims[0] || sizes[1] != x.Dims[1]))
             throw new UnsupportedException($"sizes [{string.Join(",", sizes)}]; only the two spatial axes may be resized");
         int oh = sizes?[2] ?? (int)Math.Floor(x.Dims[2] * scales![2]);
         int ow = sizes?[3] ?? (int)Math.Floor(x.Dims[3] * scales![3]);
@@ -907,8 +851,6 @@ internal sealed class Importer
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
-    /// <summary>Places ONNX axis values (axes 1..3 of a tensor of rank ≤ 4) on VulkanCnn's (D,H,W) axes.</summary>
-    private static int[] Dhw(int[] v, int fill) => Enumerable.Range(1, 3).Select(a => a < v.Length ? v[a] : fill).ToArray();
 
     private void PadOp()
     {
@@ -936,18 +878,16 @@ internal sealed class Importer
             }
         }
         if (pads.Length != 2 * rank) throw new ArgumentException($"pads [{string.Join(",", pads)}] must have {2 * rank} values for a rank-{rank} input.");
-        if (pads[0] != 0 || pads[rank] != 0) throw new UnsupportedException($"padding the batch axis (pads [{string.Join(",", pads)}]) is not supported");
         var pm = mode switch
         {
             "constant" => PaddingMode.Zero, "edge" => PaddingMode.Replicate, "reflect" => PaddingMode.Reflect, "wrap" => PaddingMode.Wrap,
             _ => throw new UnsupportedException($"Pad mode '{mode}' is not supported (constant, edge, reflect and wrap are)"),
         };
-        var before = Dhw(pads.Take(rank).Select(v => (int)v).ToArray(), 0);
-        var after = Dhw(pads.Skip(rank).Select(v => (int)v).ToArray(), 0);
-        var dims = x.Dims.Select((v, i) => v + (int)pads[i] + (int)pads[rank + i]).ToArray();
+        var before = pads.Take(rank).Select(v => checked((int)v)).ToArray();
+        var after = pads.Skip(rank).Select(v => checked((int)v)).ToArray();
+        var dims = x.Dims.Select((v, i) => v + before[i] + after[i]).ToArray();
         if (before.All(v => v == 0) && after.All(v => v == 0)) { _vals[Out] = x; return; }
-        SetRt(new Pad { BeforeD = before[0], BeforeH = before[1], BeforeW = before[2], AfterD = after[0], AfterH = after[1], AfterW = after[2], Mode = pm, Value = value },
-            dims, x.Node);
+        SetRt(new Pad(before, after) { Mode = pm, Value = value }, dims, x.Node);
     }
 
     private void ReduceOp(ReduceKind kind)
@@ -961,31 +901,18 @@ internal sealed class Importer
         bool keep = AttrInt("keepdims", 1) != 0;
         var kept = x.Dims.Select((v, i) => set.Contains(i) ? 1 : v).ToArray();
         var dims = keep ? kept : x.Dims.Where((_, i) => !set.Contains(i)).ToArray();
-        if (dims.Length == 0 || dims[0] != 1)
-        {
-            if (!keep && set.Contains(0) && x.Dims.Where((_, i) => !set.Contains(i)).Aggregate(1, (a, b) => a * b) == 1) dims = new[] { 1 };
-            else throw new UnsupportedException($"{_node.OpType} of [{string.Join(",", x.Dims)}] over axes [{string.Join(",", set.Order())}] without keepdims drops the batch axis");
-        }
-        var r = Dhw(Enumerable.Range(0, rank).Select(i => set.Contains(i) ? 1 : 0).ToArray(), 0);
-        var layer = new Reduce(kind, r[0] == 1 && x.Dims[1] > 1, rank > 2 && r[1] == 1 && x.Dims[2] > 1, rank > 3 && r[2] == 1 && x.Dims[3] > 1);
         // Only size-1 axes: nothing to reduce for sum, mean, max, min and product; L1, L2 and the sum of squares still map
-        // each value (|v|, |v|, v²), which the layer does with one element per output.
-        if (!layer.AxisD && !layer.AxisH && !layer.AxisW && kind is not (ReduceKind.L1 or ReduceKind.L2 or ReduceKind.SumSquare)) { ReshapeTo(x, dims); return; }
-        var node = _b.Add(layer, Unique(dims.SequenceEqual(kept) ? Out : Out + "_keep"), x.Node);
-        var reduced = new Rt(node, kept);
-        if (dims.SequenceEqual(kept)) { _vals[Out] = reduced; return; }
-        ReshapeTo(reduced, dims);
+        // each value (|v|, |v|, v²).
+        if (set.All(i => x.Dims[i] == 1) && kind is not (ReduceKind.L1 or ReduceKind.L2 or ReduceKind.SumSquare)) { ReshapeTo(x, dims); return; }
+        SetRt(new Reduce(kind, set.Order().ToArray()) { KeepDims = keep }, dims, x.Node);
     }
 
     /// <summary>A runtime box of x: an alias when it is all of x, else a Slice layer.</summary>
     private void SliceTo(Rt x, string output, int[] lo, int[] step, int[] cnt)
     {
-        if (lo[0] != 0 || cnt[0] != 1) throw new UnsupportedException($"slicing the batch axis of [{string.Join(",", x.Dims)}] is not supported");
         if (cnt.Any(v => v <= 0)) throw new UnsupportedException($"an empty slice of [{string.Join(",", x.Dims)}] is not supported");
         if (cnt.SequenceEqual(x.Dims) && step.All(v => v == 1)) { _vals[output] = x; return; }
-        var l = Dhw(lo, 0); var s = Dhw(step, 1); var n = Dhw(cnt, 1);
-        var layer = new Slice { StartD = l[0], StartH = l[1], StartW = l[2], StepD = s[0], StepH = s[1], StepW = s[2], CountD = n[0], CountH = n[1], CountW = n[2] };
-        _vals[output] = new Rt(_b.Add(layer, Unique(output), x.Node), cnt);
+        _vals[output] = new Rt(_b.Add(new Slice(lo, step, cnt), Unique(output), x.Node), cnt);
     }
 
     private void SliceOp()
@@ -1148,6 +1075,8 @@ internal sealed class Importer
         }
         throw new UnsupportedException($"{op} is not supported on constant inputs");
     }
+
+    private static int[] Pad(int[] d, int rank) => Enumerable.Repeat(1, Math.Max(0, rank - d.Length)).Concat(d).ToArray();
 
     private static int[] BroadcastDims(int[] a, int[] b)
     {

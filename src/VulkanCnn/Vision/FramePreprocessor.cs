@@ -189,8 +189,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
             if (session != null)
             {
                 var shape = session.InputShape(inputIndex);
-                if (shape.Size != OutputLength)
-                    throw new ArgumentException($"Session input {inputIndex} holds {shape.Size} floats ({shape}, D×H×W); preprocessing to {options.Width}x{options.Height} writes {options.Channels}·{options.Height}·{options.Width} = {OutputLength}.", nameof(session));
+                if (shape.ElementCount != OutputLength)
+                    throw new ArgumentException($"Session input {inputIndex} holds {shape.ElementCount} floats ({shape}); preprocessing to {options.Width}x{options.Height} writes {options.Channels}·{options.Height}·{options.Width} = {OutputLength}.", nameof(session));
                 _output = session.InputTarget(inputIndex);
             }
             else

@@ -72,7 +72,7 @@ public class BatchNormTests : GpuTest
     public void NonPositiveVarianceIsRejected()
     {
         var bn = new BatchNorm { Scale = new[] { 1f }, Shift = new[] { 0f }, Mean = new[] { 0f }, Variance = new[] { -1f }, Epsilon = 1e-5f };
-        var e = Assert.Throws<ArgumentException>(() => bn.OutputShape(new[] { new Shape(1, 2, 2) }, "badbn"))!;
+        var e = Assert.Throws<ArgumentException>(() => bn.OutputShape(new TensorShape[] { new Shape(1, 2, 2) }, "badbn"))!;
         Assert.That(e.Message, Does.Contain("badbn").And.Contain("variance"));
     }
 }

@@ -86,12 +86,12 @@ public class Conv2dTests : GpuTest
         // W' = (W - F + 2P)/S + 1: 32x32x3 with 10 filters 5x5, S=1, P=2 keeps 32x32; F=3, P=1 keeps the size; S=2 halves.
         var rng = new Random(2);
         Assert.That(RandomConv(rng, 3, 10, 5, 5, 1, true, default, pt: 2, pl: 2, pb: 2, pr: 2, rounding: Rounding.Exact)
-            .OutputShape(new[] { new Shape(3, 32, 32) }, "c"), Is.EqualTo(new Shape(10, 32, 32)));
+            .OutputShape(new TensorShape[] { new Shape(3, 32, 32) }, "c"), Is.EqualTo(new Shape(10, 32, 32)));
         Assert.That(RandomConv(rng, 3, 10, 3, 3, 1, true, default, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, rounding: Rounding.Exact)
-            .OutputShape(new[] { new Shape(3, 7, 7) }, "c"), Is.EqualTo(new Shape(10, 4, 4)));
+            .OutputShape(new TensorShape[] { new Shape(3, 7, 7) }, "c"), Is.EqualTo(new Shape(10, 4, 4)));
         // The notes' 7x7 input, F=3, S=2 gives 3x3.
         Assert.That(RandomConv(rng, 1, 1, 3, 3, 1, false, default, sh: 2, sw: 2, rounding: Rounding.Exact)
-            .OutputShape(new[] { new Shape(1, 7, 7) }, "c"), Is.EqualTo(new Shape(1, 3, 3)));
+            .OutputShape(new TensorShape[] { new Shape(1, 7, 7) }, "c"), Is.EqualTo(new Shape(1, 3, 3)));
     }
 
     [Test]
@@ -103,8 +103,8 @@ public class Conv2dTests : GpuTest
         var x = b.Input(1, 7, 7);
         var e = Assert.Throws<ArgumentException>(() => x.Then(conv, "conv1"))!;
         Assert.That(e.Message, Does.Contain("conv1").And.Contain("2.33").And.Contain("stride"));
-        Assert.That((conv with { Rounding = Rounding.Floor }).OutputShape(new[] { new Shape(1, 7, 7) }, "c"), Is.EqualTo(new Shape(1, 2, 2)));
-        Assert.That((conv with { Rounding = Rounding.Ceil }).OutputShape(new[] { new Shape(1, 7, 7) }, "c"), Is.EqualTo(new Shape(1, 3, 3)));
+        Assert.That((conv with { Rounding = Rounding.Floor }).OutputShape(new TensorShape[] { new Shape(1, 7, 7) }, "c"), Is.EqualTo(new Shape(1, 2, 2)));
+        Assert.That((conv with { Rounding = Rounding.Ceil }).OutputShape(new TensorShape[] { new Shape(1, 7, 7) }, "c"), Is.EqualTo(new Shape(1, 3, 3)));
     }
 
     [Test]

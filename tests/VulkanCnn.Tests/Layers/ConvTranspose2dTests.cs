@@ -29,8 +29,8 @@ public class ConvTranspose2dTests : GpuTest
             Bias = seed % 2 == 0 ? TestData.Random(rng, k, 0.5f) : null,
         };
         var what = $"seed {seed}: C={cin} K={k} F={kw}x{kh} S={sw}x{sh} pad t{pt} l{pl} b{pb} r{pr} outpad {opw}x{oph} dilation {dw}x{dh} groups {groups} bias={t.Bias != null} act={act}";
-        Shape o;
-        try { o = t.OutputShape(new[] { new Shape(cin, h, w) }, "t"); }
+        TensorShape o;
+        try { o = t.OutputShape(new TensorShape[] { new Shape(cin, h, w) }, "t"); }
         catch (ArgumentException) { Assert.Ignore($"{what}: empty output"); return; }
         CheckLayer(t, new[] { new Shape(cin, h, w) }, rng, what + $" -> {o}");
     }
@@ -66,7 +66,7 @@ public class ConvTranspose2dTests : GpuTest
     {
         // (W − 1)·S − Pl − Pr + dilation·(F − 1) + 1 + outputPadding: 7 → 13 for F=3, S=2, P=1; 14 with output padding 1.
         var t = new ConvTranspose2d { OutChannels = 2, KernelH = 3, KernelW = 3, StrideH = 2, StrideW = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1, Weights = new float[4 * 2 * 9] };
-        Assert.That(t.OutputShape(new[] { new Shape(4, 7, 7) }, "t"), Is.EqualTo(new Shape(2, 13, 13)));
-        Assert.That((t with { OutputPadH = 1, OutputPadW = 1 }).OutputShape(new[] { new Shape(4, 7, 7) }, "t"), Is.EqualTo(new Shape(2, 14, 14)));
+        Assert.That(t.OutputShape(new TensorShape[] { new Shape(4, 7, 7) }, "t"), Is.EqualTo(new Shape(2, 13, 13)));
+        Assert.That((t with { OutputPadH = 1, OutputPadW = 1 }).OutputShape(new TensorShape[] { new Shape(4, 7, 7) }, "t"), Is.EqualTo(new Shape(2, 14, 14)));
     }
 }

@@ -96,7 +96,7 @@ public class ElementwiseTests : GpuTest
         var s = new Shape(6, 5, 9);
         var p = new PRelu(TestData.Random(rng, slopes, 0.8f));
         CheckLayer(p, new[] { s }, rng, $"PReLU with {slopes} slope(s)");
-        Assert.Throws<ArgumentException>(() => new PRelu(new float[4]).OutputShape(new[] { s }, "p"));
+        Assert.Throws<ArgumentException>(() => new PRelu(new float[4]).OutputShape(new TensorShape[] { s }, "p"));
     }
 
     [Test]
@@ -199,7 +199,7 @@ public class ElementwiseTests : GpuTest
         {
             var (a, bs) = (new Shape(ac, ah, aw), new Shape(bc, bh, bw));
             var layer = new Binary(op) { Activation = op == BinaryOp.Sub ? Activation.Relu : Activation.None };
-            Assert.That(layer.OutputShape(new[] { a, bs }, "b"), Is.EqualTo(new Shape(Math.Max(ac, bc), Math.Max(ah, bh), Math.Max(aw, bw))));
+            Assert.That(layer.OutputShape(new TensorShape[] { a, bs }, "b"), Is.EqualTo(new Shape(Math.Max(ac, bc), Math.Max(ah, bh), Math.Max(aw, bw))));
             CheckLayer(layer, new[] { a, bs }, rng, $"{op} of {a} and {bs} (W×H×D)");
         }
     }

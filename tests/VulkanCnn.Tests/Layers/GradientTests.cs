@@ -57,6 +57,6 @@ public class GradientTests : GpuTest
         var x = b.Input(3, 4, 4);
         var e = Assert.Throws<ArgumentException>(() => x.Then(new Gradient(GradientMode.Magnitude), "grad1"))!;
         Assert.That(e.Message, Does.Contain("grad1").And.Contain("even").And.Contain("3"));
-        Assert.That(new Gradient(GradientMode.Direction).OutputShape(new[] { new Shape(4, 5, 6) }, "g"), Is.EqualTo(new Shape(2, 5, 6)));
+        Assert.That(new Gradient(GradientMode.Direction).OutputShape(new TensorShape[] { new Shape(4, 5, 6) }, "g"), Is.EqualTo(new Shape(2, 5, 6)));
     }
 }

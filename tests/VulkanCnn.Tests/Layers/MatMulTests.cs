@@ -14,17 +14,17 @@ public class MatMulTests : GpuTest
     [TestCase(4, 9, 40, 12, true)]     // one B for every batch
     public void MatchesReference(int batch, int m, int k, int n, bool shareB)
     {
-        var layer = new MatMul(batch, m, k, n, shareB, new Shape(batch, m, n));
-        CheckLayer(layer, new[] { new Shape(batch, m, k), new Shape(shareB ? 1 : batch, k, n) }, new Random(batch * 100 + m), $"MatMul {batch}x[{m}x{k}]·[{k}x{n}]");
+        var layer = new MatMul();
+        CheckLayer(layer, new[] { new TensorShape(batch, m, k), shareB ? new TensorShape(k, n) : new TensorShape(batch, k, n) }, new Random(batch * 100 + m), $"MatMul {batch}x[{m}x{k}]·[{k}x{n}]");
     }
 
     [Test]
     public void TwoByTwoProductByHand()
     {
         var b = new NetworkBuilder();
-        var x = b.Input(new Shape(1, 2, 2), "x");
-        var y = b.Input(new Shape(1, 2, 2), "y");
-        b.Add(new MatMul(1, 2, 2, 2, false, new Shape(1, 2, 2)), "mm", x, y).Output();
+        var x = b.Input(new TensorShape(2, 2), "x");
+        var y = b.Input(new TensorShape(2, 2), "y");
+        b.Add(new MatMul(), "mm", x, y).Output();
         var r = RunGpu(b.Build(), new float[] { 1, 2, 3, 4 }, new float[] { 5, 6, 7, 8 })[0];
         Assert.That(r, Is.EqualTo(new float[] { 19, 22, 43, 50 }));
     }
@@ -33,9 +33,9 @@ public class MatMulTests : GpuTest
     public void RejectsInputsOfTheWrongSize()
     {
         var b = new NetworkBuilder();
-        var x = b.Input(new Shape(1, 2, 3), "x");
-        var y = b.Input(new Shape(1, 4, 2), "y");
-        var ex = Assert.Throws<ArgumentException>(() => b.Add(new MatMul(1, 2, 3, 2, false, new Shape(1, 2, 2)), "mm", x, y));
-        Assert.That(ex!.Message, Does.Contain("mm").And.Contain("6 and 6").And.Contain("8"));
+        var x = b.Input(new TensorShape(1, 2, 3), "x");
+        var y = b.Input(new TensorShape(1, 4, 2), "y");
+        var ex = Assert.Throws<ArgumentException>(() => b.Add(new MatMul(), "mm", x, y));
+        Assert.That(ex!.Message, Does.Contain("mm").And.Contain("[1,2,3]").And.Contain("[1,4,2]").And.Contain("3 and 4"));
     }
 }

@@ -11,8 +11,8 @@ public class PadTests : GpuTest
     public void MatchesReference([Values] PaddingMode mode, [Values(0, 1)] int variant)
     {
         var layer = variant == 0
-            ? new Pad { BeforeH = 1, AfterH = 2, BeforeW = 3, AfterW = 0, Mode = mode, Value = 1.5f }
-            : new Pad { BeforeD = 1, AfterD = 2, BeforeH = 0, AfterH = -1, BeforeW = 2, AfterW = 2, Mode = mode, Value = -2f };
+            ? Pad.ImagePad(0, 0, 1, 2, 3, 0, mode, 1.5f)
+            : Pad.ImagePad(1, 2, 0, -1, 2, 2, mode, -2f);
         CheckLayer(layer, new[] { new Shape(4, 5, 6) }, new Random((int)mode * 2 + variant), layer.ToString());
     }
 
@@ -20,7 +20,7 @@ public class PadTests : GpuTest
     public void RejectsReflectionWiderThanTheInput()
     {
         var b = new NetworkBuilder();
-        var ex = Assert.Throws<ArgumentException>(() => b.Add(new Pad { BeforeW = 3, Mode = PaddingMode.Reflect }, "bad", b.Input(2, 5, 3)));
+        var ex = Assert.Throws<ArgumentException>(() => b.Add(Pad.ImagePad(0, 0, 0, 0, 3, 0, PaddingMode.Reflect), "bad", b.Input(2, 5, 3)));
         Assert.That(ex!.Message, Does.Contain("bad").And.Contain("reflect"));
     }
 
@@ -30,7 +30,7 @@ public class PadTests : GpuTest
         var rng = new Random(5);
         var b = new NetworkBuilder();
         var x = b.Input(3, 9, 8, "x");
-        var pad = b.Add(new Pad { BeforeH = 0, AfterH = 1, BeforeW = 0, AfterW = 1 }, "pad", x);
+        var pad = b.Add(Pad.ImagePad(0, 0, 0, 1, 0, 1), "pad", x);
         var conv = new Conv2d { OutChannels = 4, KernelH = 3, KernelW = 3, StrideH = 2, StrideW = 2, Rounding = Rounding.Floor, Weights = TestData.Random(rng, 4 * 3 * 9) };
         b.Add(conv, "conv", pad).Output();
         var net = b.Build();
@@ -40,7 +40,7 @@ public class PadTests : GpuTest
         Assert.That(session.Network.Nodes.Select(n => n.Layer).OfType<Pad>(), Is.Empty, "the pad should be part of the convolution");
         session.SetInput(input);
         session.Run();
-        var actual = new float[session.OutputShape(0).Size];
+        var actual = new float[session.OutputShape(0).ElementCount];
         session.GetOutput(actual, 0);
         TestData.AssertClose(expected, actual, "pad (0,1,0,1) + conv 3x3/2");
     }
@@ -50,7 +50,7 @@ public class PadTests : GpuTest
     {
         // Width 3 padded by 4 on the left: columns ..., 2, 0, 1, 2 | 0, 1, 2 (periodic, whatever the pad size).
         var b = new NetworkBuilder();
-        b.Add(new Pad { BeforeW = 4, Mode = PaddingMode.Wrap }, "wrap", b.Input(1, 1, 3)).Output();
+        b.Add(Pad.ImagePad(0, 0, 0, 0, 4, 0, PaddingMode.Wrap), "wrap", b.Input(1, 1, 3)).Output();
         Assert.That(RunGpu(b.Build(), new float[] { 10, 20, 30 })[0], Is.EqualTo(new float[] { 30, 10, 20, 30, 10, 20, 30 }));
         var c = new NetworkBuilder();
         var conv = new Conv2d { OutChannels = 1, KernelH = 3, KernelW = 3, PadTop = 1, PadBottom = 1, PadLeft = 1, PadRight = 1, PaddingMode = PaddingMode.Wrap, Weights = new float[9] };

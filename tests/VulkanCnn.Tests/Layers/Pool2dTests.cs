@@ -65,16 +65,16 @@ public class Pool2dTests : GpuTest
     [Test]
     public void OutputSizeFollowsTheNotesAndRounding()
     {
-        var s = new[] { new Shape(64, 112, 112) };
+        var s = new TensorShape[] { new Shape(64, 112, 112) };
         var p = new Pool2d { Kind = PoolKind.Max, KernelH = 3, KernelW = 3, StrideH = 2, StrideW = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1, Rounding = Rounding.Floor };
         Assert.That(p.OutputShape(s, "p"), Is.EqualTo(new Shape(64, 56, 56)));
         // 224x224x64 with 2x2/2 gives 112x112x64 (the notes' example).
         var q = new Pool2d { Kind = PoolKind.Max, KernelH = 2, KernelW = 2, StrideH = 2, StrideW = 2 };
-        Assert.That(q.OutputShape(new[] { new Shape(64, 224, 224) }, "q"), Is.EqualTo(new Shape(64, 112, 112)));
+        Assert.That(q.OutputShape(new TensorShape[] { new Shape(64, 224, 224) }, "q"), Is.EqualTo(new Shape(64, 112, 112)));
         var e = Assert.Throws<ArgumentException>(() => (q with { PadTop = 2 }).OutputShape(s, "badpool"))!;
         Assert.That(e.Message, Does.Contain("badpool").And.Contain("padding"));
         var e2 = Assert.Throws<ArgumentException>(() => new Pool2d { Kind = PoolKind.Max, KernelH = 3, KernelW = 3, StrideH = 2, StrideW = 2 }
-            .OutputShape(new[] { new Shape(1, 8, 8) }, "exactpool"))!;
+            .OutputShape(new TensorShape[] { new Shape(1, 8, 8) }, "exactpool"))!;
         Assert.That(e2.Message, Does.Contain("exactpool").And.Contain("3.5"));
     }
 

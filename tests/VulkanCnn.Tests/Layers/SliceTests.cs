@@ -12,7 +12,8 @@ public class SliceTests : GpuTest
     [TestCase(2, 3, 4, 2, 1, 2, 2, 2, 2, TestName = "Slice small box with steps")]
     public void MatchesReference(int sd, int sh, int sw, int td, int th, int tw, int cd, int ch, int cw)
     {
-        var layer = new Slice { StartD = sd, StartH = sh, StartW = sw, StepD = td, StepH = th, StepW = tw, CountD = cd, CountH = ch, CountW = cw };
+        int Count(int start, int step, int count, int n) => count > 0 ? count : (n - start + step - 1) / step;
+        var layer = new Slice(new[] { 0, sd, sh, sw }, new[] { 1, td, th, tw }, new[] { 1, Count(sd, td, cd, 5), Count(sh, th, ch, 7), Count(sw, tw, cw, 9) });
         CheckLayer(layer, new[] { new Shape(5, 7, 9) }, new Random(sd * 31 + sh * 7 + sw), layer.ToString());
     }
 
@@ -20,7 +21,7 @@ public class SliceTests : GpuTest
     public void RejectsABoxOutsideTheTensor()
     {
         var b = new NetworkBuilder();
-        var ex = Assert.Throws<ArgumentException>(() => b.Add(new Slice { StartH = 2, CountH = 4 }, "bad", b.Input(2, 5, 3)));
-        Assert.That(ex!.Message, Does.Contain("bad").And.Contain("axis H (size 5)"));
+        var ex = Assert.Throws<ArgumentException>(() => b.Add(Slice.Along(new Shape(2, 5, 3), 2, 2, 4), "bad", b.Input(2, 5, 3)));
+        Assert.That(ex!.Message, Does.Contain("bad").And.Contain("axis 2 (size 5)"));
     }
 }

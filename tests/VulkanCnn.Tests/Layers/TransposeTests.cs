@@ -11,16 +11,18 @@ public class TransposeTests : GpuTest
     {
         var p = perm.Select(ch => ch - '0').ToArray();
         var rng = new Random(p[0] * 9 + p[1] * 3 + p[2]);
-        CheckLayer(new Transpose(p[0], p[1], p[2]), new[] { new Shape(3, 5, 7) }, rng, $"transpose perm {perm}");
+        CheckLayer(new Transpose(p[0], p[1], p[2]), new[] { new TensorShape(3, 5, 7) }, rng, $"transpose perm {perm}");
+        // The same permutation of the last three axes of a batch of 2, at rank 4.
+        CheckLayer(new Transpose(0, p[0] + 1, p[1] + 1, p[2] + 1), new[] { new TensorShape(2, 3, 5, 7) }, rng, $"transpose perm 0,{perm} of a batch");
     }
 
     [Test]
     public void ChannelLastToChannelMajor()
     {
-        // (H=2, W=2, C=3) channel-last values hwc → (C, H, W): perm (2, 0, 1).
+        // [1, H=2, W=2, C=3] channel-last values nhwc → [1, C, H, W]: perm (0, 3, 1, 2).
         var x = new float[] { 0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32 };
         var b = new NetworkBuilder();
-        b.Add(new Transpose(2, 0, 1), "t", b.Input(2, 2, 3)).Output();
+        b.Add(new Transpose(0, 3, 1, 2), "t", b.Input(new TensorShape(1, 2, 2, 3))).Output();
         var y = RunGpu(b.Build(), x)[0];
         Assert.That(y, Is.EqualTo(new float[] { 0, 10, 20, 30, 1, 11, 21, 31, 2, 12, 22, 32 }));
     }

@@ -1,6 +1,7 @@
 // Winograd F(2x2,3x3) convolution against the C# reference: odd sizes (partial tiles), every padding mode,
 // asymmetric padding, bias and fused activations; and the same network with Winograd off gives the same answer.
 using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
 

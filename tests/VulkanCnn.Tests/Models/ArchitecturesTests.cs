@@ -53,7 +53,7 @@ public class ArchitecturesTests : GpuTest
     public void ResNet18StageSizesAt224()
     {
         var net = Architectures.Build("resnet18", weights: Zeros());
-        Shape Of(string node) => net.Nodes.Single(n => n.Name == node).OutputShape;
+        Shape Of(string node) => net.Nodes.Single(n => n.Name == node).OutputShape.Dhw();
         Assert.That(Of("input"), Is.EqualTo(new Shape(3, 224, 224)));
         Assert.That(Of("conv1"), Is.EqualTo(new Shape(64, 112, 112)));
         Assert.That(Of("maxpool"), Is.EqualTo(new Shape(64, 56, 56)));
@@ -85,7 +85,7 @@ public class ArchitecturesTests : GpuTest
     {
         int logitsId = net.Nodes.Single(n => n.Name == logits).Id;
         var withLogits = new Network(net.Name, net.Nodes, net.InputIds, new[] { logitsId }.Concat(net.OutputIds).ToArray());
-        var x = TestData.Random(new Random(seed), net.Inputs.Single().OutputShape.Size);
+        var x = TestData.Random(new Random(seed), net.Inputs.Single().OutputShape.ElementCount);
         var sw = Stopwatch.StartNew();
         var expected = CpuReference.Run(withLogits, x);
         var cpu = sw.Elapsed;

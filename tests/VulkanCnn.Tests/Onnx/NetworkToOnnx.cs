@@ -22,7 +22,7 @@ internal static class NetworkToOnnx
             switch (n.Layer)
             {
                 case InputLayer il:
-                    y = g.Input(n.Name, 1, il.Shape.C, il.Shape.H, il.Shape.W);
+                    y = g.Input(n.Name, il.Shape.ToArray().Select(v => (long)v).ToArray());
                     break;
                 case Conv2d c:
                 {

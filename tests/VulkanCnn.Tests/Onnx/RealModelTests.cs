@@ -16,7 +16,7 @@ public class RealModelTests : GpuTest
     {
         var modelPath = CachePath("models", "blazeface", "ONNX", file);
         var (chw, shape) = Filters.FilterOracle.Photo("astronaut.png", false, size);
-        Assert.That(shape, Is.EqualTo(new global::VulkanCnn.Layers.Shape(3, size, size)));
+        Assert.That(shape, Is.EqualTo(new global::VulkanCnn.Shape(3, size, size)));
         var nhwc = new float[chw.Length];
         for (int c = 0; c < 3; c++)
             for (int p = 0; p < size * size; p++) nhwc[p * 3 + c] = chw[c * size * size + p] / 127.5f - 1f;
@@ -43,7 +43,7 @@ public class RealModelTests : GpuTest
     {
         var modelPath = CachePath("models", "ocr", "assets", file);
         var (chw, shape) = global::VulkanCnn.Imaging.ImageIO.Load(CachePath("images", "page.png"), false, width, height);
-        Assert.That(shape, Is.EqualTo(new global::VulkanCnn.Layers.Shape(3, height, width)));
+        Assert.That(shape, Is.EqualTo(new global::VulkanCnn.Shape(3, height, width)));
         float[] mean = { 0.485f, 0.456f, 0.406f }, std = { 0.229f, 0.224f, 0.225f };
         int hw = width * height;
         var x = new float[chw.Length];
@@ -112,7 +112,7 @@ public class RealModelTests : GpuTest
             string name = net.Nodes[net.OutputIds[i]].Name;
             int k = ort.OutputNames.ToList().IndexOf(name);
             Assert.That(k, Is.GreaterThanOrEqualTo(0), $"output {name} not among ONNX Runtime's {string.Join(", ", ort.OutputNames)}");
-            var got = new float[session.OutputShape(i).Size];
+            var got = new float[session.OutputShape(i).ElementCount];
             session.GetOutput(got, i);
             var want = expected[k].GetTensorDataAsSpan<float>().ToArray();
             var other = plain[ortPlain.OutputNames.ToList().IndexOf(name)].GetTensorDataAsSpan<float>().ToArray();

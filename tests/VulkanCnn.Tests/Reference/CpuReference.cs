@@ -25,43 +25,116 @@ public static class CpuReference
         return net.OutputIds.Select(i => values[i]).ToArray();
     }
 
-    public static float[] Apply(Layer layer, float[][] x, Shape[] s, Shape o) => layer switch
+    public static float[] Apply(Layer layer, float[][] x, TensorShape[] s, TensorShape o) => layer switch
     {
-        Conv2d c => Conv(c, x[0], s[0], o),
-        ConvTranspose2d t => ConvTranspose(t, x[0], s[0], o),
-        Dense d => DenseRef(d, x[0]),
-        Pool2d p => Pool(p, x[0], s[0], o),
-        GlobalPool2d g => GlobalPool(g, x[0], s[0]),
+        Conv2d c => PerImage(x[0], s[0], o, (xi, si, oi) => Conv(c, xi, si, oi)),
+        ConvTranspose2d t => PerImage(x[0], s[0], o, (xi, si, oi) => ConvTranspose(t, xi, si, oi)),
+        Dense d => PerRow(x[0], s[0], o, xi => DenseRef(d, xi)),
+        Pool2d p => PerImage(x[0], s[0], o, (xi, si, oi) => Pool(p, xi, si, oi)),
+        GlobalPool2d g => PerImage(x[0], s[0], o, (xi, si, _) => GlobalPool(g, xi, si)),
         ActivationLayer a => x[0].Select(a.Activation.Apply).ToArray(),
-        PRelu pr => PReluRef(pr, x[0], s[0]),
-        BatchNorm bn => BatchNormRef(bn, x[0], s[0]),
-        Binary b when b.Operand != null => BinaryRef(b, x[0], s[0], b.Operand, b.OperandShape(s[0])),
-        Binary b => BinaryRef(b, x[0], s[0], x[1], s[1]),
+        PRelu pr => PerImage(x[0], ChannelView(s[0]), ChannelView(o), (xi, si, _) => PReluRef(pr, xi, si)),
+        BatchNorm bn => PerImage(x[0], ChannelView(s[0]), ChannelView(o), (xi, si, _) => BatchNormRef(bn, xi, si)),
+        Binary b when b.Operand != null => BroadcastRef(b, x[0], s[0], b.Operand, b.OperandShape(s[0]), o),
+        Binary b => BroadcastRef(b, x[0], s[0], x[1], s[1], o),
         Concat cat => ConcatRef(cat, x, s, o),
         Flatten or Identity or Reshape => (float[])x[0].Clone(),
         Constant k => (float[])k.Values.Clone(),
-        Transpose t => TransposeRef(t, x[0], s[0]),
+        Transpose t => TransposeRef(t, x[0], s[0], o),
         Softmax sm => SoftmaxRef(sm, x[0], s[0]),
-        Upsample u => UpsampleRef(u, x[0], s[0], o),
-        Gradient g => GradientRef(g, x[0], o),
+        Upsample u => PerImage(x[0], s[0], o, (xi, si, oi) => UpsampleRef(u, xi, si, oi)),
+        Gradient g => PerImage(x[0], s[0], o, (xi, _, oi) => GradientRef(g, xi, oi)),
         Slice sl => SliceRef(sl, x[0], s[0], o),
         Pad pd => PadRef(pd, x[0], s[0], o),
-        Lrn l => LrnRef(l, x[0], s[0]),
-        InstanceNorm n => InstanceNormRef(n, x[0], s[0]),
+        Lrn l => PerImage(x[0], ChannelView(s[0]), ChannelView(o), (xi, si, _) => LrnRef(l, xi, si)),
+        InstanceNorm n => PerImage(x[0], ChannelView(s[0]), ChannelView(o), (xi, si, _) => InstanceNormRef(n, xi, si)),
         Reduce r => ReduceRef(r, x[0], s[0], o),
-        MatMul mm => MatMulRef(mm, x[0], x[1]),
-        DepthToSpace d => DepthToSpaceRef(d, x[0], s[0], o),
-        SpaceToDepth d => SpaceToDepthRef(d, x[0], s[0], o),
+        MatMul => MatMulRef(x[0], s[0], x[1], s[1], o),
+        DepthToSpace d => PerImage(x[0], s[0], o, (xi, si, oi) => DepthToSpaceRef(d, xi, si, oi)),
+        SpaceToDepth d => PerImage(x[0], s[0], o, (xi, si, oi) => SpaceToDepthRef(d, xi, si, oi)),
         _ => throw new NotSupportedException(layer.GetType().Name),
     };
 
-    public static float[] SliceRef(Slice sl, float[] x, Shape s, Shape o)
+    /// <summary>[N, C, H, W] (or [N, C, L] as H = 1) as N images (C, H, W).</summary>
+    private static (int N, Shape S) Image(TensorShape t) =>
+        t.Rank == 4 ? (t[0], new Shape(t[1], t[2], t[3])) : t.Rank == 3 ? (t[0], new Shape(t[1], 1, t[2])) : throw new ArgumentException($"not an image batch: {t}");
+
+    /// <summary>[N, C, rest...] as N images (C, product of the rest, 1); rank 1 as one image of 1 channel.</summary>
+    private static TensorShape ChannelView(TensorShape t) =>
+        t.Rank >= 2 ? new TensorShape(t[0], t[1], (int)t.Product(2, t.Rank), 1) : new TensorShape(1, 1, t[0], 1);
+
+    /// <summary>Applies a per-image reference to each batch item and concatenates the results.</summary>
+    private static float[] PerImage(float[] x, TensorShape s, TensorShape o, Func<float[], Shape, Shape, float[]> f)
     {
-        var y = new float[o.Size];
-        for (int d = 0; d < o.C; d++)
-            for (int h = 0; h < o.H; h++)
-                for (int w = 0; w < o.W; w++)
-                    y[(d * o.H + h) * o.W + w] = x[((sl.StartD + d * sl.StepD) * s.H + sl.StartH + h * sl.StepH) * s.W + sl.StartW + w * sl.StepW];
+        var (n, si) = Image(s);
+        var (_, oi) = Image(o);
+        var y = new float[o.ElementCount];
+        for (int b = 0; b < n; b++)
+            f(x.AsSpan((int)(b * si.Size), (int)si.Size).ToArray(), si, oi).CopyTo(y, b * oi.Size);
+        return y;
+    }
+
+    /// <summary>Dense on [B, ...]: each batch item's values flattened.</summary>
+    private static float[] PerRow(float[] x, TensorShape s, TensorShape o, Func<float[], float[]> f)
+    {
+        int b = s.Rank <= 1 ? 1 : s[0];
+        int n = x.Length / b, k = (int)(o.ElementCount / b);
+        var y = new float[o.ElementCount];
+        for (int i = 0; i < b; i++) f(x.AsSpan(i * n, n).ToArray()).CopyTo(y, i * k);
+        return y;
+    }
+
+    /// <summary>The multi-index of flat element <paramref name="i"/> of <paramref name="s"/>.</summary>
+    private static int[] Index(long i, TensorShape s)
+    {
+        var idx = new int[s.Rank];
+        for (int k = s.Rank - 1; k >= 0; k--) { idx[k] = (int)(i % s[k]); i /= s[k]; }
+        return idx;
+    }
+
+    private static long Flat(int[] idx, TensorShape s)
+    {
+        long f = 0;
+        for (int k = 0; k < s.Rank; k++) f = f * s[k] + idx[k];
+        return f;
+    }
+
+    /// <summary>numpy broadcasting: output index aligned at the last axis, size-1 axes read at 0.</summary>
+    public static float[] BroadcastRef(Binary b, float[] x, TensorShape sx, float[] u, TensorShape su, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        int[] Src(int[] oi, TensorShape t) => Enumerable.Range(0, t.Rank).Select(k => t[k] == 1 ? 0 : oi[k + o.Rank - t.Rank]).ToArray();
+        for (long i = 0; i < y.Length; i++)
+        {
+            var oi = Index(i, o);
+            float xv = x[Flat(Src(oi, sx), sx)], v = u[Flat(Src(oi, su), su)];
+            y[i] = b.Activation.Apply(BinaryValue(b.Op, xv, v));
+        }
+        return y;
+    }
+
+    private static float BinaryValue(BinaryOp op, float xv, float v) => op switch
+    {
+        BinaryOp.Add => xv + v,
+        BinaryOp.Sub => xv - v,
+        BinaryOp.Mul => xv * v,
+        BinaryOp.Div => xv / v,
+        BinaryOp.Max => Math.Max(xv, v),
+        BinaryOp.Min => Math.Min(xv, v),
+        BinaryOp.Equal => xv == v ? 1 : 0,
+        BinaryOp.Pow => v == 0 ? 1 : xv < 0 && v != Math.Floor(v) ? float.NaN : (float)Math.Pow(xv, v),
+        _ => throw new NotSupportedException(op.ToString()),
+    };
+
+    public static float[] SliceRef(Slice sl, float[] x, TensorShape s, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var idx = Index(i, o);
+            for (int k = 0; k < idx.Length; k++) idx[k] = sl.Starts[k] + idx[k] * sl.Steps[k];
+            y[i] = x[Flat(idx, s)];
+        }
         return y;
     }
 
@@ -95,48 +168,63 @@ public static class CpuReference
         return y;
     }
 
-    public static float[] MatMulRef(MatMul mm, float[] a, float[] b)
+    /// <summary>numpy matmul with batch broadcasting, from the definition.</summary>
+    public static float[] MatMulRef(float[] a, TensorShape sa, float[] b, TensorShape sb, TensorShape o)
     {
-        var c = new float[(long)mm.Batch * mm.M * mm.N];
-        for (int t = 0; t < mm.Batch; t++)
-            for (int i = 0; i < mm.M; i++)
-                for (int j = 0; j < mm.N; j++)
+        var ad = sa.Rank == 1 ? new[] { 1, sa[0] } : sa.ToArray();
+        var bd = sb.Rank == 1 ? new[] { sb[0], 1 } : sb.ToArray();
+        int m = ad[^2], k = ad[^1], n = bd[^1];
+        var ab = new TensorShape(ad[..^2]); var bb = new TensorShape(bd[..^2]);
+        int r = Math.Max(ab.Rank, bb.Rank);
+        var ob = new int[r];
+        for (int q = 0; q < r; q++)
+        {
+            int u = q - (r - ab.Rank) >= 0 ? ab[q - (r - ab.Rank)] : 1, v = q - (r - bb.Rank) >= 0 ? bb[q - (r - bb.Rank)] : 1;
+            ob[q] = Math.Max(u, v);
+        }
+        var obs = new TensorShape(ob);
+        var y = new float[obs.ElementCount * m * n];
+        for (long bi = 0; bi < obs.ElementCount; bi++)
+        {
+            var idx = Index(bi, obs);
+            long ia = Flat(Enumerable.Range(0, ab.Rank).Select(q => ab[q] == 1 ? 0 : idx[q + r - ab.Rank]).ToArray(), ab);
+            long ib = Flat(Enumerable.Range(0, bb.Rank).Select(q => bb[q] == 1 ? 0 : idx[q + r - bb.Rank]).ToArray(), bb);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
                 {
                     double acc = 0;
-                    for (int k = 0; k < mm.K; k++)
-                        acc += (double)a[(t * mm.M + i) * mm.K + k] * b[((mm.ShareB ? 0 : t) * mm.K + k) * mm.N + j];
-                    c[(t * mm.M + i) * mm.N + j] = (float)acc;
+                    for (int t = 0; t < k; t++) acc += (double)a[ia * m * k + i * k + t] * b[ib * k * n + t * n + j];
+                    y[bi * m * n + i * n + j] = (float)acc;
                 }
-        return c;
+        }
+        return y;
     }
 
-    public static float[] ReduceRef(Reduce r, float[] x, Shape s, Shape o)
+    public static float[] ReduceRef(Reduce r, float[] x, TensorShape s, TensorShape o)
     {
-        var y = new float[o.Size];
-        for (int a = 0; a < o.C; a++)
-            for (int b = 0; b < o.H; b++)
-                for (int c = 0; c < o.W; c++)
-                {
-                    double acc = r.Kind switch { ReduceKind.Max => double.NegativeInfinity, ReduceKind.Min => double.PositiveInfinity, ReduceKind.Prod => 1, _ => 0 };
-                    int n = 0;
-                    for (int d = 0; d < (r.AxisD ? s.C : 1); d++)
-                        for (int h = 0; h < (r.AxisH ? s.H : 1); h++)
-                            for (int w = 0; w < (r.AxisW ? s.W : 1); w++, n++)
-                            {
-                                double v = x[((a + d) * s.H + b + h) * s.W + c + w];
-                                acc = r.Kind switch
-                                {
-                                    ReduceKind.Max => Math.Max(acc, v),
-                                    ReduceKind.Min => Math.Min(acc, v),
-                                    ReduceKind.Prod => acc * v,
-                                    ReduceKind.L1 => acc + Math.Abs(v),
-                                    ReduceKind.L2 or ReduceKind.SumSquare => acc + v * v,
-                                    _ => acc + v,
-                                };
-                            }
-                    y[(a * o.H + b) * o.W + c] = (float)(r.Kind switch { ReduceKind.Mean => acc / n, ReduceKind.L2 => Math.Sqrt(acc), _ => acc });
-                }
-        return y;
+        var axes = r.Axes.Length == 0 ? Enumerable.Range(0, s.Rank).ToHashSet() : r.Axes.Select(a => a < 0 ? a + s.Rank : a).ToHashSet();
+        var kept = new TensorShape(Enumerable.Range(0, s.Rank).Select(k => axes.Contains(k) ? 1 : s[k]).ToArray());
+        var acc = new double[kept.ElementCount];
+        var count = new long[kept.ElementCount];
+        for (int q = 0; q < acc.Length; q++) acc[q] = r.Kind switch { ReduceKind.Max => double.NegativeInfinity, ReduceKind.Min => double.PositiveInfinity, ReduceKind.Prod => 1, _ => 0 };
+        for (long i = 0; i < x.Length; i++)
+        {
+            var idx = Index(i, s);
+            foreach (var a in axes) idx[a] = 0;
+            long t = Flat(idx, kept);
+            double v = x[i];
+            count[t]++;
+            acc[t] = r.Kind switch
+            {
+                ReduceKind.Max => Math.Max(acc[t], v),
+                ReduceKind.Min => Math.Min(acc[t], v),
+                ReduceKind.Prod => acc[t] * v,
+                ReduceKind.L1 => acc[t] + Math.Abs(v),
+                ReduceKind.L2 or ReduceKind.SumSquare => acc[t] + v * v,
+                _ => acc[t] + v,
+            };
+        }
+        return acc.Select((v, q) => (float)(r.Kind switch { ReduceKind.Mean => v / count[q], ReduceKind.L2 => Math.Sqrt(v), _ => v })).ToArray();
     }
 
     public static float[] DepthToSpaceRef(DepthToSpace d, float[] x, Shape s, Shape o)
@@ -165,19 +253,24 @@ public static class CpuReference
         return y;
     }
 
-    public static float[] PadRef(Pad p, float[] x, Shape s, Shape o)
+    public static float[] PadRef(Pad p, float[] x, TensorShape s, TensorShape o)
     {
-        var y = new float[o.Size];
-        for (int d = 0; d < o.C; d++)
-            for (int h = 0; h < o.H; h++)
-                for (int w = 0; w < o.W; w++)
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var idx = Index(i, o);
+            bool inside = true;
+            for (int k = 0; k < idx.Length; k++)
+            {
+                idx[k] -= p.Before[k];
+                if (idx[k] < 0 || idx[k] >= s[k])
                 {
-                    int id = d - p.BeforeD, ih = h - p.BeforeH, iw = w - p.BeforeW;
-                    bool inside = id >= 0 && id < s.C && ih >= 0 && ih < s.H && iw >= 0 && iw < s.W;
-                    y[(d * o.H + h) * o.W + w] = p.Mode == PaddingMode.Zero
-                        ? inside ? x[(id * s.H + ih) * s.W + iw] : p.Value
-                        : x[(MapIndex(id, s.C, p.Mode) * s.H + MapIndex(ih, s.H, p.Mode)) * s.W + MapIndex(iw, s.W, p.Mode)];
+                    inside = false;
+                    if (p.Mode != PaddingMode.Zero) idx[k] = MapIndex(idx[k], s[k], p.Mode);
                 }
+            }
+            y[i] = p.Mode == PaddingMode.Zero && !inside ? p.Value : x[Flat(idx, s)];
+        }
         return y;
     }
 
@@ -325,81 +418,55 @@ public static class CpuReference
 
     /// <summary>numpy broadcasting over (D,H,W): the output takes the larger size of each dimension; an operand of size 1
     /// along a dimension repeats its value.</summary>
-    public static float[] BinaryRef(Binary b, float[] x, Shape s, float[] u, Shape su)
-    {
-        var o = new Shape(Math.Max(s.C, su.C), Math.Max(s.H, su.H), Math.Max(s.W, su.W));
-        var y = new float[o.Size];
-        for (int c = 0; c < o.C; c++)
-            for (int h = 0; h < o.H; h++)
-                for (int w = 0; w < o.W; w++)
-                {
-                    float xv = x[((s.C == 1 ? 0 : c) * s.H + (s.H == 1 ? 0 : h)) * s.W + (s.W == 1 ? 0 : w)];
-                    float v = u[((su.C == 1 ? 0 : c) * su.H + (su.H == 1 ? 0 : h)) * su.W + (su.W == 1 ? 0 : w)];
-                    float r = b.Op switch
-                    {
-                        BinaryOp.Add => xv + v,
-                        BinaryOp.Mul => xv * v,
-                        BinaryOp.Sub => xv - v,
-                        BinaryOp.Div => xv / v,
-                        BinaryOp.Equal => xv == v ? 1 : 0,
-                        BinaryOp.Pow => (float)Math.Pow(xv, v),
-                        BinaryOp.Max => Math.Max(xv, v),
-                        BinaryOp.Min => Math.Min(xv, v),
-                        _ => throw new NotSupportedException(b.Op.ToString()),
-                    };
-                    y[(c * o.H + h) * o.W + w] = b.Activation.Apply(r);
-                }
-        return y;
-    }
 
-    public static float[] ConcatRef(Concat cat, float[][] x, Shape[] s, Shape o)
+    public static float[] ConcatRef(Concat cat, float[][] x, TensorShape[] s, TensorShape o)
     {
-        var y = new float[o.Size];
+        int axis = cat.Axis < 0 ? cat.Axis + o.Rank : cat.Axis;
+        var y = new float[o.ElementCount];
         int at = 0;
         for (int i = 0; i < x.Length; i++)
         {
-            for (int c = 0; c < s[i].C; c++)
-                for (int h = 0; h < s[i].H; h++)
-                    for (int w = 0; w < s[i].W; w++)
-                    {
-                        int oc = c, oh = h, ow = w;
-                        if (cat.Axis == ConcatAxis.Channels) oc += at; else if (cat.Axis == ConcatAxis.Height) oh += at; else ow += at;
-                        y[(oc * o.H + oh) * o.W + ow] = x[i][(c * s[i].H + h) * s[i].W + w];
-                    }
-            at += cat.Axis == ConcatAxis.Channels ? s[i].C : cat.Axis == ConcatAxis.Height ? s[i].H : s[i].W;
+            for (long e = 0; e < x[i].Length; e++)
+            {
+                var idx = Index(e, s[i]);
+                idx[axis] += at;
+                y[Flat(idx, o)] = x[i][e];
+            }
+            at += s[i][axis];
         }
         return y;
     }
 
-    public static float[] SoftmaxRef(Softmax sm, float[] x, Shape s)
+    public static float[] SoftmaxRef(Softmax sm, float[] x, TensorShape s)
     {
-        int hw = s.H * s.W;
+        int axis = sm.Axis < 0 ? sm.Axis + s.Rank : sm.Axis;
+        long inner = s.Product(axis + 1, s.Rank), outer = s.Product(0, axis);
+        int c = s[axis];
         var y = new float[x.Length];
-        for (int p = 0; p < hw; p++)
+        for (long o = 0; o < outer; o++)
+            for (long p = 0; p < inner; p++)
+            {
+                long b = o * c * inner + p;
+                double max = double.NegativeInfinity;
+                for (int k = 0; k < c; k++) max = Math.Max(max, x[b + k * inner]);
+                double sum = 0;
+                for (int k = 0; k < c; k++) sum += Math.Exp(x[b + k * inner] - max);
+                for (int k = 0; k < c; k++)
+                    y[b + k * inner] = (float)(sm.Log ? x[b + k * inner] - max - Math.Log(sum) : Math.Exp(x[b + k * inner] - max) / sum);
+            }
+        return y;
+    }
+
+    public static float[] TransposeRef(Transpose t, float[] x, TensorShape s, TensorShape o)
+    {
+        var y = new float[x.Length];
+        for (long i = 0; i < y.Length; i++)
         {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < s.C; c++) max = Math.Max(max, x[c * hw + p]);
-            double sum = 0;
-            for (int c = 0; c < s.C; c++) sum += Math.Exp(x[c * hw + p] - max);
-            for (int c = 0; c < s.C; c++)
-                y[c * hw + p] = (float)(sm.Log ? x[c * hw + p] - max - Math.Log(sum) : Math.Exp(x[c * hw + p] - max) / sum);
+            var oi = Index(i, o);
+            var si = new int[s.Rank];
+            for (int k = 0; k < oi.Length; k++) si[t.Perm[k]] = oi[k];
+            y[i] = x[Flat(si, s)];
         }
-        return y;
-    }
-
-    public static float[] TransposeRef(Transpose t, float[] x, Shape s)
-    {
-        int[] d = { s.C, s.H, s.W }, p = t.Perm;
-        var y = new float[x.Length];
-        var i = new int[3];
-        int k = 0;
-        for (int a = 0; a < d[p[0]]; a++)
-            for (int b = 0; b < d[p[1]]; b++)
-                for (int c = 0; c < d[p[2]]; c++)
-                {
-                    i[p[0]] = a; i[p[1]] = b; i[p[2]] = c;
-                    y[k++] = x[(i[0] * d[1] + i[1]) * d[2] + i[2]];
-                }
         return y;
     }
 

@@ -374,7 +374,7 @@ public class FramePreprocessorTests : GpuTest
         using var pre = new FramePreprocessor(session, 0, PhotoW, PhotoH, PixelFormat.Nv12, o);
         pre.Process(frame);
         session.Run();
-        var actual = new float[session.OutputShape().Size];
+        var actual = new float[session.OutputShape().ElementCount];
         session.GetOutput(actual);
         var expected = CpuReference.Run(net, Reference(frame, PhotoW, PhotoH, PixelFormat.Nv12, o))[0];
         TestData.AssertClose(expected, actual, "NV12 photo -> 64x64 crop -> max pool in a session");

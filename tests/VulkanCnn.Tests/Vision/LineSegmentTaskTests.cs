@@ -45,9 +45,9 @@ public class LineSegmentTaskTests : GpuTest
     private static (float[] Scores, float[] Offsets) Outputs(LineSegmentTask task)
     {
         var s = task.Session;
-        int si = s.OutputShape(0).W == 1 ? 0 : 1;   // scores [1,160,160,1], offsets [1,160,160,4]
-        var scores = new float[s.OutputShape(si).Size];
-        var offsets = new float[s.OutputShape(1 - si).Size];
+        int si = s.OutputShape(0)[3] == 1 ? 0 : 1;   // scores [1,160,160,1], offsets [1,160,160,4]
+        var scores = new float[s.OutputShape(si).ElementCount];
+        var offsets = new float[s.OutputShape(1 - si).ElementCount];
         s.GetOutput(scores, si);
         s.GetOutput(offsets, 1 - si);
         return (scores, offsets);

@@ -9,12 +9,13 @@ namespace VulkanCnn.Tests.Vulkan;
 public class PushConstantTests
 {
     private const uint Magic = 0x07230203;
-    private const int OpTypeInt = 21, OpTypeFloat = 22, OpTypeStruct = 30, OpTypePointer = 32, OpVariable = 59, OpMemberDecorate = 72;
+    private const int OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28, OpConstant = 43, OpTypeStruct = 30, OpTypePointer = 32, OpVariable = 59, OpMemberDecorate = 72;
     private const uint StorageClassPushConstant = 9, DecorationOffset = 35;
 
     /// <summary>
     /// Size in bytes of the push-constant block of a SPIR-V module (0 when it has none): the highest member Offset plus
-    /// that member's size. Members must be 32-bit int or float scalars, which is all these shaders use.
+    /// that member's size. Members are 32-bit int or float scalars, vectors of them, or arrays of those (the rank-8
+    /// index tables of the general kernels: ivec4 dims[2], whose std430 stride is the vector's 16 bytes).
     /// </summary>
     internal static int PushConstantBlockSize(byte[] spirv, string what)
     {
@@ -26,6 +27,9 @@ public class PushConstantTests
         var structs = new Dictionary<uint, uint[]>();                // struct id → member type ids
         var scalarWidth = new Dictionary<uint, uint>();              // int/float type id → bit width
         var offsets = new Dictionary<(uint Struct, uint Member), uint>();
+        var vectors = new Dictionary<uint, (uint Component, uint Count)>();
+        var arrays = new Dictionary<uint, (uint Element, uint LengthId)>();
+        var constants = new Dictionary<uint, uint>();
         var pushVariables = new List<uint>();                        // pointer types of PushConstant variables
 
         int i = 5;   // magic, version, generator, bound, schema
@@ -45,6 +49,15 @@ public class PushConstantTests
                 case OpTypeStruct:
                     structs[operands[0]] = operands[1..].ToArray();
                     break;
+                case OpTypeVector:
+                    vectors[operands[0]] = (operands[1], operands[2]);
+                    break;
+                case OpTypeArray:
+                    arrays[operands[0]] = (operands[1], operands[2]);
+                    break;
+                case OpConstant:
+                    constants[operands[1]] = operands[2];
+                    break;
                 case OpTypePointer:
                     pointers[operands[0]] = operands[2];
                     break;
@@ -63,12 +76,25 @@ public class PushConstantTests
         uint structId = pointers[pushVariables[0]];
         Assert.That(structs.ContainsKey(structId), $"{what}: push-constant variable does not point to a struct");
         var members = structs[structId];
+        // Bytes of a member type; 0 for anything but 32-bit scalars, vectors and arrays of them.
+        int TypeSize(uint t)
+        {
+            if (scalarWidth.TryGetValue(t, out uint width)) return width == 32 ? 4 : 0;
+            if (vectors.TryGetValue(t, out var v)) return scalarWidth.TryGetValue(v.Component, out uint w) && w == 32 ? 4 * (int)v.Count : 0;
+            if (arrays.TryGetValue(t, out var a) && constants.TryGetValue(a.LengthId, out uint n))
+            {
+                int e = TypeSize(a.Element);
+                return e % 16 == 0 ? e * (int)n : 0;   // only 16-byte elements: their stride is their size
+            }
+            return 0;
+        }
         int size = 0;
         for (uint m = 0; m < members.Length; m++)
         {
-            Assert.That(scalarWidth.TryGetValue(members[m], out uint width) && width == 32, $"{what}: member {m} is not a 32-bit scalar");
+            int bytes = TypeSize(members[m]);
+            Assert.That(bytes, Is.GreaterThan(0), $"{what}: member {m} is not a 32-bit scalar, vector or array of 16-byte vectors");
             Assert.That(offsets.TryGetValue((structId, m), out uint off), $"{what}: member {m} has no Offset decoration");
-            size = Math.Max(size, (int)off + 4);
+            size = Math.Max(size, (int)off + bytes);
         }
         return size;
     }
@@ -98,7 +124,7 @@ public class PushConstantTests
         ["dense"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["copy_channels"] = typeof(Concat.Push),
-        ["copy_region"] = typeof(Concat.RegionPush),
+        ["strided_copy"] = typeof(StridedCopy.Push),
         ["eltwise"] = typeof(EltwisePush),
         ["globalpool"] = typeof(GlobalPool2d.Push),
         ["gradient"] = typeof(Gradient.Push),
@@ -107,8 +133,6 @@ public class PushConstantTests
         ["lrn"] = typeof(Lrn.Push),
         ["instance_norm"] = typeof(InstanceNorm.Push),
         ["reduce"] = typeof(Reduce.Push),
-        ["depth_to_space"] = typeof(DepthToSpace.Push),
-        ["space_to_depth"] = typeof(SpaceToDepth.Push),
         ["pool2d"] = typeof(Pool2d.Push),
         ["overlay"] = typeof(VulkanCnn.Vision.OverlayRenderer.Push),
         ["preprocess"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
@@ -116,12 +140,10 @@ public class PushConstantTests
         ["preprocess_reduce_rgba"] = typeof(VulkanCnn.Vision.FramePreprocessor.ReducePush),
         ["preprocess_reduced"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
         ["preprocess_rgba"] = typeof(VulkanCnn.Vision.FramePreprocessor.Push),
-        ["slice"] = typeof(Slice.Push),
         ["matmul"] = typeof(MatMul.Push),
         ["swizzle_bgra"] = typeof(VulkanCnn.Vision.FramePipeline.SwizzlePush),
         ["softmax"] = typeof(Softmax.Push),
         ["upsample"] = typeof(Upsample.Push),
-        ["transpose"] = typeof(Transpose.Push),
         ["winograd_input"] = typeof(Winograd.InputPush),
         ["winograd4_input"] = typeof(Winograd.InputPush),
         ["winograd4_output"] = typeof(Winograd.OutputPush),

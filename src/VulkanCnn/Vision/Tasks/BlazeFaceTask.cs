@@ -50,8 +50,8 @@ public sealed class BlazeFaceTask : VisionTask
         if (!(iou is > 0f and <= 1f)) throw new ArgumentOutOfRangeException(nameof(iou), iou, "The IoU threshold must lie in (0, 1].");
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"BlazeFace model '{modelPath}' does not exist.", modelPath);
         var net = OnnxImporter.Load(modelPath);
-        var inShape = net.Nodes[net.InputIds[0]].OutputShape;
-        if (net.InputIds.Count != 1 || inShape != new Layers.Shape(size, size, 3))
+        var inShape = net.Nodes[net.InputIds[0]].OutputShape.Dhw();
+        if (net.InputIds.Count != 1 || inShape != new Shape(size, size, 3))
             throw new ArgumentException($"'{modelPath}' is not a BlazeFace {kind} model: it needs one NHWC input [1,{size},{size},3], " +
                                         $"got {net.InputIds.Count} input(s), the first of shape {inShape} (W×H×D).");
         var layout = BlazeFaceGpuDecoder.OutputLayout(net, modelPath, kind);
@@ -248,7 +248,7 @@ internal sealed unsafe class BlazeFaceGpuDecoder : IDisposable
     /// </summary>
     public static (int RegFine, int RegCoarse, int ScoreFine, int ScoreCoarse, int FineCount) OutputLayout(Network net, string modelPath, BlazeFaceModel kind)
     {
-        var outs = net.OutputIds.Select((id, i) => (i, Shape: net.Nodes[id].OutputShape)).ToArray();
+        var outs = net.OutputIds.Select((id, i) => (i, Shape: net.Nodes[id].OutputShape.Dhw())).ToArray();
         string Describe() => string.Join(", ", outs.Select(o => $"{net.Nodes[net.OutputIds[o.i]].Name} {o.Shape}"));
         int[] Pick(int per)
         {

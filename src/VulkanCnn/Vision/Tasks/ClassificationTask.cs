@@ -72,12 +72,12 @@ public sealed unsafe class ClassificationTask : VisionTask
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(input);
         string what = file != null ? $"'{file}'" : $"network '{name}'";
-        var inShape = net.Nodes[net.InputIds[0]].OutputShape;
-        var want = input.Layout == TensorLayout.Nchw ? new Layers.Shape(3, input.Height, input.Width) : new Layers.Shape(input.Height, input.Width, 3);
+        var inShape = net.Nodes[net.InputIds[0]].OutputShape.Dhw();
+        var want = input.Layout == TensorLayout.Nchw ? new Shape(3, input.Height, input.Width) : new Shape(input.Height, input.Width, 3);
         if (net.InputIds.Count != 1 || inShape != want)
             throw new ArgumentException($"{what} does not fit the pre-processing: it needs one image input of {want} (W×H×D, {input.Layout} {input.Width}x{input.Height}); " +
                                         $"it has {net.InputIds.Count} input(s), the first {inShape}.");
-        var outShape = net.Nodes[net.OutputIds[0]].OutputShape;
+        var outShape = net.Nodes[net.OutputIds[0]].OutputShape.Dhw();
         int dims = (outShape.C > 1 ? 1 : 0) + (outShape.H > 1 ? 1 : 0) + (outShape.W > 1 ? 1 : 0);
         if (dims > 1 || outShape.Size > MaxClasses)
             throw new ArgumentException($"{what} is not a classifier: its output 0 is {outShape} (W×H×D); a vector of at most {MaxClasses} class scores is needed.");

@@ -59,7 +59,7 @@ public sealed unsafe class LineSegmentTask : VisionTask
             throw new ArgumentOutOfRangeException(nameof(options), $"Line segment options out of range: {Options} (score in [0, 1), length ≥ 0, top-k 1..1024).");
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"M-LSD model '{modelPath}' does not exist.", modelPath);
         var net = OnnxImporter.Load(modelPath);
-        var inShape = net.Nodes[net.InputIds[0]].OutputShape;
+        var inShape = net.Nodes[net.InputIds[0]].OutputShape.Dhw();
         // NHWC [1, S, S, 4] is (D, H, W) = (S, S, 4).
         if (net.InputIds.Count != 1 || inShape.W != 4 || inShape.C != inShape.H || inShape.C % 2 != 0)
             throw new ArgumentException($"'{modelPath}' is not an M-LSD model: it needs one NHWC RGBA input [1,S,S,4]; got {net.InputIds.Count} input(s), " +
@@ -68,9 +68,9 @@ public sealed unsafe class LineSegmentTask : VisionTask
         int scoresIndex = -1, offsetsIndex = -1;
         for (int i = 0; i < net.OutputIds.Count; i++)
         {
-            var s = net.Nodes[net.OutputIds[i]].OutputShape;
-            if (s == new Layers.Shape(_size / 2, _size / 2, 1)) scoresIndex = i;
-            else if (s == new Layers.Shape(_size / 2, _size / 2, 4)) offsetsIndex = i;
+            var s = net.Nodes[net.OutputIds[i]].OutputShape.Dhw();
+            if (s == new Shape(_size / 2, _size / 2, 1)) scoresIndex = i;
+            else if (s == new Shape(_size / 2, _size / 2, 4)) offsetsIndex = i;
         }
         if (net.OutputIds.Count != 2 || scoresIndex < 0 || offsetsIndex < 0)
             throw new ArgumentException($"'{modelPath}' is not an M-LSD model: at input {_size}×{_size} it needs a score map [1,{_size / 2},{_size / 2},1] and " +

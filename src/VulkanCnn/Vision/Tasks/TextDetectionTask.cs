@@ -91,8 +91,8 @@ public sealed unsafe class TextDetectionTask : VisionTask
             throw new ArgumentException($"'{modelPath}' is not a PP-OCR detection model usable at 1×3×{height}×{width}: {e.Message}", e);
         }
         var net = import.Network;
-        var outShape = net.Nodes[net.OutputIds[0]].OutputShape;
-        if (net.OutputIds.Count != 1 || outShape != new Layers.Shape(1, height, width))
+        var outShape = net.Nodes[net.OutputIds[0]].OutputShape.Dhw();
+        if (net.OutputIds.Count != 1 || outShape != new Shape(1, height, width))
             throw new ArgumentException($"'{modelPath}' is not a PP-OCR detection model: at input 1×3×{height}×{width} it must give one probability map " +
                                         $"(1, {height}, {width}) (D×H×W); it gives {net.OutputIds.Count} output(s), the first {outShape}.");
         _w = width;

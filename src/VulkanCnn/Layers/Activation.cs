@@ -1,39 +1,5 @@
-// Tensor shapes and the small value types layers are described with.
+// Activation functions: fused into the layer that produces their input, or standing alone.
 namespace VulkanCnn.Layers;
-
-/// <summary>The shape of one activation tensor: D (channels) × H × W, stored channel-major (NCHW with N = 1).</summary>
-public readonly record struct Shape(int C, int H, int W)
-{
-    /// <summary>Number of elements.</summary>
-    public long Size => (long)C * H * W;
-
-    /// <summary>W×H×D, the way the lecture notes write sizes.</summary>
-    public override string ToString() => $"{W}x{H}x{C}";
-}
-
-/// <summary>How a convolution reads pixels outside the image.</summary>
-public enum PaddingMode
-{
-    /// <summary>Zeros (zero padding).</summary>
-    Zero,
-    /// <summary>Copy of the nearest border pixel ("replicate", ONNX Pad mode edge).</summary>
-    Replicate,
-    /// <summary>Mirror without repeating the border pixel (ONNX Pad mode reflect).</summary>
-    Reflect,
-    /// <summary>Periodic: the opposite side's pixels (ONNX Pad mode wrap). Pad layers only; convolutions reject it.</summary>
-    Wrap,
-}
-
-/// <summary>What to do when (W − F + 2P)/S + 1 is not an integer.</summary>
-public enum Rounding
-{
-    /// <summary>Reject the layer: the stride does not fit the input (the lecture notes' rule).</summary>
-    Exact,
-    /// <summary>Round down: the last partial window is dropped (PyTorch and ONNX default).</summary>
-    Floor,
-    /// <summary>Round up: a last partial window is kept (ceil_mode).</summary>
-    Ceil,
-}
 
 /// <summary>Activation functions that can stand alone or be fused into the layer that produces their input.</summary>
 public enum ActivationKind

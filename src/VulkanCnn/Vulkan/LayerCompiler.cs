@@ -1,18 +1,16 @@
 // What a layer sees while it is being compiled for a device: weight upload, pipelines, and the dispatch list.
 using System.Runtime.InteropServices;
-using VulkanCnn.Layers;
-using VulkanCnn.Vulkan;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Vulkan;
 
 /// <summary>The buffers and shapes of the node being compiled.</summary>
 internal sealed class NodeIO
 {
     public required string Name { get; init; }
     public required BufferSlice[] Inputs { get; init; }
-    public required Shape[] InputShapes { get; init; }
+    public required TensorShape[] InputShapes { get; init; }
     public required BufferSlice Output { get; init; }
-    public required Shape OutputShape { get; init; }
+    public required TensorShape OutputShape { get; init; }
     /// <summary>The session's scratch region (at least what the layer asked for; shared with other layers).</summary>
     public BufferSlice Scratch { get; init; }
 }
