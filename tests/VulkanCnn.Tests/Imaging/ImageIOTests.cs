@@ -29,66 +29,13 @@ public class ImageIOTests
         return path;
     }
 
-    /// <summary>The astronaut photograph encoded as <paramref name="ext"/> (.png or .jpg) in memory.</summary>
-    private static byte[] Photo(string ext)
-    {
-        using var image = Image.Load<Rgb24>(TestFiles.Cached("images", "astronaut.png"));
-        using var ms = new MemoryStream();
-        if (ext == ".png") image.SaveAsPng(ms); else image.SaveAsJpeg(ms);
-        return ms.ToArray();
-    }
-
-    // ------------------------------------------------------------------------------------------ PNG by hand
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            c ^= b;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-        }
-        return ~c;
-    }
-
-    private static void Chunk(MemoryStream s, string type, byte[] data)
-    {
-        var head = new byte[8];
-        BinaryPrimitives.WriteUInt32BigEndian(head, (uint)data.Length);
-        Encoding.ASCII.GetBytes(type, head.AsSpan(4));
-        s.Write(head);
-        s.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(head.AsSpan(4).ToArray().Concat(data).ToArray()));
-        s.Write(crc);
-    }
-
-    /// <summary>A structurally complete PNG (8-bit RGB) whose IHDR claims <paramref name="w"/>×<paramref name="h"/>, with
-    /// one row of zero pixel data (a valid zlib stream) whatever the header says.</summary>
-    private static byte[] PngClaiming(uint w, uint h)
-    {
-        var s = new MemoryStream();
-        s.Write(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A });
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteUInt32BigEndian(ihdr, w);
-        BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), h);
-        ihdr[8] = 8; ihdr[9] = 2; // 8 bits, RGB
-        Chunk(s, "IHDR", ihdr);
-        var z = new MemoryStream();
-        using (var zs = new System.IO.Compression.ZLibStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-            zs.Write(new byte[1 + 3 * 4]);
-        Chunk(s, "IDAT", z.ToArray());
-        Chunk(s, "IEND", Array.Empty<byte>());
-        return s.ToArray();
-    }
-
     // ------------------------------------------------------------------------------------------ truncated images
 
     [TestCase(".png")]
     [TestCase(".jpg")]
     public void AnImageCutInHalfIsAnErrorNamingTheFile(string ext)
     {
-        var bytes = Photo(ext);
+        var bytes = BadImages.Photo(ext);
         string whole = Write("whole" + ext, bytes);
         string half = Write("half" + ext, bytes[..(bytes.Length / 2)]);
         Assert.That(ImageIO.Load(whole).Shape.Size, Is.EqualTo(3 * 512 * 512), "the uncut file must load");
@@ -106,7 +53,7 @@ public class ImageIOTests
     [Test]
     public void APngWithoutItsEndChunkIsTruncated()
     {
-        var bytes = Photo(".png");
+        var bytes = BadImages.Photo(".png");
         string path = Write("noiend.png", bytes[..^12]);   // IEND is the last 12 bytes
         var e = Assert.Throws<InvalidDataException>(() => ImageIO.Load(path))!;
         Assert.That(e.Message, Does.Contain(path).And.Contain("IEND"));
@@ -115,7 +62,7 @@ public class ImageIOTests
     [Test]
     public void AJpegWithoutItsEndMarkerIsTruncated()
     {
-        var bytes = Photo(".jpg");
+        var bytes = BadImages.Photo(".jpg");
         Assert.That(bytes[^2..], Is.EqualTo(new byte[] { 0xFF, 0xD9 }));
         string path = Write("noeoi.jpg", bytes[..^2]);
         var e = Assert.Throws<InvalidDataException>(() => ImageIO.Load(path))!;
@@ -152,7 +99,7 @@ public class ImageIOTests
     [Test]
     public void AZeroByZeroPngIsAnErrorNamingTheFileAndTheSize()
     {
-        string path = Write("empty.png", PngClaiming(0, 0));
+        string path = Write("empty.png", BadImages.PngClaiming(0, 0));
         var e = Assert.Throws<InvalidDataException>(() => ImageIO.Load(path))!;
         Assert.That(e.Message, Does.Contain(path).And.Contain("0x0"));
         e = Assert.Throws<InvalidDataException>(() => FrameSource.Open(path).Dispose())!;
@@ -162,7 +109,7 @@ public class ImageIOTests
     [Test]
     public void AHugePngHeaderIsRejectedBeforeDecodingWithTheNumbersAndTheLimit()
     {
-        string path = Write("huge.png", PngClaiming(100000, 100000));
+        string path = Write("huge.png", BadImages.PngClaiming(100000, 100000));
         long before = GC.GetTotalAllocatedBytes(precise: true);
         var e = Assert.Throws<InvalidDataException>(() => ImageIO.Load(path))!;
         Assert.That(GC.GetTotalAllocatedBytes(precise: true) - before, Is.LessThan(16 << 20), "rejected before anything large is allocated");
@@ -175,7 +122,7 @@ public class ImageIOTests
     public void APngHeaderPastTheSignedRangeIsRejected()
     {
         // PNG allows sides up to 2^31-1; 0x80000000 does not fit an int and must not wrap to a negative size.
-        string path = Write("wrap.png", PngClaiming(0x80000000, 1));
+        string path = Write("wrap.png", BadImages.PngClaiming(0x80000000, 1));
         var e = Assert.Throws<InvalidDataException>(() => ImageIO.Load(path))!;
         Assert.That(e.Message, Does.Contain(path).And.Contain("2147483648"));
     }
