@@ -5,6 +5,9 @@
 
 float activate(float v)
 {
+    // NaN passes through every activation, as in ONNX Runtime. Tested first and explicitly: GLSL leaves max, min, clamp
+    // and exp of NaN to the driver (max(NaN, 0) and clamp give a number on both CPU devices, exp(NaN) on SwiftShader).
+    if (ACT != 0 && isnan(v)) return v;
     if (ACT == 1) return max(v, 0.0);                                   // ReLU
     if (ACT == 2) return v >= 0.0 ? v : v * ALPHA;                      // LeakyReLU
     if (ACT == 3) return clamp(v, ALPHA, BETA);                         // Clip / ReLU6

@@ -1,6 +1,8 @@
 #version 450
 // Global average / max pooling: one workgroup per channel, a tree reduction in shared memory.
+#extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
+#include "nan_minmax.glsl"
 layout(constant_id = 0) const int MODE = 0;            // 0 max, 1 average
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
@@ -13,15 +15,15 @@ void main()
     if (c >= p.C) return;
     int lane = int(gl_LocalInvocationID.x);
     int base = c * p.HW;
-    float a = MODE == 0 ? -3.402823466e+38 : 0.0;
+    float a = MODE == 0 ? negInf() : 0.0;
     for (int i = lane; i < p.HW; i += 64) {
         float v = x[base + i];
-        a = MODE == 0 ? max(a, v) : a + v;
+        a = MODE == 0 ? maxNaN(a, v) : a + v;
     }
     red[lane] = a;
     barrier();
     for (int s = 32; s > 0; s >>= 1) {
-        if (lane < s) red[lane] = MODE == 0 ? max(red[lane], red[lane + s]) : red[lane] + red[lane + s];
+        if (lane < s) red[lane] = MODE == 0 ? maxNaN(red[lane], red[lane + s]) : red[lane] + red[lane + s];
         barrier();
     }
     if (lane == 0) y[c] = MODE == 0 ? red[0] : red[0] / float(p.HW);

@@ -4,6 +4,7 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
+#include "nan_minmax.glsl"
 layout(constant_id = 0) const int MODE = 0;            // 0 max, 1 average
 layout(constant_id = 1) const int KH = 2;
 layout(constant_id = 2) const int KW = 2;
@@ -26,7 +27,7 @@ void main()
     int c = t / p.OH;
     int y0 = oy * SH - p.padTop, x0 = ox * SW - p.padLeft;
     int base = c * p.H * p.W;
-    float m = -3.402823466e+38;
+    float m = negInf();
     float s = 0.0;
     int n = 0;
     for (int ky = 0; ky < KH; ky++) {
@@ -36,7 +37,7 @@ void main()
             int ix = x0 + kx;
             if (ix < 0 || ix >= p.W) continue;
             float v = x[base + iy * p.W + ix];
-            m = max(m, v);
+            m = maxNaN(m, v);   // a NaN in the window gives NaN
             s += v;
             n++;
         }

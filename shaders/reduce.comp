@@ -6,6 +6,7 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
+#include "nan_minmax.glsl"
 layout(constant_id = 0) const int KIND = 0;            // 0 sum, 1 mean, 2 max, 3 min, 4 product, 5 L1, 6 L2, 7 sum of squares
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
@@ -16,7 +17,7 @@ layout(push_constant) uniform Params {
 } p;
 shared float red[64];
 
-float combine(float a, float b) { return KIND == 2 ? max(a, b) : KIND == 3 ? min(a, b) : KIND == 4 ? a * b : a + b; }
+float combine(float a, float b) { return KIND == 2 ? maxNaN(a, b) : KIND == 3 ? minNaN(a, b) : KIND == 4 ? a * b : a + b; }
 // What each element contributes: |v| for L1, v² for L2 and the sum of squares, else v itself.
 float term(float v) { return KIND == 5 ? abs(v) : (KIND == 6 || KIND == 7) ? v * v : v; }
 
@@ -31,7 +32,7 @@ void main()
         base += (rest - q * p.kDims[g]) * p.kStride[g];
         rest = q;
     }
-    float acc = KIND == 2 ? -3.402823466e+38 : KIND == 3 ? 3.402823466e+38 : KIND == 4 ? 1.0 : 0.0;
+    float acc = KIND == 2 ? negInf() : KIND == 3 ? posInf() : KIND == 4 ? 1.0 : 0.0;
     for (int k = lane; k < p.N; k += 64) {
         int off = base, r = k;
         for (int g = p.nr - 1; g >= 0; g--) {

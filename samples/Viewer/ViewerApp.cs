@@ -21,13 +21,13 @@ internal enum OutputKind { Png, Folder, Mp4 }
 /// <summary>The parsed command line.</summary>
 internal sealed record ViewerOptions(string Source, string Model, string? Output, OutputKind OutputKind, string? Detections, string? Device,
                                      long? Frames, double? Seconds, bool Window, bool Hud, bool? Validation, (int Width, int Height)? WindowSize,
-                                     bool Realtime = false, bool Loop = false)
+                                     bool Realtime = false, bool Loop = false, bool Verbose = false)
 {
     public const string Usage = """
         usage: viewer --source FILE|DIR|testsrc|webcam[:N] (--window | --output out.png|out.mp4|DIR | both)
                       [--model blazeface|blazeface-back|ppocr-det|mlsd|sobel|PATH.onnx] [--detections out.json] [--device NAME]
                       [--frames N] [--seconds S] [--hud | --no-hud] [--size WxH] [--realtime | --every-frame] [--loop]
-                      [--validation]
+                      [--validation] [--verbose]
           --source      an image, a video file, a folder of images, testsrc (test pattern) or webcam[:N] (/dev/videoN)
           --window      show the annotated frames live in a window (GLFW + Vulkan swapchain); H toggles the HUD,
                         Esc or closing the window quits
@@ -47,10 +47,12 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
                         --every-frame: every frame in order, each drawn with its own result (default for files)
           --loop        start files again at their end
           --validation  turn on the Vulkan validation layer (or VULKANCNN_VALIDATION=1); errors give exit code 3
+          --verbose     print the stack trace with an error (errors are otherwise one line: exit code 1, or 70 for an
+                        internal error)
         """;
 
     private static readonly string[] ValueOptions = { "source", "model", "output", "detections", "device", "frames", "seconds", "size" };
-    private static readonly string[] FlagOptions = { "window", "hud", "no-hud", "validation", "realtime", "every-frame", "loop" };
+    private static readonly string[] FlagOptions = { "window", "hud", "no-hud", "validation", "realtime", "every-frame", "loop", "verbose" };
 
     public static ViewerOptions Parse(IReadOnlyList<string> args)
     {
@@ -113,7 +115,8 @@ internal sealed record ViewerOptions(string Source, string Model, string? Output
         if (flags.Contains("realtime") && flags.Contains("every-frame")) throw new UsageException("--realtime and --every-frame contradict each other.");
         bool realtime = flags.Contains("realtime") || (window && !flags.Contains("every-frame"));
         return new ViewerOptions(source, model, output, kind, values.GetValueOrDefault("detections"), values.GetValueOrDefault("device"),
-                                 frames, seconds, window, hud, flags.Contains("validation") ? true : null, size, realtime, flags.Contains("loop"));
+                                 frames, seconds, window, hud, flags.Contains("validation") ? true : null, size, realtime, flags.Contains("loop"),
+                                 flags.Contains("verbose"));
     }
 }
 
@@ -157,7 +160,13 @@ internal static class ViewerApp
     /// <summary>Exit code when the run worked but the validation layer reported errors.</summary>
     public const int ValidationFailed = 3;
 
-    /// <summary>Runs the viewer; 0 on success, 2 for a bad command line, 1 when something fails while running, 3 on validation errors.</summary>
+    /// <summary>Exit code for an exception that is not one of the documented kinds: a bug, not bad input (EX_SOFTWARE).</summary>
+    public const int InternalError = 70;
+
+    /// <summary>
+    /// Runs the viewer; 0 on success, 2 for a bad command line, 1 when something fails while running, 3 on validation
+    /// errors, 70 for an undocumented exception. Errors are one line on stderr; --verbose adds the stack trace.
+    /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         ViewerOptions o;
@@ -174,7 +183,60 @@ internal static class ViewerApp
                                     or VulkanException or WindowException or System.ComponentModel.Win32Exception)
         {
             stderr.WriteLine("viewer: " + e.Message);
+            if (o.Verbose) stderr.WriteLine(e);
             return 1;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"viewer: internal error, {e.GetType().Name}: {e.Message}" +
+                             (o.Verbose ? "" : " (run again with --verbose for the stack trace, and please report it)"));
+            if (o.Verbose) stderr.WriteLine(e);
+            return InternalError;
+        }
+    }
+
+    /// <summary>
+    /// Checks, before anything is opened or run, that --output and --detections can be written: their directories are
+    /// created as the writers would create them, and a probe file is written and removed. An IOException names the path.
+    /// </summary>
+    public static void CheckOutputs(ViewerOptions o)
+    {
+        if (o.Output != null)
+        {
+            if (o.OutputKind == OutputKind.Folder) CheckDirectory(o.Output, "--output");
+            else CheckFile(o.Output, "--output");
+        }
+        if (o.Detections != null) CheckFile(o.Detections, "--detections");
+    }
+
+    private static void CheckDirectory(string dir, string option)
+    {
+        try
+        {
+            if (File.Exists(dir)) throw new IOException("it is a file, not a directory");
+            Directory.CreateDirectory(dir);
+            using (new FileStream(Path.Combine(dir, $".viewer-write-test-{Environment.ProcessId}"), FileMode.Create, FileAccess.Write,
+                                  FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new IOException($"{option} '{dir}' cannot be written: {e.Message}", e);
+        }
+    }
+
+    private static void CheckFile(string path, string option)
+    {
+        try
+        {
+            if (Directory.Exists(path)) throw new IOException("it is a directory");
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+            bool existed = File.Exists(path);
+            using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite)) { }
+            if (!existed) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new IOException($"{option} '{path}' cannot be written: {e.Message}", e);
         }
     }
 
@@ -187,6 +249,7 @@ internal static class ViewerApp
     public static int Run(ViewerOptions o, TextWriter stdout, VulkanContext? context = null, TextWriter? stderr = null, bool stderrIsTerminal = false)
     {
         stderr ??= TextWriter.Null;
+        CheckOutputs(o);
         bool file = IsFileSource(o.Source);
         // Files: every frame in order, unless played in real time. Cameras and the test pattern: the latest frame wins.
         using var source = FrameSource.Open(o.Source, new FrameSourceOptions

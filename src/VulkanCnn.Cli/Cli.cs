@@ -41,6 +41,8 @@ internal static class Cli
 
         ARCH: lenet5, alexnet, vgg16, vgg19, resnet18, resnet34, resnet50
         --device D: device index or name substring (also VULKANCNN_DEVICE); --validation turns on the validation layer.
+        Errors are one line on stderr with exit code 1 (2 for a bad command line, 70 for an internal error);
+        --verbose adds the stack trace.
         """;
 
     public static int Run(string[] args)
@@ -51,6 +53,7 @@ internal static class Cli
             return args.Length == 0 ? 2 : 0;
         }
         var o = new Options(args.Skip(1).ToArray());
+        bool verbose = o.Flag("verbose");
         try
         {
             return args[0] switch
@@ -69,11 +72,65 @@ internal static class Cli
                 _ => Fail($"unknown command '{args[0]}'.\n\n{Usage}"),
             };
         }
-        catch (Exception e) when (e is ArgumentException or TimeoutException or NotSupportedException or VulkanException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
-                                        or SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException)
+        catch (Exception e) when (IsDocumented(e))
         {
             Console.Error.WriteLine($"vcnn {args[0]}: {e.Message}");
+            if (verbose) Console.Error.WriteLine(e);
             return 1;
+        }
+        catch (Exception e)
+        {
+            // Anything else is a bug in vcnn or the library: still one line (and exit code 70, EX_SOFTWARE, so that scripts
+            // and fuzzers can tell it from bad input); the stack trace only when asked for.
+            Console.Error.WriteLine($"vcnn {args[0]}: internal error, {e.GetType().Name}: {e.Message}" +
+                                    (verbose ? "" : " (run again with --verbose for the stack trace, and please report it)"));
+            if (verbose) Console.Error.WriteLine(e);
+            return InternalError;
+        }
+    }
+
+    /// <summary>Exit code for an exception that is not one of the documented kinds: a bug, not bad input.</summary>
+    internal const int InternalError = 70;
+
+    /// <summary>The exceptions that report bad input, a missing device or file, or a device failure (exit code 1).</summary>
+    internal static bool IsDocumented(Exception e) => e is ArgumentException or TimeoutException or NotSupportedException or VulkanException
+        or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException
+        or SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException;
+
+    /// <summary>
+    /// Fails now, naming <paramref name="dir"/>, if files cannot be written into it (created if missing): called before the
+    /// device is opened, so a bad output directory is found before any work is done.
+    /// </summary>
+    internal static void CheckWritableDirectory(string dir, string option)
+    {
+        try
+        {
+            if (File.Exists(dir)) throw new IOException("it is a file, not a directory");
+            Directory.CreateDirectory(dir);
+            string probe = Path.Combine(dir, $".vcnn-write-test-{Environment.ProcessId}");
+            using (new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new IOException($"{option} '{dir}' cannot be written: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Fails now, naming <paramref name="path"/>, if the file cannot be created or overwritten (nothing is left behind).</summary>
+    internal static void CheckWritableFile(string path, string what)
+    {
+        try
+        {
+            if (Directory.Exists(path)) throw new IOException("it is a directory");
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"directory '{dir}' does not exist");
+            bool existed = File.Exists(path);
+            using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite)) { }
+            if (!existed) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new IOException($"{what} '{path}' cannot be written: {e.Message}", e);
         }
     }
 
@@ -126,6 +183,10 @@ internal static class Cli
     private static Network SingleConv(Options o)
     {
         int c = o.Int("channels") ?? 64, k = o.Int("filters") ?? 64, f = o.Int("kernel") ?? 3, s = o.Int("stride") ?? 1, n = o.Int("size") ?? 56;
+        foreach (var (name, v) in new[] { ("channels", c), ("filters", k), ("kernel", f), ("stride", s), ("size", n) })
+            if (v <= 0) throw new ArgumentException($"--{name} must be a positive integer, got {v}.");
+        if ((long)k * c * f * f > Array.MaxLength)
+            throw new ArgumentException($"--filters {k} × --channels {c} × --kernel {f}² = {(long)k * c * f * f:N0} weights; at most {Array.MaxLength:N0} fit one array.");
         var rng = new Random(3);
         var w = new float[k * c * f * f];
         for (int i = 0; i < w.Length; i++) w[i] = (float)rng.NextDouble() - 0.5f;
@@ -155,6 +216,7 @@ internal static class Cli
     {
         var net = BuildArch(o, out var arch);
         int runs = o.Int("runs") ?? 10, warmup = o.Int("warmup") ?? 2;
+        if (runs < 1 || warmup < 0) throw new ArgumentException($"--runs must be at least 1 and --warmup at least 0, got {runs} and {warmup}.");
         using var ctx = OpenContext(o);
         Console.WriteLine($"device: {ctx.DeviceInfo}");
         var peak = o.Flag("no-peak") ? null : PeakMeter.Measure(ctx);
@@ -224,7 +286,7 @@ internal sealed class Options
     public List<string> Positional { get; } = new();
 
     // Options that never take a value: without this list "--color in.png out.png" would read in.png as the colour value.
-    private static readonly HashSet<string> BooleanFlags = new() { "help", "validation", "no-peak", "no-winograd", "no-timestamps", "color" };
+    private static readonly HashSet<string> BooleanFlags = new() { "help", "validation", "no-peak", "no-winograd", "no-timestamps", "color", "verbose" };
 
     public Options(string[] args)
     {

@@ -19,7 +19,7 @@ internal static class DemoCommand
         Prints a table: output size, GPU ms and wall ms of a second run (the first compiles), and the file written.
         """;
 
-    private static readonly HashSet<string> Known = new() { "out", "image", "device", "validation", "help" };
+    private static readonly HashSet<string> Known = new() { "out", "image", "device", "validation", "help", "verbose" };
 
     private sealed record Row(string What, Shape Output, double GpuMs, double WallMs, string Where);
 
@@ -39,9 +39,9 @@ internal static class DemoCommand
 
         string image = o.Get("image") ?? DefaultImage();
         string outDir = o.Get("out") ?? Path.Combine("out", "demo");
+        Cli.CheckWritableDirectory(outDir, "--out");
         var (grey, greyShape) = ImageIO.Load(image, grayscale: true);
         var (rgb, rgbShape) = ImageIO.Load(image);
-        Directory.CreateDirectory(outDir);
 
         using var ctx = Cli.OpenContext(o);
         Console.WriteLine($"device: {ctx.DeviceInfo}");

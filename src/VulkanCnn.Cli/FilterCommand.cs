@@ -28,7 +28,7 @@ internal static class FilterCommand
         output keeps the input size. --border zero pads with zeros, replicate (default) with copies of the border pixels.
         """;
 
-    private static readonly HashSet<string> Known = new() { "size", "sigma", "border", "neighbours", "color", "device", "validation", "help" };
+    private static readonly HashSet<string> Known = new() { "size", "sigma", "border", "neighbours", "color", "device", "validation", "help", "verbose" };
 
     public static int Run(Options o)
     {
@@ -40,7 +40,7 @@ internal static class FilterCommand
         foreach (var name in o.Names)
         {
             if (!Known.Contains(name)) return Cli.Fail($"filter: unknown option --{name}.\n\n{Usage}");
-            if (name is not ("color" or "validation" or "help") && o.Get(name) == null) return Cli.Fail($"filter: --{name} needs a value.");
+            if (name is not ("color" or "validation" or "help" or "verbose") && o.Get(name) == null) return Cli.Fail($"filter: --{name} needs a value.");
         }
         if (o.Positional.Count != 3)
             return Cli.Fail($"filter: expected KIND IN OUT, got {o.Positional.Count} argument(s){(o.Positional.Count > 0 ? ": " + string.Join(" ", o.Positional) : "")}.\n\n{Usage}");
@@ -53,6 +53,7 @@ internal static class FilterCommand
         var ext = Path.GetExtension(output).ToLowerInvariant();
         if (ext is not (".png" or ".jpg" or ".jpeg" or ".npy"))
             throw new ArgumentException($"output '{output}' must end in .png, .jpg, .jpeg or .npy, not '{ext}'.");
+        Cli.CheckWritableFile(output, "output");
         bool color = o.Flag("color");
         var (pixels, shape) = ImageIO.Load(input, grayscale: !color);
 

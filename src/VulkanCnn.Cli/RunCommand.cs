@@ -135,6 +135,7 @@ internal static class RunCommand
     {
         if (o.Positional.Count != 1) throw new ArgumentException("vcnn run takes one MODEL.onnx.");
         string outDir = o.Get("output-dir") ?? throw new ArgumentException("vcnn run needs --output-dir DIR.");
+        Cli.CheckWritableDirectory(outDir, "--output-dir");
         var model = OnnxModel.Load(o.Positional[0]);
         var given = new Dictionary<string, (float[] Data, int[] Dims)>();
         foreach (var v in o.GetAll("input"))

@@ -99,7 +99,8 @@ internal static class VisionBenchCommand
     private static byte[] LoadRgba(string path, int w, int h)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Image '{path}' does not exist (scripts/setup.sh fetches the sample photographs).", path);
-        using var img = Image.Load<Rgba32>(path);
+        using var rgb = Imaging.ImageFileCheck.LoadRgb24(path);
+        using var img = rgb.CloneAs<Rgba32>();
         img.Mutate(c => c.Resize(new ResizeOptions { Size = new Size(w, h), Mode = SixLabors.ImageSharp.Processing.ResizeMode.Crop }));
         var bytes = new byte[w * h * 4];
         img.CopyPixelDataTo(bytes);

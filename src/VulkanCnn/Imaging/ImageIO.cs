@@ -27,52 +27,57 @@ public enum ViewScaling
 public static class ImageIO
 {
     // Byte 0x93 is written as a number: "\x93" in a C# UTF-8 literal would become two bytes.
+    /// <summary>
+    /// The most pixels an image file may have (8192 × 8192 = 67,108,864): larger headers are rejected before anything is
+    /// decoded or allocated. Its decoded RGB floats (768 MiB) are already far past what one tensor binding holds.
+    /// </summary>
+    public const long MaxPixels = 8192L * 8192;
+
     private static ReadOnlySpan<byte> NpyMagic => new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 
     /// <summary>
     /// Loads a PNG or JPEG (any format ImageSharp reads) as C×H×W floats with values 0..255: C = 3 (R, G, B), or C = 1 with
     /// <paramref name="grayscale"/> (ITU-R BT.601 luma). Optionally resized first (bicubic, by ImageSharp): give
     /// <paramref name="width"/> and/or <paramref name="height"/>; a missing one keeps the aspect ratio.
+    /// A truncated PNG or JPEG, an image of 0 pixels or of more than <see cref="MaxPixels"/> (read from the header, before
+    /// decoding) and an undecodable file are <see cref="InvalidDataException"/>s naming the file.
     /// </summary>
     public static (float[] Pixels, Shape Shape) Load(string path, bool grayscale = false, int? width = null, int? height = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (width is <= 0 || height is <= 0)
             throw new ArgumentException($"Resize target for '{path}' must be positive, got width {width}, height {height}.");
-        if (!File.Exists(path)) throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
-        Image<Rgb24> image;
-        try { image = Image.Load<Rgb24>(path); }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException)
+        if ((long?)width * height > MaxPixels)
+            throw new ArgumentException($"Resize target {width}x{height} for '{path}' has more than {MaxPixels:N0} pixels (ImageIO.MaxPixels).");
+        using var image = ImageFileCheck.LoadRgb24(path);
+        if (width != null || height != null)
         {
-            throw new InvalidDataException($"Cannot read image '{path}': {e.Message}", e);
+            // In double: a 1-pixel-high image resized to a given width may ask for a height past int.
+            double rw = width ?? Math.Max(1, Math.Round((double)image.Width * height!.Value / image.Height));
+            double rh = height ?? Math.Max(1, Math.Round((double)image.Height * width!.Value / image.Width));
+            if (rw * rh > MaxPixels)
+                throw new ArgumentException($"Resizing '{path}' ({image.Width}x{image.Height}) to {rw}x{rh} keeps the aspect ratio past {MaxPixels:N0} pixels (ImageIO.MaxPixels).");
+            int w = (int)rw, h = (int)rh;
+            image.Mutate(x => x.Resize(w, h));
         }
-        using (image)
+        var shape = new Shape(3, image.Height, image.Width);
+        var rgb = new float[shape.Size];
+        int hw = shape.H * shape.W;
+        image.ProcessPixelRows(rows =>
         {
-            if (width != null || height != null)
+            for (int y = 0; y < rows.Height; y++)
             {
-                int w = width ?? Math.Max(1, (int)Math.Round((double)image.Width * height!.Value / image.Height));
-                int h = height ?? Math.Max(1, (int)Math.Round((double)image.Height * width!.Value / image.Width));
-                image.Mutate(x => x.Resize(w, h));
-            }
-            var shape = new Shape(3, image.Height, image.Width);
-            var rgb = new float[shape.Size];
-            int hw = shape.H * shape.W;
-            image.ProcessPixelRows(rows =>
-            {
-                for (int y = 0; y < rows.Height; y++)
+                var row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
                 {
-                    var row = rows.GetRowSpan(y);
-                    for (int x = 0; x < row.Length; x++)
-                    {
-                        int p = y * shape.W + x;
-                        rgb[p] = row[x].R;
-                        rgb[hw + p] = row[x].G;
-                        rgb[2 * hw + p] = row[x].B;
-                    }
+                    int p = y * shape.W + x;
+                    rgb[p] = row[x].R;
+                    rgb[hw + p] = row[x].G;
+                    rgb[2 * hw + p] = row[x].B;
                 }
-            });
-            return grayscale ? (ToGray(rgb, shape), shape with { C = 1 }) : (rgb, shape);
-        }
+            }
+        });
+        return grayscale ? (ToGray(rgb, shape), shape with { C = 1 }) : (rgb, shape);
     }
 
     /// <summary>
@@ -193,34 +198,51 @@ public static class ImageIO
 
     /// <summary>
     /// Reads a float32 .npy file (format 1.0, 2.0 or 3.0, little-endian '&lt;f4', C order) and returns its values in file
-    /// order with its shape (for <see cref="WriteNpy"/> output: (H, W) or (H, W, C), not C×H×W).
+    /// order with its shape (for <see cref="WriteNpy"/> output: (H, W) or (H, W, C), not C×H×W). A corrupt file (magic,
+    /// version, header length, dtype, shape, data length) is an <see cref="InvalidDataException"/> naming it.
     /// </summary>
     public static (float[] Data, int[] Shape) ReadNpy(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(NpyMagic))
-            throw new InvalidDataException($"'{path}' is not a .npy file (no \\x93NUMPY magic).");
+            throw new InvalidDataException($"'{path}' is not a .npy file (no \\x93NUMPY magic in its {bytes.Length} bytes).");
         int major = bytes[6];
-        int headerLength, start;
+        // Sizes from the file are read into long and compared with the file's length before anything is allocated.
+        long headerLength;
+        int start;
         if (major == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)); start = 10; }
-        else if (major is 2 or 3 && bytes.Length >= 12) { headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8))); start = 12; }
+        else if (major is 2 or 3)
+        {
+            if (bytes.Length < 12) throw new InvalidDataException($"'{path}': a .npy {major}.0 file has a 12-byte preamble, the file has {bytes.Length} bytes.");
+            headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+            start = 12;
+        }
         else throw new InvalidDataException($"'{path}': .npy format version {major}.{bytes[7]} is not supported (1.0, 2.0, 3.0 are).");
-        if (start + headerLength > bytes.Length) throw new InvalidDataException($"'{path}': .npy header of {headerLength} bytes runs past the end of the {bytes.Length}-byte file.");
-        var header = Encoding.UTF8.GetString(bytes, start, headerLength);
+        if (start + headerLength > bytes.Length)
+            throw new InvalidDataException($"'{path}': .npy header of {headerLength} bytes runs past the end of the {bytes.Length}-byte file.");
+        var header = Encoding.UTF8.GetString(bytes, start, (int)headerLength);
 
         string descr = DictValue(header, "descr", path).Trim('\'', '"');
         if (descr != "<f4") throw new InvalidDataException($"'{path}': dtype '{descr}' is not supported; only little-endian float32 '<f4' is.");
         if (DictValue(header, "fortran_order", path) != "False") throw new InvalidDataException($"'{path}': Fortran-order arrays are not supported.");
-        var shapeText = DictValue(header, "shape", path).Trim('(', ')');
+        var shapeValue = DictValue(header, "shape", path);
+        if (!shapeValue.StartsWith('(') || !shapeValue.EndsWith(')'))
+            throw new InvalidDataException($"'{path}': the .npy shape '{shapeValue}' is not a tuple.");
+        var shapeText = shapeValue[1..^1];
         var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                              .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int d) ? d : throw new InvalidDataException($"'{path}': bad dimension '{s}' in shape ({shapeText}).")).ToArray();
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        int dataStart = start + headerLength;
+        // The element count in checked arithmetic: (65536, 65536, 65536, 65536) would wrap to 0 and match an empty body.
+        long count = 1;
+        try { foreach (int d in shape) count = checked(count * d); }
+        catch (OverflowException) { throw new InvalidDataException($"'{path}': shape ({shapeText}) has more elements than a 64-bit count holds."); }
+        if (count > Array.MaxLength)
+            throw new InvalidDataException($"'{path}': shape ({shapeText}) has {count} elements; at most {Array.MaxLength} fit one array.");
+        long dataStart = start + headerLength;
         if (bytes.Length - dataStart != 4 * count)
             throw new InvalidDataException($"'{path}': shape ({shapeText}) needs {4 * count} data bytes, the file has {bytes.Length - dataStart}.");
         var data = new float[count];
-        for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(dataStart + 4 * i));
+        for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)dataStart + 4 * i));
         return (data, shape);
     }
 

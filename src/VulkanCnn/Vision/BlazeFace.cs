@@ -214,14 +214,8 @@ public sealed class BlazeFaceDetector : IDisposable
     public IReadOnlyList<FaceDetection> Detect(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
-        Image<Rgb24> image;
-        try { image = Image.Load<Rgb24>(path); }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException)
-        {
-            throw new InvalidDataException($"Cannot read image '{path}': {e.Message}", e);
-        }
-        using (image) return Detect(image);
+        using var image = Imaging.ImageFileCheck.LoadRgb24(path);
+        return Detect(image);
     }
 
     /// <summary>Faces in an interleaved RGB24 frame of <paramref name="width"/> × <paramref name="height"/> pixels.</summary>

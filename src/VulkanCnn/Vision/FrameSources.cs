@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using VulkanCnn.Imaging;
 
 namespace VulkanCnn.Vision;
 
@@ -109,6 +110,14 @@ public static class FrameSource
         return new FfmpegFrameSource(spec, options);
     }
 
+    /// <summary>Bytes of one frame of <paramref name="what"/>, which must fit one array (2^31-1 bytes).</summary>
+    internal static int FrameBytesOf(string what, int width, int height, PixelFormat format)
+    {
+        long n = FramePreprocessor.FrameBytes(width, height, format);
+        return n <= Array.MaxLength ? (int)n
+            : throw new ArgumentException($"A {width}x{height} {format} frame of {what} would be {n:N0} bytes; a frame holds at most {Array.MaxLength:N0}.");
+    }
+
     internal static void Validate(FrameSourceOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
@@ -209,7 +218,7 @@ public abstract class PulledFrameSource : IFrameSource
         Width = width;
         Height = height;
         Format = options.Format;
-        FrameBytes = checked((int)FramePreprocessor.FrameBytes(width, height, options.Format));
+        FrameBytes = FrameSource.FrameBytesOf($"'{name}'", width, height, options.Format);
         FramesPerSecond = fps;
         Count = count;
         Options = options;
@@ -375,30 +384,28 @@ public sealed class ImageFolderSource : PulledFrameSource
 
     private static (int W, int H) Size(string file, FrameSourceOptions o)
     {
-        var info = Image.Identify(file) ?? throw new InvalidDataException($"Cannot read image '{file}': unknown format.");
-        return Target(info.Width, info.Height, o);
+        var (w, h) = ImageFileCheck.Identify(file);
+        return Target(w, h, o);
     }
 
     private static (int W, int H) Target(int w, int h, FrameSourceOptions o) => (o.Width, o.Height) switch
     {
         (null, null) => (w, h),
         ({ } tw, { } th) => (tw, th),
-        ({ } tw, null) => (tw, Math.Max(1, (int)Math.Round((double)h * tw / w))),
-        (null, { } th) => (Math.Max(1, (int)Math.Round((double)w * th / h)), th),
+        ({ } tw, null) => (tw, Side(Math.Round((double)h * tw / w))),
+        (null, { } th) => (Side(Math.Round((double)w * th / h)), th),
     };
+
+    // A side that keeps the aspect ratio, in double first: a 1-pixel-high image given a width may need a height past int.
+    private static int Side(double v) => v <= int.MaxValue ? Math.Max(1, (int)v)
+        : throw new ArgumentException($"Keeping the aspect ratio gives a side of {v:0} pixels: give both FrameSourceOptions.Width and Height.");
 
     private protected override void Render(long index, Span<byte> frame)
     {
         if (index != _cachedIndex)
         {
             var file = _files[index];
-            Image<Rgb24> image;
-            try { image = Image.Load<Rgb24>(file); }
-            catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException)
-            {
-                throw new InvalidDataException($"Cannot read image '{file}': {e.Message}", e);
-            }
-            using (image)
+            using (var image = ImageFileCheck.LoadRgb24(file))
             {
                 if (Options.Width != null || Options.Height != null) image.Mutate(x => x.Resize(Width, Height));
                 else if (image.Width != Width || image.Height != Height)
@@ -493,7 +500,7 @@ public sealed class FfmpegFrameSource : IFrameSource
                 if (clock.Elapsed > options.StartTimeout)
                     throw new TimeoutException($"ffmpeg did not start delivering {what} within {options.StartTimeout.TotalSeconds:0.###} s{Hint(camera)}:\n{StderrTail()}");
             }
-            FrameBytes = checked((int)FramePreprocessor.FrameBytes(Width, Height, Format));
+            FrameBytes = FrameSource.FrameBytesOf(what, Width, Height, Format);
             _buffers = new byte[options.RingSize][];
             for (int i = 0; i < _buffers.Length; i++) _buffers[i] = new byte[FrameBytes];
             _state = new Slot[options.RingSize];

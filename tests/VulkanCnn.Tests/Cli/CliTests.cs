@@ -1,0 +1,78 @@
+// vcnn's error contract: bad input is one line on stderr and exit code 1, anything undocumented one line and a non-zero
+// code, a stack trace only with --verbose; an unwritable output directory is found before any work is done.
+namespace VulkanCnn.Tests.Cli;
+
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Vcnn(params string[] args)
+    {
+        var (o, e) = (Console.Out, Console.Error);
+        var so = new StringWriter();
+        var se = new StringWriter();
+        Console.SetOut(so);
+        Console.SetError(se);
+        try { return (global::VulkanCnn.Cli.Cli.Run(args), so.ToString(), se.ToString()); }
+        finally { Console.SetOut(o); Console.SetError(e); }
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    [Test]
+    public void ANegativeBenchSizeIsOneLineNamingTheOption()
+    {
+        var (code, _, err) = Vcnn("bench", "conv", "--channels", "-1");
+        Assert.That(code, Is.EqualTo(1), err);
+        Assert.That(Lines(err), Has.Length.EqualTo(1), err);
+        Assert.That(err, Does.Contain("--channels").And.Contain("-1").And.Not.Contain("   at "));
+    }
+
+    [Test]
+    public void ZeroBenchRunsIsOneLineNamingTheOption()
+    {
+        var (code, _, err) = Vcnn("bench", "lenet5", "--runs", "0", "--no-peak", "--device", GpuSetUp.DeviceChoice);
+        Assert.That(code, Is.EqualTo(1), err);
+        Assert.That(err, Does.Contain("--runs").And.Not.Contain("Sequence contains no elements"));
+    }
+
+    [Test]
+    public void VerboseAddsTheStackTrace()
+    {
+        var (code, _, err) = Vcnn("bench", "conv", "--channels", "-1", "--verbose");
+        Assert.That(code, Is.EqualTo(1), err);
+        Assert.That(Lines(err)[0], Does.Contain("--channels"));
+        Assert.That(err, Does.Contain("   at "));
+    }
+
+    [Test]
+    public void AnUndocumentedExceptionIsStillOneLine()
+    {
+        // A 2^31-1 input overflows the multiply-add count (an OverflowException today, from Graph): whatever becomes of
+        // it, vcnn must not die with an unhandled exception (exit 134) and a stack trace.
+        var (code, _, err) = Vcnn("info", "resnet18", "--size", "2147483647");
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(Lines(err), Has.Length.EqualTo(1), err);
+        Assert.That(err, Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public void AnUnwritableOutputDirectoryIsFoundBeforeTheModelIsRead()
+    {
+        string dir = Directory.CreateTempSubdirectory("vcnn-cli-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "file");
+            File.WriteAllText(file, "");
+            string outDir = Path.Combine(file, "outputs");   // a directory under a regular file cannot exist
+            var (code, stdout, err) = Vcnn("run", Path.Combine(dir, "missing.onnx"), "--input", "x=x.npy", "--output-dir", outDir);
+            Assert.That(code, Is.EqualTo(1), err);
+            Assert.That(Lines(err), Has.Length.EqualTo(1), err);
+            Assert.That(err, Does.Contain("--output-dir").And.Contain(outDir));
+            Assert.That(stdout, Is.Empty);
+
+            (code, _, err) = Vcnn("run", Path.Combine(dir, "missing.onnx"), "--output-dir", file);
+            Assert.That(code, Is.EqualTo(1), err);
+            Assert.That(err, Does.Contain("--output-dir").And.Contain("is a file"));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
