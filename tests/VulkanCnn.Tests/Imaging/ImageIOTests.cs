@@ -90,7 +90,7 @@ public class ImageIOTests
             Assert.That(p.ExitCode, Is.Zero, err);
         }
         var (pixels, shape) = ImageIO.Load(path);
-        Assert.That(shape, Is.EqualTo(new VulkanCnn.Layers.Shape(3, 300, 451)));
+        Assert.That(shape, Is.EqualTo(new VulkanCnn.Shape(3, 300, 451)));
         Assert.That(pixels.Average(), Is.InRange(20f, 235f), "decoded, not blank");
     }
 
@@ -134,7 +134,7 @@ public class ImageIOTests
         using var image = new Image<Rgb24>(20000, 2);
         string path = Path.Combine(_dir, "wide.png");
         image.SaveAsPng(path);
-        Assert.That(ImageIO.Load(path, grayscale: true).Shape, Is.EqualTo(new VulkanCnn.Layers.Shape(1, 2, 20000)));
+        Assert.That(ImageIO.Load(path, grayscale: true).Shape, Is.EqualTo(new VulkanCnn.Shape(1, 2, 20000)));
     }
 
     // ------------------------------------------------------------------------------------------ .npy
