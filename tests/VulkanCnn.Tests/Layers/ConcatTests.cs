@@ -54,6 +54,6 @@ public class ConcatTests : GpuTest
         var x = b.Input(3, 5, 7, "x");
         var y = b.Input(3, 5, 6, "y");
         var e = Assert.Throws<ArgumentException>(() => b.Add(new Concat(), "badcat", x, y))!;
-        Assert.That(e.Message, Does.Contain("badcat").And.Contain("7x5x3").And.Contain("6x5x3"));
+        Assert.That(e.Message, Does.Contain("badcat").And.Contain("[1,3,5,7]").And.Contain("[1,3,5,6]"));
     }
 }
