@@ -60,6 +60,10 @@ internal static class RunCommand
         if (v == null) return Enumerable.Repeat(fallback, channels).ToArray();
         var parts = v.Split(',', StringSplitOptions.TrimEntries).Select(s => float.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f)
             ? f : throw new ArgumentException($"--{option} expects numbers separated by commas, got '{v}'.")).ToArray();
+        // A zero --std or a non-finite value would turn every input into ±Inf or NaN without a word.
+        foreach (var f in parts)
+            if (!float.IsFinite(f) || (option == "std" && f == 0))
+                throw new ArgumentException($"--{option} {v}: {(option == "std" ? "every value must be finite and not 0" : "every value must be finite")}.");
         if (parts.Length == 1) return Enumerable.Repeat(parts[0], channels).ToArray();
         if (parts.Length != channels) throw new ArgumentException($"--{option} {v}: the input has {channels} channels; give one value or {channels}.");
         return parts;
@@ -96,6 +100,7 @@ internal static class RunCommand
         if (mh is long fh && shape.H != fh || mw is long fw && shape.W != fw)
             throw new ArgumentException($"--input {name}={path}: the image is {shape.W}x{shape.H} but the model's input is fixed at {mw}x{mh}; leave out --resize or match it.");
         float scale = o.Float("scale") ?? 1f / 255f;
+        if (!float.IsFinite(scale)) throw new ArgumentException($"--scale must be a finite number, got {scale}.");
         var mean = Floats(o, "mean", channels, 0f);
         var std = Floats(o, "std", channels, 1f);
         int hw = shape.H * shape.W;

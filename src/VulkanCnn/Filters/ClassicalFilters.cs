@@ -28,7 +28,7 @@ public enum FilterKind
 /// <summary>Settings of a classical filter. Unset values take the defaults given per property.</summary>
 public sealed record FilterOptions
 {
-    /// <summary>Mask size F (odd, ≥ 1) for <see cref="FilterKind.Mean"/> and <see cref="FilterKind.Gaussian"/>; default 3.
+    /// <summary>Mask size F (odd, 1 ≤ F ≤ <see cref="ClassicalFilters.MaxSize"/>) for <see cref="FilterKind.Mean"/> and <see cref="FilterKind.Gaussian"/>; default 3.
     /// Sobel and Laplace masks are fixed at 3×3, so a value other than 3 is rejected for them.</summary>
     public int? Size { get; init; }
 
@@ -266,10 +266,16 @@ public static class ClassicalFilters
         throw new ArgumentException($"Unknown filter kind '{name}'. Known: {string.Join(", ", Enum.GetValues<FilterKind>().Select(NameOf))}.");
     }
 
+    /// <summary>The largest mask side (a 255×255 mask already averages over 65,025 pixels per output).</summary>
+    public const int MaxSize = 255;
+
     private static void CheckSize(int size, string filter)
     {
         if (size < 1 || size % 2 == 0)
             throw new ArgumentException($"{filter} filter size must be odd and at least 1 (so the mask has a centre pixel), got {size}.", nameof(size));
+        // Checked before the F×F mask is allocated: --size 99999 used to end in an OutOfMemoryException.
+        if (size > MaxSize)
+            throw new ArgumentException($"{filter} filter size {size} is larger than the largest mask, {MaxSize}x{MaxSize}.", nameof(size));
     }
 
     private static FilterOptions Validate(FilterKind kind, FilterOptions? options)

@@ -55,6 +55,37 @@ public class CliTests
     }
 
     [Test]
+    public void AHugeFilterSizeIsRejectedBeforeTheMaskIsAllocated()
+    {
+        // Used to allocate a 99999x99999 mask and end in an OutOfMemoryException.
+        var (code, _, err) = Vcnn("filter", "gaussian", TestFiles.Cached("images", "camera.png"), Path.Combine(Path.GetTempPath(), "vcnn-never.png"),
+                                  "--size", "99999", "--device", GpuSetUp.DeviceChoice);
+        Assert.That(code, Is.EqualTo(1), err);
+        Assert.That(Lines(err), Has.Length.EqualTo(1), err);
+        Assert.That(err, Does.Contain("99999").And.Contain("255"));
+    }
+
+    [TestCase("--std", "0")]
+    [TestCase("--std", "1,0,1")]
+    [TestCase("--mean", "nan")]
+    [TestCase("--scale", "Infinity")]
+    public void ANormalisationThatMakesInfinitiesIsRejected(string option, string value)
+    {
+        // A zero std used to turn the whole input into ±Inf/NaN, run the model on it and exit 0.
+        string model = TestFiles.Cached("models", "blazeface", "ONNX", "face_detection_front_128x128_barracuda.onnx");
+        string dir = Directory.CreateTempSubdirectory("vcnn-cli-std-").FullName;
+        try
+        {
+            var (code, _, err) = Vcnn("run", model, "--input", "input:0=" + TestFiles.Cached("images", "camera.png"), option, value,
+                                      "--output-dir", dir, "--device", GpuSetUp.DeviceChoice);
+            Assert.That(code, Is.EqualTo(1), err);
+            Assert.That(err, Does.Contain(option));
+            Assert.That(Directory.GetFiles(dir, "*.npy"), Is.Empty);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
     public void AnUnwritableOutputDirectoryIsFoundBeforeTheModelIsRead()
     {
         string dir = Directory.CreateTempSubdirectory("vcnn-cli-").FullName;

@@ -277,6 +277,29 @@ public class FramePreprocessorTests : GpuTest
         }
     }
 
+    // Every other BGRA test shrinks the 512x384 photograph by 2x or more, which goes through the box reduction
+    // (preprocess_reduce_rgba) and never reaches preprocess_rgba's own BGRA swap: these sizes do (bilinear up to 1.5x,
+    // the area tent between 1.5x and 2x, and an enlargement).
+    [TestCase(400, 300)]
+    [TestCase(300, 220)]
+    [TestCase(640, 480)]
+    public void BgraWithoutABoxReductionHasItsRedAndBlueInPlace(int width, int height)
+    {
+        Assert.That((FramePreprocessor.BoxFactor((float)width / PhotoW), FramePreprocessor.BoxFactor((float)height / PhotoH)), Is.EqualTo((1, 1)),
+                    "no box reduction at this size");
+        var bgra = Convert(PhotoRgba.Value, PhotoW, PhotoH, PixelFormat.Bgra8);
+        var o = new PreprocessOptions { Width = width, Height = height, Resize = ResizeMode.Stretch, Layout = TensorLayout.Nchw };
+        var actual = RunGpu(bgra, PhotoW, PhotoH, PixelFormat.Bgra8, o);
+        TestData.AssertClose(Reference(bgra, PhotoW, PhotoH, PixelFormat.Bgra8, o), actual, $"{PhotoW}x{PhotoH} BGRA -> {width}x{height}");
+        // The same picture sent as RGBA must give the same tensor; and the photograph's red and blue planes differ
+        // enough (the astronaut's suit and flag) that a swap cannot pass.
+        var fromRgba = RunGpu(PhotoRgba.Value, PhotoW, PhotoH, PixelFormat.Rgba8, o);
+        TestData.AssertClose(fromRgba, actual, $"BGRA against RGBA of the same photograph -> {width}x{height}");
+        int plane = width * height;
+        double redBlue = Enumerable.Range(0, plane).Average(i => Math.Abs(actual[i] - actual[2 * plane + i]));
+        Assert.That(redBlue, Is.GreaterThan(0.02), "red and blue planes of the photograph differ");
+    }
+
     // ------------------------------------------------------------------------------------------ transform
 
     [Test]
