@@ -220,6 +220,17 @@ internal sealed class FrameProcessor : IDisposable
         }
     }
 
+    /// <summary>Realtime mode: an inference is still running (polled here).</summary>
+    public bool InferencePending
+    {
+        get
+        {
+            if (_pipeline == null || EveryFrame) return false;
+            _pipeline.Poll();
+            return _pipeline.InferenceInFlight;
+        }
+    }
+
     /// <summary>
     /// Realtime mode: submits the last frame again so its output shows the newest result (used when the source has no
     /// new frame). It also starts an inference on that frame, once: its result belongs to the frame already drawn, so

@@ -415,6 +415,27 @@ internal static class ViewerApp
                 }
                 if (!got && window != null) Thread.Sleep(ended ? 10 : 1);
             }
+            // Headless real time: the source has ended, but the inference it started last may still be running (a short
+            // clip ends while its first inference runs). Collect that result before reporting, at most 10 s.
+            if (window == null && !processor.EveryFrame && count > 0)
+            {
+                var drain = Stopwatch.StartNew();
+                while (drain.Elapsed.TotalSeconds < 10 && !stop.IsCancellationRequested)
+                {
+                    if (processor.RefreshDue)
+                    {
+                        var result = processor.Refresh(output);
+                        if (result != null)
+                        {
+                            if (o.Detections != null) frames.Add(FrameDetections.From(result));
+                            results++;
+                            found += result.Detections.Count + result.Segments.Count;
+                        }
+                    }
+                    else if (!processor.InferencePending) break;
+                    else Thread.Sleep(1);
+                }
+            }
         }
         finally { Console.CancelKeyPress -= onCancel; }
         progress?.Finish(count, total.Elapsed.TotalSeconds);

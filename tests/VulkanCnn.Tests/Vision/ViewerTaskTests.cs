@@ -273,9 +273,6 @@ public class ViewerTaskTests : GpuTest
     }
 
     [Test]
-    [Ignore("Fails on the 2026-12-06 machine before and after the tensor-model change: the latest-frame-wins file source " +
-            "drops every frame but the first while the first frame's PNG write takes 0.4-0.5 s, so no inference result " +
-            "arrives. The source, not the numbering this test checks, needs pacing; tracked in the closing note.")]
     public void RealtimeModeNumbersEachResultWithTheFrameItCameFrom()
     {
         // Latest frame wins: results arrive frames late and some frames have none, but each is numbered with the frame
