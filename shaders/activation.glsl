@@ -3,6 +3,16 @@
 #ifndef VULKANCNN_ACTIVATION_GLSL
 #define VULKANCNN_ACTIVATION_GLSL
 
+// erf(x) by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7); GLSL has no erf.
+float erfApprox(float x)
+{
+    float t = 1.0 / (1.0 + 0.3275911 * abs(x));
+    float y = 1.0 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
+    return x < 0.0 ? -y : y;
+}
+
+float tanhSafe(float v) { float e = exp(-2.0 * abs(v)); float t = (1.0 - e) / (1.0 + e); return v < 0.0 ? -t : t; }
+
 float activate(float v)
 {
     // NaN passes through every activation, as in ONNX Runtime. Tested first and explicitly: GLSL leaves max, min, clamp
@@ -25,6 +35,17 @@ float activate(float v)
     if (ACT == 15) return 1.0 / v;
     if (ACT == 16) return sqrt(v);
     if (ACT == 17) return v * ALPHA + BETA;                             // Affine
+    if (ACT == 18) return erfApprox(v);                                 // Erf
+    if (ACT == 19) return 0.5 * v * (1.0 + erfApprox(v * 0.70710678118654752)); // GELU (exact form)
+    if (ACT == 20) return 0.5 * v * (1.0 + tanhSafe(0.7978845608028654 * (v + 0.044715 * v * v * v))); // GELU (tanh form)
+    if (ACT == 21) return v * tanhSafe(max(v, 0.0) + log(1.0 + exp(-abs(v))));   // Mish
+    if (ACT == 22) return v / (1.0 + abs(v));                           // Softsign
+    if (ACT == 23) return floor(v);
+    if (ACT == 24) return ceil(v);
+    if (ACT == 25) return roundEven(v);                                 // Round (halves to even, as ONNX)
+    if (ACT == 26) return sign(v);
+    if (ACT == 27) return log(v);
+    if (ACT == 28) return v == 0.0 ? 1.0 : 0.0;                         // Not (masks as 0/1 floats)
     return v;
 }
 

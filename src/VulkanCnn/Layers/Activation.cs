@@ -10,6 +10,21 @@ public enum ActivationKind
     Softplus = 11, Exp = 12, Abs = 13, Neg = 14, Reciprocal = 15, Sqrt = 16,
     /// <summary>Alpha·x + Beta (a scalar multiply-add after another operation, fused by the optimiser).</summary>
     Affine = 17,
+    Erf = 18,
+    /// <summary>GELU, exact: x·(1 + erf(x/√2))/2.</summary>
+    Gelu = 19,
+    /// <summary>GELU, tanh approximation: x·(1 + tanh(√(2/π)·(x + 0.044715x³)))/2.</summary>
+    GeluTanh = 20,
+    /// <summary>Mish: x·tanh(softplus(x)).</summary>
+    Mish = 21,
+    /// <summary>Softsign: x/(1 + |x|).</summary>
+    Softsign = 22,
+    Floor = 23, Ceil = 24,
+    /// <summary>Round half to even (ONNX Round).</summary>
+    Round = 25,
+    Sign = 26, Log = 27,
+    /// <summary>Logical not of a 0/1 mask: 1 where x is 0, else 0.</summary>
+    Not = 28,
 }
 
 /// <summary>An activation with its parameters: LeakyRelu/Elu use Alpha; Clip clamps to [Alpha, Beta];
@@ -58,8 +73,47 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0, f
         ActivationKind.Reciprocal => 1 / v,
         ActivationKind.Sqrt => MathF.Sqrt(v),
         ActivationKind.Affine => v * Alpha + Beta,
+        ActivationKind.Erf => (float)ErfReference(v),
+        ActivationKind.Gelu => (float)(0.5 * v * (1 + ErfReference(v / Math.Sqrt(2)))),
+        ActivationKind.GeluTanh => (float)(0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * (double)v * v * v)))),
+        ActivationKind.Mish => (float)(v * Math.Tanh(Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs((double)v))))),
+        ActivationKind.Softsign => v / (1 + MathF.Abs(v)),
+        ActivationKind.Floor => MathF.Floor(v),
+        ActivationKind.Ceil => MathF.Ceiling(v),
+        ActivationKind.Round => MathF.Round(v, MidpointRounding.ToEven),
+        ActivationKind.Sign => MathF.Sign(v) == 0 || float.IsNaN(v) ? (float.IsNaN(v) ? v : 0) : MathF.Sign(v),
+        ActivationKind.Log => MathF.Log(v),
+        ActivationKind.Not => v == 0 ? 1 : 0,
         _ => v,
     };
+
+    /// <summary>
+    /// erf in double precision, from its definitions: the Maclaurin series below |x| = 3 (terms stay below 200, so
+    /// about 13 digits survive), and 1 − erfc by its asymptotic expansion beyond (erfc(3) ≈ 2.2e-5, four terms).
+    /// </summary>
+    internal static double ErfReference(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        double a = Math.Abs(x);
+        double r;
+        if (a < 3)
+        {
+            double term = a, sum = a, x2 = a * a;
+            for (int n = 1; n < 200 && Math.Abs(term) > 1e-17 * Math.Abs(sum); n++)
+            {
+                term *= -x2 / n;
+                sum += term / (2 * n + 1);
+            }
+            r = 2 / Math.Sqrt(Math.PI) * sum;
+        }
+        else
+        {
+            double u = 1 / (2 * a * a);
+            double series = 1 - u + 3 * u * u - 15 * u * u * u + 105 * u * u * u * u;
+            r = 1 - Math.Exp(-a * a) / (a * Math.Sqrt(Math.PI)) * series;
+        }
+        return x < 0 ? -r : r;
+    }
 
     /// <summary>Specialisation constants (ACT, ALPHA bits, BETA bits).</summary>
     internal (int, int, int) Spec => ((int)Kind, BitConverter.SingleToInt32Bits(Alpha), BitConverter.SingleToInt32Bits(Beta));

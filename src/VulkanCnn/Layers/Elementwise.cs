@@ -7,7 +7,12 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Layers;
 
 /// <summary>Binary element-wise operations (Equal gives 1 where the values are equal, else 0; Pow follows ONNX: a negative base needs an integer exponent).</summary>
-public enum BinaryOp { Add = 1, Mul = 2, Sub = 3, Div = 4, Max = 6, Min = 7, Equal = 8, Pow = 9 }
+public enum BinaryOp
+{
+    Add = 1, Mul = 2, Sub = 3, Div = 4, Max = 6, Min = 7, Equal = 8, Pow = 9,
+    /// <summary>Comparisons and logic on the float path: 1 where true, else 0 (inputs of And/Or/Xor are masks, non-zero true).</summary>
+    Less = 10, Greater = 11, LessOrEqual = 12, GreaterOrEqual = 13, And = 14, Or = 15, Xor = 16,
+}
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct EltwisePush { public int Count, HW, C; }

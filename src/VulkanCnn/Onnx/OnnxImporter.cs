@@ -55,6 +55,8 @@ internal sealed class Importer
         "Neg", "Sqrt", "Floor", "Ceil", "Equal", "Where", "Expand", "Pad", "Split",
         "Selu", "Softplus", "Exp", "Abs", "Reciprocal", "Pow", "LRN", "InstanceNormalization",
         "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "DepthToSpace", "SpaceToDepth",
+        "Erf", "Gelu", "Mish", "Softsign", "Round", "Sign", "Log", "Not", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+        "And", "Or", "Xor", "Tile", "LayerNormalization", "GroupNormalization", "CumSum", "ArgMax", "ArgMin", "Hardmax",
     };
 
     private readonly OnnxModel _m;
@@ -339,6 +341,32 @@ internal sealed class Importer
             case "Upsample": case "Resize": ResizeOp(n.OpType == "Upsample"); break;
             case "Pad": PadOp(); break;
             case "Equal": BinaryOp(Layers.BinaryOp.Equal); break;
+            case "Less": BinaryOp(Layers.BinaryOp.Less); break;
+            case "Greater": BinaryOp(Layers.BinaryOp.Greater); break;
+            case "LessOrEqual": BinaryOp(Layers.BinaryOp.LessOrEqual); break;
+            case "GreaterOrEqual": BinaryOp(Layers.BinaryOp.GreaterOrEqual); break;
+            case "And": BinaryOp(Layers.BinaryOp.And); break;
+            case "Or": BinaryOp(Layers.BinaryOp.Or); break;
+            case "Xor": BinaryOp(Layers.BinaryOp.Xor); break;
+            case "Erf": Act(new Activation(ActivationKind.Erf)); break;
+            case "Gelu": Act(new Activation(AttrString("approximate", "none") == "tanh" ? ActivationKind.GeluTanh : ActivationKind.Gelu)); break;
+            case "Mish": Act(new Activation(ActivationKind.Mish)); break;
+            case "Softsign": Act(new Activation(ActivationKind.Softsign)); break;
+            case "Floor": Act(new Activation(ActivationKind.Floor)); break;
+            case "Ceil": Act(new Activation(ActivationKind.Ceil)); break;
+            case "Round": Act(new Activation(ActivationKind.Round)); break;
+            case "Sign": Act(new Activation(ActivationKind.Sign)); break;
+            case "Log": Act(new Activation(ActivationKind.Log)); break;
+            case "Not": Act(new Activation(ActivationKind.Not)); break;
+            case "Where": WhereOp(); break;
+            case "Expand": ExpandOp(); break;
+            case "Tile": TileOp(); break;
+            case "Gather": GatherOp(); break;
+            case "LayerNormalization": LayerNormOp(); break;
+            case "GroupNormalization": GroupNormOp(); break;
+            case "CumSum": CumSumOp(); break;
+            case "ArgMax": case "ArgMin": ArgOp(n.OpType == "ArgMax"); break;
+            case "Hardmax": HardmaxOp(); break;
             case "Cast":
                 // Comparisons already give 0 and 1 as floats; only a cast to a floating type keeps that meaning.
                 if (AttrInt("to", 1) is not (1 or 10 or 11 or 16)) throw new UnsupportedException($"Cast of a runtime tensor to type {AttrInt("to", 1)}; only casts to floating types are supported");
@@ -347,6 +375,137 @@ internal sealed class Importer
             case "Slice": SliceOp(); break;
             default: throw new UnsupportedException("supported only when all its inputs are constants");
         }
+    }
+
+    /// <summary>A run-time value, or a constant as a constant node (float values) at its own shape.</summary>
+    private Node NodeIn(int i) => In(i) switch
+    {
+        Rt r => r.Node,
+        Cst c => ConstNode(_node.Input[i], c, c.Dims),
+        _ => throw new ArgumentException($"input {i} is missing."),
+    };
+
+    private int[] DimsIn(int i) => In(i) switch { Rt r => r.Dims, Cst c => c.Dims, _ => throw new ArgumentException($"input {i} is missing.") };
+
+    private void WhereOp()
+    {
+        var d = BroadcastDims(BroadcastDims(DimsIn(0), DimsIn(1)), DimsIn(2));
+        SetRt(new Where(), d, NodeIn(0), NodeIn(1), NodeIn(2));
+    }
+
+    private void ExpandOp()
+    {
+        var x = RtIn(0);
+        var shape = CstIn(1, "shape").T.ToInt64s().Select(v => checked((int)v)).ToArray();
+        var d = BroadcastDims(x.Dims, shape);
+        if (d.SequenceEqual(x.Dims)) { _vals[Out] = x; return; }
+        SetRt(new Layers.Expand(new TensorShape(shape)), d, x.Node);
+    }
+
+    private void TileOp()
+    {
+        var x = RtIn(0);
+        var reps = CstIn(1, "repeats").T.ToInt64s().Select(v => checked((int)v)).ToArray();
+        if (reps.Length != x.Dims.Length) throw new ArgumentException($"repeats [{string.Join(",", reps)}] must have one value per axis of [{string.Join(",", x.Dims)}].");
+        if (reps.All(r => r == 1)) { _vals[Out] = x; return; }
+        SetRt(new Tile(reps), x.Dims.Select((v, k) => v * reps[k]).ToArray(), x.Node);
+    }
+
+    private void GatherOp()
+    {
+        var x = RtIn(0);
+        int axis = Axis(AttrInt("axis", 0), x.Dims.Length, "axis");
+        var ind = In(1)!;
+        if (ind is Cst ci)
+        {
+            foreach (var v in ci.V)
+                if (v < -x.Dims[axis] || v >= x.Dims[axis])
+                    throw new ArgumentException($"index {v} is outside axis {axis} of size {x.Dims[axis]} (data [{string.Join(",", x.Dims)}]).");
+            if (ci.V.Length == 1)
+            {
+                // One index: a slice of that axis, its axis dropped for a scalar index.
+                int k = (int)ci.V[0];
+                if (k < 0) k += x.Dims[axis];
+                var lo = new int[x.Dims.Length]; lo[axis] = k;
+                var cnt = x.Dims.ToArray(); cnt[axis] = 1;
+                SliceTo(x, Out + (ci.Dims.Length == 1 ? "" : "_slice"), lo, Enumerable.Repeat(1, x.Dims.Length).ToArray(), cnt);
+                if (ci.Dims.Length != 1)
+                {
+                    var sliced = (Rt)_vals[Out + "_slice"];
+                    var dims = x.Dims[..axis].Concat(ci.Dims).Concat(x.Dims[(axis + 1)..]).ToArray();
+                    ReshapeTo(sliced, dims);
+                }
+                return;
+            }
+        }
+        var outDims = x.Dims[..axis].Concat(DimsIn(1)).Concat(x.Dims[(axis + 1)..]).ToArray();
+        SetRt(new Gather(axis), outDims, x.Node, NodeIn(1));
+    }
+
+    /// <summary>A constant operand of a normalisation, broadcast to <paramref name="n"/> values (numpy rules against the
+    /// normalised axes <paramref name="dims"/>).</summary>
+    private float[]? Broadcast1(int i, string what, int[] dims)
+    {
+        var c = OptCst(i, what);
+        if (c == null) return null;
+        var d = BroadcastDims(dims, c.Dims);
+        if (!d.SequenceEqual(dims)) throw new UnsupportedException($"{what} of shape [{string.Join(",", c.Dims)}] for normalised axes [{string.Join(",", dims)}]");
+        return Enumerable.Range(0, (int)Product(dims)).Select(k => (float)c.V[BroadcastIndex(k, dims, c.Dims)]).ToArray();
+    }
+
+    private void LayerNormOp()
+    {
+        var x = RtIn(0);
+        if (_node.Output.Skip(1).Any(o => o != "")) throw new UnsupportedException("the Mean and InvStdDev outputs are not supported");
+        int axis = Axis(AttrInt("axis", -1), x.Dims.Length, "axis");
+        var nd = x.Dims[axis..];
+        SetRt(new LayerNorm(axis, Broadcast1(1, "scale", nd), Broadcast1(2, "bias", nd)) { Epsilon = AttrFloat("epsilon", 1e-5f) }, x.Dims, x.Node);
+    }
+
+    private void GroupNormOp()
+    {
+        var x = RtIn(0);
+        if (x.Dims.Length < 3) throw new ArgumentException($"input [{string.Join(",", x.Dims)}] needs a batch, a channel and a spatial axis.");
+        int g = (int)AttrInt("num_groups", 0), ch = x.Dims[1];
+        if (g < 1 || ch % g != 0) throw new ArgumentException($"num_groups {g} must divide the {ch} channels.");
+        var scale = CstIn(1, "scale"); var bias = CstIn(2, "bias");
+        // Opset 18 gives one scale and bias per group, 21 one per channel.
+        float PerChannel(Cst c, int k) => (float)c.V[c.V.Length == ch ? k : c.V.Length == g ? k / (ch / g) : throw new ArgumentException($"scale/bias have {c.V.Length} values; expected {ch} or {g}.")];
+        long per = Product(x.Dims.Skip(1)) / g;
+        var grouped = _b.Add(new Reshape(new TensorShape(x.Dims[0], g, checked((int)per))), Unique(Out + "_groups"), x.Node);
+        var norm = _b.Add(new LayerNorm(2, null, null) { Epsilon = AttrFloat("epsilon", 1e-5f) }, Unique(Out + "_norm"), grouped);
+        var back = _b.Add(new Reshape(new TensorShape(x.Dims)), Unique(Out + "_back"), norm);
+        var scaled = _b.Add(new Binary(Layers.BinaryOp.Mul) { Operand = Enumerable.Range(0, ch).Select(k => PerChannel(scale, k)).ToArray() }, Unique(Out + "_scale"), back);
+        SetRt(new Binary(Layers.BinaryOp.Add) { Operand = Enumerable.Range(0, ch).Select(k => PerChannel(bias, k)).ToArray() }, x.Dims, scaled);
+    }
+
+    private void CumSumOp()
+    {
+        var x = RtIn(0);
+        int axis = Axis((long)CstIn(1, "axis").V[0], x.Dims.Length, "axis");
+        SetRt(new AlongAxis(AxisOp.CumSum, axis) { Exclusive = AttrInt("exclusive", 0) != 0, Reverse = AttrInt("reverse", 0) != 0 }, x.Dims, x.Node);
+    }
+
+    private void ArgOp(bool max)
+    {
+        var x = RtIn(0);
+        int axis = Axis(AttrInt("axis", 0), x.Dims.Length, "axis");
+        bool keep = AttrInt("keepdims", 1) != 0;
+        var d = x.Dims.ToList();
+        if (keep) d[axis] = 1; else d.RemoveAt(axis);
+        SetRt(new AlongAxis(max ? AxisOp.ArgMax : AxisOp.ArgMin, axis) { KeepDims = keep, SelectLast = AttrInt("select_last_index", 0) != 0 }, d.ToArray(), x.Node);
+    }
+
+    private void HardmaxOp()
+    {
+        var x = RtIn(0);
+        int rank = x.Dims.Length;
+        int axis = Axis(AttrInt("axis", _opset < 13 ? 1 : -1), rank, "axis");
+        if (_opset >= 13 || axis == rank - 1) { SetRt(new AlongAxis(AxisOp.Hardmax, axis), x.Dims, x.Node); return; }
+        var rows = new TensorShape(checked((int)Product(x.Dims.Take(axis))), checked((int)Product(x.Dims.Skip(axis))));
+        var view = _b.Add(new Reshape(rows), Unique(Out + "_rows"), x.Node);
+        var hm = _b.Add(new AlongAxis(AxisOp.Hardmax, 1), Unique(Out + "_hardmax"), view);
+        SetRt(new Reshape(x.Node.Shape), x.Dims, hm);
     }
 
     private void MaskOutputUnused()
@@ -1056,6 +1215,7 @@ internal sealed class Importer
         Func<double, double>? unary = op switch
         {
             "Neg" => v => -v, "Sqrt" => Math.Sqrt, "Exp" => Math.Exp, "Abs" => Math.Abs, "Reciprocal" => v => 1 / v, "Floor" => Math.Floor, "Ceil" => Math.Ceiling,
+            "Not" => v => v == 0 ? 1 : 0, "Sign" => v => Math.Sign(v), "Round" => v => Math.Round(v, MidpointRounding.ToEven), "Log" => Math.Log,
             "Relu" => v => Math.Max(v, 0), "Sigmoid" => v => 1 / (1 + Math.Exp(-v)), "Tanh" => Math.Tanh,
             "Identity" or "Dropout" => v => v, _ => null,
         };
@@ -1064,13 +1224,16 @@ internal sealed class Importer
         {
             "Add" or "Sum" => (a, b) => a + b, "Sub" => (a, b) => a - b, "Mul" => (a, b) => a * b,
             "Div" => c[0]!.T.IsFloat ? (a, b) => a / b : (a, b) => Math.Truncate(a / b),
-            "Max" => Math.Max, "Min" => Math.Min, "Equal" => (a, b) => a == b ? 1 : 0, "Pow" => Math.Pow, _ => null,
+            "Max" => Math.Max, "Min" => Math.Min, "Equal" => (a, b) => a == b ? 1 : 0, "Pow" => Math.Pow,
+            "Less" => (a, b) => a < b ? 1 : 0, "Greater" => (a, b) => a > b ? 1 : 0, "LessOrEqual" => (a, b) => a <= b ? 1 : 0,
+            "GreaterOrEqual" => (a, b) => a >= b ? 1 : 0, "And" => (a, b) => a != 0 && b != 0 ? 1 : 0, "Or" => (a, b) => a != 0 || b != 0 ? 1 : 0,
+            "Xor" => (a, b) => (a != 0) != (b != 0) ? 1 : 0, _ => null,
         };
         if (binary != null && c.Length == 2)
         {
             var d = BroadcastDims(c[0]!.Dims, c[1]!.Dims);
             var v = Enumerable.Range(0, (int)Product(d)).Select(i => binary(c[0]!.V[BroadcastIndex(i, d, c[0]!.Dims)], c[1]!.V[BroadcastIndex(i, d, c[1]!.Dims)])).ToArray();
-            SetCst(d, v, op != "Equal" && c[0]!.T.IsFloat);
+            SetCst(d, v, op is not ("Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "And" or "Or" or "Xor") && c[0]!.T.IsFloat);
             return;
         }
         throw new UnsupportedException($"{op} is not supported on constant inputs");

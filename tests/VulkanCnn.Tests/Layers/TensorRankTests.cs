@@ -119,6 +119,54 @@ public class TensorRankTests : GpuTest
         CheckLayer(new MatMul(), new[] { new TensorShape(a), new TensorShape(b) }, new Random(a.Sum() + b.Sum()), $"matmul [{string.Join(",", a)}]·[{string.Join(",", b)}]");
 
     [Test]
+    public void ExpandTileGatherWhere()
+    {
+        var rng = new Random(8);
+        CheckLayer(new Expand(new TensorShape(2, 1, 4, 5)), new[] { new TensorShape(3, 1, 5) }, rng, "expand to [2,3,4,5]");
+        CheckLayer(new Tile(new[] { 2, 1, 3, 2 }), new[] { new TensorShape(1, 3, 2, 4) }, rng, "tile 2,1,3,2");
+        var indices = new float[] { 2, 0, -1, 1, 1, 3 };
+        CheckLayer(new Gather(1), new[] { new TensorShape(2, 4, 5), new TensorShape(2, 3) }, rng, "gather axis 1", inputs: new[] { null, indices });
+        CheckLayer(new Gather(-1), new[] { new TensorShape(3, 5), new TensorShape(4) }, rng, "gather last axis", inputs: new[] { null, new float[] { 4, 0, -5, 2 } });
+        var mask = Enumerable.Range(0, 12).Select(i => (float)(i % 3 == 0 ? 1 : 0)).ToArray();
+        CheckLayer(new Where(), new[] { new TensorShape(3, 1, 4), new TensorShape(2, 3, 5, 1), new TensorShape(4) }, rng, "where broadcast", inputs: new[] { mask, null, null });
+    }
+
+    [Test]
+    public void LayerNormAndAlongAxisOps()
+    {
+        var rng = new Random(9);
+        CheckLayer(new LayerNorm(-1, W(rng, 24), W(rng, 24)), new[] { new TensorShape(2, 7, 24) }, rng, "layer norm last axis", scale: 3);
+        CheckLayer(new LayerNorm(1, null, null) { Epsilon = 1e-3f }, new[] { new TensorShape(3, 4, 70) }, rng, "layer norm from axis 1", scale: 3);
+        CheckLayer(new AlongAxis(AxisOp.CumSum, 1), new[] { new TensorShape(2, 9, 3) }, rng, "cumsum");
+        CheckLayer(new AlongAxis(AxisOp.CumSum, -1) { Exclusive = true, Reverse = true }, new[] { new TensorShape(4, 6) }, rng, "cumsum exclusive reverse");
+        CheckLayer(new AlongAxis(AxisOp.ArgMax, 1) { KeepDims = false }, new[] { new TensorShape(3, 8, 2) }, rng, "argmax");
+        CheckLayer(new AlongAxis(AxisOp.ArgMin, 0), new[] { new TensorShape(5, 4) }, rng, "argmin");
+        CheckLayer(new AlongAxis(AxisOp.Hardmax, -1), new[] { new TensorShape(2, 3, 7) }, rng, "hardmax");
+        // Ties: the first extreme, or the last with SelectLast (hand-checked).
+        var b = new NetworkBuilder();
+        b.Add(new AlongAxis(AxisOp.ArgMax, 1) { SelectLast = true }, "am", b.Input(new TensorShape(1, 4))).Output();
+        Assert.That(RunGpu(b.Build(), new float[] { 1, 3, 3, 2 })[0], Is.EqualTo(new float[] { 2 }));
+    }
+
+    [Test]
+    public void NewActivationsAndComparisons()
+    {
+        var rng = new Random(10);
+        foreach (var k in new[] { ActivationKind.Erf, ActivationKind.Gelu, ActivationKind.GeluTanh, ActivationKind.Mish, ActivationKind.Softsign,
+                                  ActivationKind.Floor, ActivationKind.Ceil, ActivationKind.Round, ActivationKind.Sign, ActivationKind.Not })
+            CheckLayer(new ActivationLayer(new Activation(k)), new[] { new TensorShape(3, 50) }, rng, k.ToString(), scale: 4);
+        foreach (var op in new[] { BinaryOp.Less, BinaryOp.Greater, BinaryOp.LessOrEqual, BinaryOp.GreaterOrEqual, BinaryOp.And, BinaryOp.Or, BinaryOp.Xor })
+        {
+            var ints = Enumerable.Range(0, 24).Select(i => (float)(i % 3 - 1)).ToArray();   // ties and zeros on purpose
+            CheckLayer(new Binary(op), new[] { new TensorShape(2, 3, 4), new TensorShape(4) }, rng, op.ToString(), inputs: new[] { ints, new float[] { -1, 0, 1, 0 } });
+        }
+        // erf against hand-checked values (Abramowitz and Stegun table 7.1).
+        var e = new NetworkBuilder();
+        e.Add(new ActivationLayer(new Activation(ActivationKind.Erf)), "erf", e.Input(new TensorShape(4))).Output();
+        TestData.AssertClose(new[] { 0.5204999f, 0.8427008f, -0.9953223f, 0f }, RunGpu(e.Build(), new float[] { 0.5f, 1f, -2f, 0f })[0], "erf table", 1e-5);
+    }
+
+    [Test]
     public void SessionSetsAndReadsByName()
     {
         var b = new NetworkBuilder();

@@ -52,8 +52,117 @@ public static class CpuReference
         MatMul => MatMulRef(x[0], s[0], x[1], s[1], o),
         DepthToSpace d => PerImage(x[0], s[0], o, (xi, si, oi) => DepthToSpaceRef(d, xi, si, oi)),
         SpaceToDepth d => PerImage(x[0], s[0], o, (xi, si, oi) => SpaceToDepthRef(d, xi, si, oi)),
+        Expand => ExpandRef(x[0], s[0], o),
+        Tile => TileRef(x[0], s[0], o),
+        Gather g => GatherRef(g, x[0], s[0], x[1], o),
+        Where => WhereRef(x, s, o),
+        LayerNorm ln => LayerNormRef(ln, x[0], s[0]),
+        AlongAxis a => AlongAxisRef(a, x[0], s[0], o),
         _ => throw new NotSupportedException(layer.GetType().Name),
     };
+
+    /// <summary>The element of a tensor of shape <paramref name="t"/> that broadcasts to output index <paramref name="oi"/>.</summary>
+    private static long BroadcastSource(int[] oi, TensorShape t, int outRank) =>
+        Flat(Enumerable.Range(0, t.Rank).Select(k => t[k] == 1 ? 0 : oi[k + outRank - t.Rank]).ToArray(), t);
+
+    public static float[] ExpandRef(float[] x, TensorShape s, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++) y[i] = x[BroadcastSource(Index(i, o), s, o.Rank)];
+        return y;
+    }
+
+    public static float[] TileRef(float[] x, TensorShape s, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var idx = Index(i, o);
+            for (int k = 0; k < idx.Length; k++) idx[k] %= s[k];
+            y[i] = x[Flat(idx, s)];
+        }
+        return y;
+    }
+
+    public static float[] GatherRef(Gather g, float[] x, TensorShape s, float[] indices, TensorShape o)
+    {
+        int axis = g.Axis < 0 ? g.Axis + s.Rank : g.Axis;
+        int ir = o.Rank - s.Rank + 1;   // rank of the indices
+        var y = new float[o.ElementCount];
+        var ishape = new TensorShape(o.ToArray()[axis..(axis + ir)]);
+        for (long i = 0; i < y.Length; i++)
+        {
+            var oi = Index(i, o);
+            int k = (int)indices[Flat(oi[axis..(axis + ir)], ishape)];
+            if (k < 0) k += s[axis];
+            var si = oi[..axis].Append(k).Concat(oi[(axis + ir)..]).ToArray();
+            y[i] = x[Flat(si, s)];
+        }
+        return y;
+    }
+
+    public static float[] WhereRef(float[][] x, TensorShape[] s, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var oi = Index(i, o);
+            y[i] = x[0][BroadcastSource(oi, s[0], o.Rank)] != 0 ? x[1][BroadcastSource(oi, s[1], o.Rank)] : x[2][BroadcastSource(oi, s[2], o.Rank)];
+        }
+        return y;
+    }
+
+    public static float[] LayerNormRef(LayerNorm ln, float[] x, TensorShape s)
+    {
+        int axis = ln.Axis < 0 ? ln.Axis + s.Rank : ln.Axis;
+        int n = (int)s.Product(axis, s.Rank);
+        var y = new float[x.Length];
+        for (int r = 0; r < x.Length / n; r++)
+        {
+            double mean = 0, var = 0;
+            for (int j = 0; j < n; j++) mean += x[r * n + j];
+            mean /= n;
+            for (int j = 0; j < n; j++) var += (x[r * n + j] - mean) * (x[r * n + j] - mean);
+            var /= n;
+            for (int j = 0; j < n; j++)
+                y[r * n + j] = (float)((x[r * n + j] - mean) / Math.Sqrt(var + ln.Epsilon) * (ln.Scale?[j] ?? 1) + (ln.Bias?[j] ?? 0));
+        }
+        return y;
+    }
+
+    public static float[] AlongAxisRef(AlongAxis a, float[] x, TensorShape s, TensorShape o)
+    {
+        int axis = a.Axis < 0 ? a.Axis + s.Rank : a.Axis;
+        long inner = s.Product(axis + 1, s.Rank), outer = s.Product(0, axis);
+        int c = s[axis];
+        var y = new float[o.ElementCount];
+        for (long q = 0; q < outer; q++)
+            for (long i = 0; i < inner; i++)
+            {
+                long At(int k) => (q * c + k) * inner + i;
+                if (a.Op == AxisOp.CumSum)
+                {
+                    double acc = 0;
+                    for (int t = 0; t < c; t++)
+                    {
+                        int k = a.Reverse ? c - 1 - t : t;
+                        if (a.Exclusive) { y[At(k)] = (float)acc; acc += x[At(k)]; }
+                        else { acc += x[At(k)]; y[At(k)] = (float)acc; }
+                    }
+                    continue;
+                }
+                int best = 0;
+                for (int k = 1; k < c; k++)
+                {
+                    float v = x[At(k)], b = x[At(best)];
+                    bool better = a.Op == AxisOp.ArgMin ? (a.SelectLast ? v <= b : v < b) : (a.SelectLast ? v >= b : v > b);
+                    if (better) best = k;
+                }
+                if (a.Op == AxisOp.Hardmax) for (int k = 0; k < c; k++) y[At(k)] = k == best ? 1 : 0;
+                else y[q * inner + i] = best;
+            }
+        return y;
+    }
 
     /// <summary>[N, C, H, W] (or [N, C, L] as H = 1) as N images (C, H, W).</summary>
     private static (int N, Shape S) Image(TensorShape t) =>
@@ -119,8 +228,15 @@ public static class CpuReference
         BinaryOp.Sub => xv - v,
         BinaryOp.Mul => xv * v,
         BinaryOp.Div => xv / v,
-        BinaryOp.Max => Math.Max(xv, v),
-        BinaryOp.Min => Math.Min(xv, v),
+        BinaryOp.Max => float.IsNaN(xv) || float.IsNaN(v) ? float.NaN : Math.Max(xv, v),
+        BinaryOp.Min => float.IsNaN(xv) || float.IsNaN(v) ? float.NaN : Math.Min(xv, v),
+        BinaryOp.Less => xv < v ? 1 : 0,
+        BinaryOp.Greater => xv > v ? 1 : 0,
+        BinaryOp.LessOrEqual => xv <= v ? 1 : 0,
+        BinaryOp.GreaterOrEqual => xv >= v ? 1 : 0,
+        BinaryOp.And => xv != 0 && v != 0 ? 1 : 0,
+        BinaryOp.Or => xv != 0 || v != 0 ? 1 : 0,
+        BinaryOp.Xor => (xv != 0) != (v != 0) ? 1 : 0,
         BinaryOp.Equal => xv == v ? 1 : 0,
         BinaryOp.Pow => v == 0 ? 1 : xv < 0 && v != Math.Floor(v) ? float.NaN : (float)Math.Pow(xv, v),
         _ => throw new NotSupportedException(op.ToString()),
