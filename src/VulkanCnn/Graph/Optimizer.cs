@@ -42,6 +42,7 @@ internal static class Optimizer
                 (Conv2d conv, BatchNorm bn) when conv.Activation.IsNone => FoldBatchNorm(conv, bn),
                 (Conv2d conv, ActivationLayer a) when conv.Activation.IsNone => conv with { Activation = a.Activation },
                 (Dense d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
+                (Linear d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
                 (ConvTranspose2d d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
                 (Binary b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
                 (BatchNorm b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },

@@ -831,6 +831,13 @@ internal sealed class Importer
             if (outDims.Length != 2) ReshapeTo((Rt)_vals[Out + "_dense"], outDims);
             return;
         }
+        if (In(0) is Rt a1 && In(1) is Cst w2 && w2.Dims.Length == 2 && a1.Dims.Length >= 2)
+        {
+            // Rows times a weight matrix (a Linear layer on [..., K]): the convolution kernels do the work.
+            if (w2.Dims[0] != a1.Dims[^1]) throw new ArgumentException($"A [{string.Join(",", a1.Dims)}] times B [{string.Join(",", w2.Dims)}]: inner sizes differ.");
+            SetRt(new Linear { OutFeatures = w2.Dims[1], Weights = DenseWeights(w2, false, 1f) }, a1.Dims[..^1].Append(w2.Dims[1]).ToArray(), a1.Node);
+            return;
+        }
         RuntimeMatMul();
     }
 
@@ -862,7 +869,9 @@ internal sealed class Importer
             if (c.V.Length != 1 && c.V.Length != k) throw new UnsupportedException($"Gemm C of shape [{string.Join(",", c.Dims)}] for {k} outputs; one value or one per output is supported");
             bias = Enumerable.Range(0, k).Select(i => (float)(beta * c.V[c.V.Length == 1 ? 0 : i])).ToArray();
         }
-        var node = _b.Add(new Dense { OutFeatures = k, Weights = w, Bias = bias }, Unique(outName ?? Out), a.Node);
+        // One row: the matrix-vector kernel; several: a Linear layer on the convolution kernels.
+        Layer layer = a.Dims[0] == 1 ? new Dense { OutFeatures = k, Weights = w, Bias = bias } : new Linear { OutFeatures = k, Weights = w, Bias = bias };
+        var node = _b.Add(layer, Unique(outName ?? Out), a.Node);
         _vals[outName ?? Out] = new Rt(node, new[] { a.Dims[0], k });
     }
 

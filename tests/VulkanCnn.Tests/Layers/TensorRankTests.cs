@@ -166,6 +166,17 @@ public class TensorRankTests : GpuTest
         TestData.AssertClose(new[] { 0.5204999f, 0.8427008f, -0.9953223f, 0f }, RunGpu(e.Build(), new float[] { 0.5f, 1f, -2f, 0f })[0], "erf table", 1e-5);
     }
 
+    [TestCase(new[] { 1, 49, 32 }, 24)]
+    [TestCase(new[] { 2, 5, 6, 16 }, 40)]
+    [TestCase(new[] { 3, 7 }, 5)]
+    [TestCase(new[] { 1, 1, 30 }, 9)]   // one row: the matrix-vector kernel
+    public void LinearOnTheLastAxis(int[] dims, int n)
+    {
+        var rng = new Random(dims.Sum() + n);
+        int k = dims[^1];
+        CheckLayer(new Linear { OutFeatures = n, Weights = W(rng, n * k), Bias = W(rng, n), Activation = Activation.Relu }, new[] { new TensorShape(dims) }, rng, $"linear {string.Join(",", dims)} -> {n}");
+    }
+
     [Test]
     public void SessionSetsAndReadsByName()
     {

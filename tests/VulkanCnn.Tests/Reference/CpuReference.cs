@@ -52,6 +52,7 @@ public static class CpuReference
         MatMul => MatMulRef(x[0], s[0], x[1], s[1], o),
         DepthToSpace d => PerImage(x[0], s[0], o, (xi, si, oi) => DepthToSpaceRef(d, xi, si, oi)),
         SpaceToDepth d => PerImage(x[0], s[0], o, (xi, si, oi) => SpaceToDepthRef(d, xi, si, oi)),
+        Linear l => LinearRef(l, x[0], s[0]),
         Expand => ExpandRef(x[0], s[0], o),
         Tile => TileRef(x[0], s[0], o),
         Gather g => GatherRef(g, x[0], s[0], x[1], o),
@@ -64,6 +65,21 @@ public static class CpuReference
     /// <summary>The element of a tensor of shape <paramref name="t"/> that broadcasts to output index <paramref name="oi"/>.</summary>
     private static long BroadcastSource(int[] oi, TensorShape t, int outRank) =>
         Flat(Enumerable.Range(0, t.Rank).Select(k => t[k] == 1 ? 0 : oi[k + outRank - t.Rank]).ToArray(), t);
+
+    /// <summary>y[r, j] = Σ_k x[r, k]·W[j, k] + b[j] over the last axis.</summary>
+    public static float[] LinearRef(Linear l, float[] x, TensorShape s)
+    {
+        int k = s[-1], n = l.OutFeatures, rows = x.Length / k;
+        var y = new float[rows * n];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < n; j++)
+            {
+                double acc = l.Bias?[j] ?? 0;
+                for (int t = 0; t < k; t++) acc += (double)x[r * k + t] * l.Weights[j * k + t];
+                y[r * n + j] = l.Activation.Apply((float)acc);
+            }
+        return y;
+    }
 
     public static float[] ExpandRef(float[] x, TensorShape s, TensorShape o)
     {
