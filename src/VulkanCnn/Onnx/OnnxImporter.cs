@@ -10,7 +10,7 @@ namespace VulkanCnn.Onnx;
 public sealed record OnnxImport(Network Network, IReadOnlyDictionary<string, int[]> InputDims, IReadOnlyDictionary<string, int[]> OutputDims);
 
 /// <summary>
-/// Imports ONNX models (IR 3+, opsets 7 to 21, float32 with float16 initializers) as a <see cref="Network"/>.
+/// Imports ONNX models (IR 3+, opsets 1 to 21, float32 with float16 initializers) as a <see cref="Network"/>.
 /// Every value keeps its ONNX shape (any rank up to 8, any batch). Network inputs and outputs are named after the
 /// ONNX graph's.
 /// </summary>
@@ -33,7 +33,7 @@ public static class OnnxImporter
 /// <summary>A load-time problem outside the supported subset; collected, then reported with every other one.</summary>
 internal sealed class UnsupportedException(string message) : NotSupportedException(message);
 
-internal sealed class Importer
+internal sealed partial class Importer
 {
     // Values flowing through the graph: computed on the GPU, known at load, or unusable (after an unsupported node).
     private abstract record Val;
@@ -369,7 +369,7 @@ internal sealed class Importer
             case "Hardmax": HardmaxOp(); break;
             case "Cast":
                 // Comparisons already give 0 and 1 as floats; only a cast to a floating type keeps that meaning.
-                if (AttrInt("to", 1) is not (1 or 10 or 11 or 16)) throw new UnsupportedException($"Cast of a runtime tensor to type {AttrInt("to", 1)}; only casts to floating types are supported");
+                if (CastTarget() is not (1 or 10 or 11 or 16)) throw new UnsupportedException($"Cast of a runtime tensor to type {CastTarget()}; only casts to floating types are supported");
                 _vals[Out] = RtIn(0);
                 break;
             case "Slice": SliceOp(); break;
@@ -696,6 +696,8 @@ internal sealed class Importer
         var x = RtIn(0);
         if (AttrInt("training_mode", 0) != 0 || _node.Output.Skip(1).Any(o => o != ""))
             throw new UnsupportedException("training mode (running statistics outputs) is not supported");
+        if (_opset < 9 && AttrInt("spatial", 1) == 0)
+            throw new UnsupportedException("spatial = 0 (statistics per element rather than per channel) is not supported");
         var layer = new BatchNorm
         {
             Scale = CstIn(1, "scale").T.ToFloats(), Shift = CstIn(2, "B").T.ToFloats(),
@@ -721,6 +723,7 @@ internal sealed class Importer
 
     private void BinaryOp(Layers.BinaryOp op, int ia = 0, int ib = 1, string? outName = null)
     {
+        if (_opset < 7) AlignLegacyBroadcast(ia, ib);
         var va = In(ia)!;
         var vb = In(ib)!;
         bool commutative = op is Layers.BinaryOp.Add or Layers.BinaryOp.Mul or Layers.BinaryOp.Max or Layers.BinaryOp.Min or Layers.BinaryOp.Equal;
@@ -963,7 +966,7 @@ internal sealed class Importer
         string coord, nearest;
         if (upsampleOp)
         {
-            scales = _opset < 9 ? AttrFloats("scales") : CstIn(1, "scales").T.ToFloats();
+            scales = _opset < 9 ? AttrFloats("scales") ?? LegacyUpsampleScales() : CstIn(1, "scales").T.ToFloats();
             coord = "asymmetric"; nearest = "floor";
         }
         else
@@ -1029,7 +1032,7 @@ internal sealed class Importer
         float value = 0;
         if (_opset < 11)
         {
-            pads = AttrInts("pads") ?? throw new ArgumentException("pads is missing.");
+            pads = AttrInts("pads") ?? AttrInts("paddings") ?? throw new ArgumentException("pads is missing.");   // opset 1 calls them paddings
             value = AttrFloat("value", 0f);
         }
         else
@@ -1164,7 +1167,7 @@ internal sealed class Importer
         {
             case "Cast":
             {
-                long to = AttrInt("to", 1);
+                long to = CastTarget();
                 bool f = to is 1 or 10 or 11 or 16;
                 var v = f ? c[0]!.V.ToArray() : c[0]!.V.Select(x => Math.Truncate(x)).ToArray();
                 if (to == 9) v = v.Select(x => x != 0 ? 1.0 : 0).ToArray();

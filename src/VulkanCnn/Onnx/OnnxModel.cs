@@ -50,7 +50,7 @@ public sealed class OnnxTensor
 public sealed class OnnxModel
 {
     /// <summary>Operator-set versions of the default domain that the importer knows.</summary>
-    public const int MinOpset = 7, MaxOpset = 21;
+    public const int MinOpset = 1, MaxOpset = 21;
 
     internal ModelProto Proto { get; }
     internal Dictionary<string, OnnxTensor> Initializers { get; }

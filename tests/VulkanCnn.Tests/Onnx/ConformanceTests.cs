@@ -16,9 +16,11 @@ public class ConformanceTests : GpuTest
             var dirs = new List<string>();
             var covered = new HashSet<string>();
             int i = 0;
-            foreach (var name in OnnxOperatorTests.Names)
+            var builders = OnnxOperatorTests.Names.Select(n => (Name: n, Build: (Func<Random, OnnxGraph>)(r => OnnxOperatorTests.Build(n, r))))
+                .Concat(OnnxTensorOpsTests.Names.Select(n => (Name: n, Build: (Func<Random, OnnxGraph>)(r => OnnxTensorOpsTests.Build(n, r)))));
+            foreach (var (name, build) in builders)
             {
-                var g = OnnxOperatorTests.Build(name, new Random(i));
+                var g = build(new Random(i));
                 foreach (var n in g.Graph.Node) covered.Add(n.OpType);
                 var dir = Path.Combine(root, $"test_{i:000}_" + new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray()));
                 OnnxOracle.WriteBackendCase(dir, g, new Random(1000 + i));

@@ -41,6 +41,10 @@ public class OnnxTensorOpsTests : GpuTest
         ["Attention block: QK^T, softmax, AV"] = r => Attention(r),
     };
 
+    /// <summary>The case names, and one case's model (for the conformance run through `vcnn test-onnx`).</summary>
+    internal static IEnumerable<string> Names => Cases.Keys;
+    internal static OnnxGraph Build(string name, Random rng) => Cases[name](rng);
+
     public static IEnumerable<TestCaseData> AllCases() => Cases.Keys.Select(k => new TestCaseData(k).SetName("Onnx tensor op: " + k));
 
     [TestCaseSource(nameof(AllCases))]
