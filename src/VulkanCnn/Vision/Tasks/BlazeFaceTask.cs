@@ -95,7 +95,7 @@ public sealed class BlazeFaceTask : VisionTask
     public const int GpuFaceFloats = 1 + BlazeFaceDecoder.RegressorLength;
 
     /// <summary>
-    /// Runs the model on the input already set in <see cref="Session"/> (for instance with <see cref="Graph.Session.SetInput"/>)
+    /// Runs the model on the input already set in <see cref="Session"/> (for instance with <see cref="Graph.Session.SetInput(ReadOnlySpan{float}, int)"/>)
     /// and the GPU post-processing; <paramref name="transform"/> maps model-input pixels to the frame (identity when null).
     /// </summary>
     public VisionResult Run(FrameTransform? transform = null, long frameNumber = 0)

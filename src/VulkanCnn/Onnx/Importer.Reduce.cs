@@ -1,0 +1,43 @@
+// Reductions and operations along one axis: Reduce*, ArgMax/ArgMin, CumSum.
+using VulkanCnn.Graph;
+using VulkanCnn.Layers;
+using VulkanCnn.Onnx.Proto;
+
+namespace VulkanCnn.Onnx;
+
+internal sealed partial class Importer
+{
+    private void ReduceOp(ReduceKind kind)
+    {
+        var x = RtIn(0);
+        int rank = x.Dims.Length;
+        bool axesInput = kind == ReduceKind.Sum ? _opset >= 13 : _opset >= 18;
+        long[] axes = axesInput ? OptCst(1, "axes")?.T.ToInt64s() ?? Array.Empty<long>() : AttrInts("axes") ?? Array.Empty<long>();
+        if (axes.Length == 0 && AttrInt("noop_with_empty_axes", 0) != 0) { _vals[Out] = x; return; }
+        var set = (axes.Length == 0 ? Enumerable.Range(0, rank) : axes.Select(a => Axis(a, rank, "axis"))).ToHashSet();
+        bool keep = AttrInt("keepdims", 1) != 0;
+        var kept = x.Dims.Select((v, i) => set.Contains(i) ? 1 : v).ToArray();
+        var dims = keep ? kept : x.Dims.Where((_, i) => !set.Contains(i)).ToArray();
+        // Only size-1 axes: nothing to reduce for sum, mean, max, min and product; L1, L2 and the sum of squares still map
+        // each value (|v|, |v|, v²).
+        if (set.All(i => x.Dims[i] == 1) && kind is not (ReduceKind.L1 or ReduceKind.L2 or ReduceKind.SumSquare)) { ReshapeTo(x, dims); return; }
+        SetRt(new Reduce(kind, set.Order().ToArray()) { KeepDims = keep }, dims, x.Node);
+    }
+
+    private void CumSumOp()
+    {
+        var x = RtIn(0);
+        int axis = Axis((long)CstIn(1, "axis").V[0], x.Dims.Length, "axis");
+        SetRt(new AlongAxis(AxisOp.CumSum, axis) { Exclusive = AttrInt("exclusive", 0) != 0, Reverse = AttrInt("reverse", 0) != 0 }, x.Dims, x.Node);
+    }
+
+    private void ArgOp(bool max)
+    {
+        var x = RtIn(0);
+        int axis = Axis(AttrInt("axis", 0), x.Dims.Length, "axis");
+        bool keep = AttrInt("keepdims", 1) != 0;
+        var d = x.Dims.ToList();
+        if (keep) d[axis] = 1; else d.RemoveAt(axis);
+        SetRt(new AlongAxis(max ? AxisOp.ArgMax : AxisOp.ArgMin, axis) { KeepDims = keep, SelectLast = AttrInt("select_last_index", 0) != 0 }, d.ToArray(), x.Node);
+    }
+}
