@@ -37,8 +37,9 @@ class AttentionBlock(nn.Module):
     """A pre-norm transformer encoder block on [1, T, C]: LayerNorm, multi-head self-attention (Linear q/k/v,
     softmax over the last axis, two batched matmuls), residual, LayerNorm, MLP with GELU, residual."""
 
-    def __init__(self, dim=64, heads=4, mlp=4):
+    def __init__(self, dim=64, heads=4, mlp=4, gelu="none"):
         super().__init__()
+        self.gelu = gelu
         self.heads, self.head_dim = heads, dim // heads
         self.norm1 = nn.LayerNorm(dim)
         self.q, self.k, self.v = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
@@ -58,7 +59,7 @@ class AttentionBlock(nn.Module):
         attn = torch.softmax(scores, dim=-1)
         y = torch.matmul(attn, v).permute(0, 2, 1, 3).reshape(b, t, c)
         x = x + self.proj(y)
-        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x)), approximate=self.gelu))
 
 
 class CtcHead(nn.Module):
@@ -104,6 +105,14 @@ def torchvision_model(name, **kwargs):
     raise LookupError(f"torchvision {getattr(__import__('torchvision'), '__version__', '?')} has no {name}")
 
 
+def tanh_gelu(model):
+    """Every nn.GELU switched to the tanh approximation (exported as Tanh, Pow, Mul, Add instead of Erf)."""
+    for m in model.modules():
+        if isinstance(m, nn.GELU):
+            m.approximate = "tanh"
+    return model
+
+
 def seg_model(name):
     kwargs = dict(weights=None, weights_backbone=None, num_classes=21)
     if name.startswith("deeplabv3"):
@@ -111,13 +120,15 @@ def seg_model(name):
     return OutKey(torchvision_model(name, **kwargs))
 
 
-# name -> (builder, input shape, what it exercises)
+# name -> (builder, input shape, what it exercises[, opset])
 ZOO = {
     "shufflenet_v2_x1_0": (lambda: torchvision_model("shufflenet_v2_x1_0", weights=None), (1, 3, 224, 224),
                            "channel shuffle (rank-5 reshape + transpose), chunk/Split, depthwise convolutions"),
     "convnext_tiny": (lambda: torchvision_model("convnext_tiny", weights=None), (1, 3, 224, 224),
                       "7x7 depthwise convolutions, permutes to NHWC, LayerNorm (decomposed at opset 13), Linear on "
                       "rank-4 tensors, GELU (Erf), layer scale"),
+    "convnext_tiny_gelu_tanh": (lambda: tanh_gelu(torchvision_model("convnext_tiny", weights=None)), (1, 3, 224, 224),
+                                "convnext_tiny with GELU's tanh approximation: what the model needs besides Erf"),
     "mobilenet_v3_small": (lambda: torchvision_model("mobilenet_v3_small", weights=None), (1, 3, 224, 224),
                            "HardSwish, HardSigmoid, squeeze-excitation"),
     "efficientnet_b0": (lambda: torchvision_model("efficientnet_b0", weights=None), (1, 3, 224, 224),
@@ -139,6 +150,10 @@ ZOO = {
     "attention_block": (lambda: AttentionBlock(), (1, 49, 64),
                         "transformer block on [1,T,C]: LayerNorm, MatMul of two run-time tensors, softmax over the "
                         "last axis, GELU"),
+    "attention_block_gelu_tanh": (lambda: AttentionBlock(gelu="tanh"), (1, 49, 64),
+                                  "attention_block with GELU's tanh approximation: what it needs besides Erf"),
+    "attention_block_opset17": (lambda: AttentionBlock(gelu="tanh"), (1, 49, 64),
+                                "attention_block_gelu_tanh at opset 17: LayerNorm exported as LayerNormalization", 17),
     "ctc_head": (lambda: CtcHead(), (1, 3, 32, 128),
                  "conv -> squeeze + permute to [1,T,C] -> Linear (MatMul on rank 3) -> log_softmax over the last axis"),
 }
@@ -200,7 +215,8 @@ def outputs_of(y):
 
 
 def export(name, out_dir, image_dir):
-    builder, shape, what = ZOO[name]
+    builder, shape, what = ZOO[name][:3]
+    opset = ZOO[name][3] if len(ZOO[name]) > 3 else OPSET
     torch.manual_seed(SEED)
     model = builder()
     x_cal = calibration_input(shape, image_dir)
@@ -235,11 +251,11 @@ def export(name, out_dir, image_dir):
     tmp = path + ".tmp"
     names = ["output"] if len(ys) == 1 else [f"output{i}" for i in range(len(ys))]
     with torch.no_grad():
-        torch.onnx.export(model, x, tmp, opset_version=OPSET, input_names=["input"], output_names=names,
+        torch.onnx.export(model, x, tmp, opset_version=opset, input_names=["input"], output_names=names,
                           do_constant_folding=True)
     os.replace(tmp, path)
     shapes = ", ".join(str(list(y.shape)) for y in ys)
-    print(f"  {name}: input {list(shape)} -> {shapes}, max |output| {peak:.3g} in PyTorch; {note}; "
+    print(f"  {name} (opset {opset}): input {list(shape)} -> {shapes}, max |output| {peak:.3g} in PyTorch; {note}; "
           f"{os.path.getsize(path) / 1e6:.1f} MB")
 
 
