@@ -6,6 +6,8 @@ using VulkanCnn.Onnx;
 
 namespace VulkanCnn.Tests.Onnx;
 
+// Category: a full run that should leave the zoo out can filter with TestCategory!=ModelZoo.
+[Category("ModelZoo")]
 public class ModelZooTests : GpuTest
 {
     private const string NotExported = "(model zoo not exported)";
