@@ -30,6 +30,9 @@ layout(constant_id = 10) const int ACT = 0;
 layout(constant_id = 11) const float ALPHA = 0.0;
 layout(constant_id = 12) const float BETA = 0.0;
 layout(constant_id = 13) const int WG = 8;         // must equal local_size_x
+// 1: input and output stored channel-last ([pixel][channel], the Linear layer's rows); 0: channel-major. Only the
+// strides change, set once per invocation, so no condition runs inside the loops.
+layout(constant_id = 14) const int CHANNEL_LAST = 0;
 
 #include "activation.glsl"
 
@@ -74,7 +77,7 @@ int mapIndex(int i, int n)
 // Bias, activation and store of the lane's pixel I for the 4 channels of quad Q.
 #define STORE(Q, I) if (4 * Q < CB && I < PPL) { int pix = pixBase + I * WG; if (pix < OHW) { \
     for (int e = 0; e < 4; e++) { int kk = b * CB + 4 * Q + e; \
-        if (kk < p.Kg) y[yBatch + (g * p.Kg + kk) * OHW + pix] = activate(a##Q##I[e] + bias[blk * CB + 4 * Q + e]); } } }
+        if (kk < p.Kg) y[yBatch + (g * p.Kg + kk) * kStride + pix * pStrideOut] = activate(a##Q##I[e] + bias[blk * CB + 4 * Q + e]); } } }
 
 void main()
 {
@@ -92,6 +95,10 @@ void main()
     // Workgroup z is the batch item: whole images apart in the input and the output.
     const int batch = int(gl_WorkGroupID.z);
     const int yBatch = batch * p.K * OHW;
+    const int cStride = CHANNEL_LAST == 1 ? 1 : HW;          // input: next channel
+    const int pStride = CHANNEL_LAST == 1 ? p.C : 1;         // input: next pixel
+    const int kStride = CHANNEL_LAST == 1 ? 1 : OHW;         // output: next channel
+    const int pStrideOut = CHANNEL_LAST == 1 ? p.K : 1;      // output: next pixel
 
     // Top-left input coordinate of the lane's pixels (pixels past the end repeat the last one).
     ivec4 iy0, ix0;
@@ -103,7 +110,7 @@ void main()
     }
     FOR_QI(DECL)
 
-    const int xBase = (batch * p.C + g * p.Cg) * HW;
+    const int xBase = batch * p.C * HW + g * p.Cg * cStride;
     int wp = (blk - p.blockOffset) * KH * KW * p.Cg * CB;
     for (int ky = 0; ky < KH; ky++) {
         for (int kx = 0; kx < KW; kx++) {
@@ -114,10 +121,10 @@ void main()
             if (PAD_MODE == 0) {
                 ok = bvec4(uvec4(greaterThanEqual(iy, ivec4(0))) & uvec4(lessThan(iy, ivec4(p.H))) &
                            uvec4(greaterThanEqual(ix, ivec4(0))) & uvec4(lessThan(ix, ivec4(p.W))));
-                o = mix(ivec4(0), iy * p.W + ix, ok) + xBase;
+                o = mix(ivec4(0), (iy * p.W + ix) * pStride, ok) + xBase;
             } else {
                 ok = bvec4(true);
-                for (int i = 0; i < 4; i++) o[i] = mapIndex(iy[i], p.H) * p.W + mapIndex(ix[i], p.W) + xBase;
+                for (int i = 0; i < 4; i++) o[i] = (mapIndex(iy[i], p.H) * p.W + mapIndex(ix[i], p.W)) * pStride + xBase;
             }
             int o0 = o.x, o1 = o.y, o2 = o.z, o3 = o.w;
             for (int c = 0; c < p.Cg; c++) {
@@ -126,7 +133,7 @@ void main()
                 float x2 = PPL > 2 ? x[o2] : 0.0;
                 float x3 = PPL > 3 ? x[o3] : 0.0;
                 x0 = ok.x ? x0 : 0.0; x1 = ok.y ? x1 : 0.0; x2 = ok.z ? x2 : 0.0; x3 = ok.w ? x3 : 0.0;
-                o0 += HW; o1 += HW; o2 += HW; o3 += HW;
+                o0 += cStride; o1 += cStride; o2 += cStride; o3 += cStride;
                 vec4 w0 = WQUAD(0);
                 vec4 w1 = CB > 4 ? WQUAD(1) : vec4(0.0);
                 vec4 w2 = CB > 8 ? WQUAD(2) : vec4(0.0);

@@ -159,7 +159,7 @@ public sealed record Conv2d : Layer
     /// </summary>
     internal static void EmitGemm(LayerCompiler c, string node, BufferSlice input, BufferSlice output, int batch, Shape s, Shape o,
         int groups, int cg, int kg, int kh, int kw, int sh, int sw, int dh, int dw, int padTop, int padLeft, PaddingMode mode,
-        Activation act, float[] weights, float[]? bias, Func<int, int, int, int, int> weightIndex)
+        Activation act, float[] weights, float[]? bias, Func<int, int, int, int, int> weightIndex, bool channelLast = false)
     {
         int cb = ChooseChannelBlock(kg, c.MaxChannelBlock);
         int q = cb / 4;
@@ -196,7 +196,7 @@ public sealed record Conv2d : Layer
         int ppl = ohw >= c.FourPixelsPerLaneFrom ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
         var (actKind, alpha, beta) = act.Spec;
         var kernel = c.Kernel($"conv2d_c{cb}p{ppl}", 4, (uint)Marshal.SizeOf<Push>(),
-            c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
+            c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes, channelLast ? 1 : 0);
         var biasSlice = c.Upload(packedBias, node + " bias");
 
         // Weights larger than one binding are split into chunks of whole channel blocks, one dispatch each.

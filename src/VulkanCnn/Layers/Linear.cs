@@ -1,7 +1,7 @@
 // A Linear (fully connected) layer applied to the last axis of a tensor of any rank: [..., K] → [..., N] (ONNX MatMul
 // by a constant matrix, Gemm of a matrix; PyTorch nn.Linear on [1,T,C] or [1,H,W,C]). The rows are the pixels of a
-// 1×1 convolution in channel-last order, so it runs on the convolution kernels between two strided-copy transposes:
-// [R,K] → [K,R] → conv2d 1×1 to N channels → [N,R] → [R,N]. A single row takes the matrix-vector kernel (Dense).
+// 1×1 convolution in channel-last order, so it runs on the convolution kernel (shaders/conv2d.comp with CHANNEL_LAST,
+// which reads and writes [pixel][channel] directly). A single row takes the matrix-vector kernel (Dense).
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Layers;
@@ -34,18 +34,6 @@ public sealed record Linear : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => inputs[0].ElementCount * OutFeatures;
 
-    private static ulong Align(LayerCompiler c, ulong bytes)
-    {
-        ulong a = Math.Max(16UL, c.Ctx.DeviceInfo.MinStorageBufferOffsetAlignment);
-        return (bytes + a - 1) / a * a;
-    }
-
-    internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<TensorShape> inputs, TensorShape output)
-    {
-        long rows = inputs[0].ElementCount / inputs[0][-1];
-        return rows == 1 ? 0 : Align(c, (ulong)inputs[0].ElementCount * 4) + (ulong)output.ElementCount * 4;
-    }
-
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var s = io.InputShapes[0];
@@ -59,17 +47,10 @@ public sealed record Linear : Layer
             });
             return;
         }
-        ulong inBytes = (ulong)rows * (ulong)k * 4, outBytes = (ulong)rows * (ulong)n * 4;
-        var channelMajorIn = io.Scratch.Sub(0, inBytes);
-        var channelMajorOut = io.Scratch.Sub(Align(c, inBytes), outBytes);
-        c.CheckBinding(io.Name, "the input", inBytes);
-        c.CheckBinding(io.Name, "the output", outBytes);
-        // [R,K] → [K,R]: read (k, r) at r·K + k.
-        StridedCopy.Emit(c, io.Name, io.Inputs[0], channelMajorIn, new[] { k, rows }, new long[] { 1, k }, new long[] { rows, 1 });
-        var w = Weights;
-        Conv2d.EmitGemm(c, io.Name, channelMajorIn, channelMajorOut, 1, new Shape(k, 1, rows), new Shape(n, 1, rows), 1, k, n, 1, 1, 1, 1, 1, 1, 0, 0,
-            PaddingMode.Zero, Activation, w, Bias, (o, cc, ky, kx) => o * k + cc);
-        // [N,R] → [R,N]: read (r, j) at j·R + r.
-        StridedCopy.Emit(c, io.Name, channelMajorOut, io.Output, new[] { rows, n }, new long[] { 1, rows }, new long[] { n, 1 });
+        // The rows are the pixels of a 1x1 convolution stored channel-last: the kernel reads and writes that order.
+        c.CheckBinding(io.Name, "the input", (ulong)s.ElementCount * 4);
+        c.CheckBinding(io.Name, "the output", (ulong)io.OutputShape.ElementCount * 4);
+        Conv2d.EmitGemm(c, io.Name, io.Inputs[0], io.Output, 1, new Shape(k, 1, rows), new Shape(n, 1, rows), 1, k, n, 1, 1, 1, 1, 1, 1, 0, 0,
+            PaddingMode.Zero, Activation, Weights, Bias, (o, cc, ky, kx) => o * k + cc, channelLast: true);
     }
 }
