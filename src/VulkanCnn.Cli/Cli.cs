@@ -14,7 +14,7 @@ internal static class Cli
         usage:
           vcnn devices                              list Vulkan devices, limits and optional features
           vcnn info ARCH [--size N]                 per-layer table: type, output WxHxD, parameters, multiply-adds
-          vcnn bench ARCH [--size N] [--runs N] [--warmup N] [--device D]
+          vcnn bench ARCH [--size N] [--batch N] [--runs N] [--warmup N] [--device D]
                                                     time inference: min/median wall-clock and GPU ms, GFLOP/s, per-layer table
           vcnn peak [--device D]                    measure the device's fp32 FMA throughput
           vcnn filter KIND IN OUT [options]         classical filters of the notes (vcnn filter --help)
@@ -28,7 +28,7 @@ internal static class Cli
                                                     (images: (pixel*scale - mean)/std, scale 1/255 by default, laid out as
                                                     the input's shape says); writes every output as DIR/OUTPUT.npy
                                                     (non-alphanumerics replaced by _)
-          vcnn bench MODEL.onnx [--input-shape NAME=1,3,H,W ...] [--runs N] [--warmup N] [--device D]
+          vcnn bench MODEL.onnx [--input-shape NAME=1,3,H,W ...] [--batch N] [--runs N] [--warmup N] [--device D]
                                                     VulkanCnn and ONNX Runtime (CPU) on the same random input:
                                                     min/median ms of both and their ratio
           vcnn bench-vision TASK [--size WxH] [--frames N] [--seconds S] [--image FILE] [--device D]
@@ -175,8 +175,8 @@ internal static class Cli
         if (o.Positional.Count < 1) throw new ArgumentException($"name an architecture: {string.Join(", ", Architectures.Names)}.");
         arch = o.Positional[0].ToLowerInvariant();
         int? size = o.Int("size");
-        if (arch == "conv") return SingleConv(o);
-        return Architectures.Build(arch, size, seed: o.Int("seed") ?? 1);
+        var net = arch == "conv" ? SingleConv(o) : Architectures.Build(arch, size, seed: o.Int("seed") ?? 1);
+        return o.Int("batch") is int batch ? net.WithBatch(batch) : net;
     }
 
     /// <summary>`bench conv`: one convolution layer (--channels, --filters, --kernel, --stride, --size) for kernel tuning.</summary>
@@ -257,6 +257,8 @@ internal static class Cli
         }
         Console.WriteLine();
         Console.WriteLine($"runs {runs}: wall min {minWall:0.00} ms, median {medWall:0.00} ms; GPU min {minGpu:0.00} ms, median {medGpu:0.00} ms");
+        int n = net.Inputs.First().OutputShape is { Rank: > 0 } s0 ? s0[0] : 1;
+        if (n > 1) Console.WriteLine($"batch {n}: {n * 1000 / minWall:0.0} images/s (best wall), {minWall / n:0.00} ms per image");
         Console.WriteLine($"{flops / 1e9:0.###} GFLOP per inference: {flops / (minWall * 1e6):0.0} GFLOP/s (best wall)" +
                           (peak != null ? $", device peak {peak.GflopsPerSecond:0.0} GFLOP/s -> {100 * flops / (minWall * 1e6) / peak.GflopsPerSecond:0.0}% of peak" : ""));
         // Where the convolution time goes: the fraction of peak reached by 3x3 convolutions alone.

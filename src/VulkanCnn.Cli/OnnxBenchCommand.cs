@@ -15,7 +15,15 @@ internal static class OnnxBenchCommand
         int runs = o.Int("runs") ?? 10, warmup = o.Int("warmup") ?? 2;
         if (runs < 1 || warmup < 0) throw new ArgumentException($"--runs must be at least 1 and --warmup at least 0, got {runs} and {warmup}.");
         var model = OnnxModel.Load(path);
-        var import = OnnxImporter.Import(model, RunCommand.InputShapes(o));
+        var shapes = RunCommand.InputShapes(o);
+        var import = OnnxImporter.Import(model, shapes);
+        if (o.Int("batch") is int batch)
+        {
+            // The same model with every input's first dimension (its batch) set to --batch.
+            if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}.");
+            var batched = import.InputDims.ToDictionary(kv => kv.Key, kv => kv.Value.Length == 0 ? kv.Value : kv.Value.Select((v, i) => i == 0 ? batch : v).ToArray());
+            import = OnnxImporter.Import(model, batched);
+        }
 
         // The same input for both: uniform in [0, 1), seeded.
         var rng = new Random(7);
@@ -86,6 +94,8 @@ internal static class OnnxBenchCommand
         Console.WriteLine($"{"runs " + runs,-14} {"min ms",10} {"median ms",10}");
         Console.WriteLine($"{"VulkanCnn",-14} {vkMin,10:0.00} {vkMed,10:0.00}   (GPU timestamps: min {vkGpu.Min():0.00}, median {Cli.Median(vkGpu):0.00})");
         Console.WriteLine($"{"ONNX Runtime",-14} {ortMin,10:0.00} {ortMed,10:0.00}");
+        int n = import.InputDims.Values.FirstOrDefault() is { Length: > 0 } d0 ? d0[0] : 1;
+        if (n > 1) Console.WriteLine($"batch {n}: VulkanCnn {n * 1000 / vkMin:0.0} images/s ({vkMin / n:0.00} ms per image), ONNX Runtime {n * 1000 / ortMin:0.0} images/s");
         double ratio = ortMed / vkMed;
         Console.WriteLine($"ratio ONNX Runtime / VulkanCnn (median): {ratio:G3} " +
                           (ratio >= 1 ? $"(VulkanCnn {ratio:0.##}x faster)" : $"(ONNX Runtime {1 / ratio:0.#}x faster)"));

@@ -54,6 +54,24 @@ public sealed class Network
         new LayerSummary(n.Name, n.Layer.TypeName, n.Layer.Describe(), n.OutputShape, n.Layer.ParameterCount,
             n.Layer.MultiplyAdds(n.Inputs.Select(i => Nodes[i].OutputShape).ToArray(), n.OutputShape))).ToArray();
 
+    /// <summary>
+    /// The same network for a batch of <paramref name="batch"/>: every input's first dimension set to it and every shape
+    /// inferred again. Throws naming the node when a layer fixes the batch (a Reshape to a constant shape, say).
+    /// </summary>
+    public Network WithBatch(int batch)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must be at least 1.");
+        var b = new NetworkBuilder(Name);
+        var map = new Node[Nodes.Count];
+        foreach (var n in Nodes)
+        {
+            var layer = n.Layer is InputLayer il && il.Shape.Rank > 0 ? new InputLayer(il.Shape.With(0, batch)) : n.Layer;
+            map[n.Id] = b.Add(layer, n.Name, n.Inputs.Select(i => map[i]).ToArray());
+        }
+        foreach (var o in OutputIds) map[o].Output();
+        return b.Build();
+    }
+
     /// <summary>W×H×D for a single image [1, D, H, W] (the notes' notation), else the ONNX form [d0,d1,...].</summary>
     public static string ShapeText(TensorShape s) => s.Rank == 4 && s[0] == 1 ? new Shape(s[1], s[2], s[3]).ToString() : s.ToString();
 

@@ -122,8 +122,16 @@ public sealed record Conv2d : Layer
     /// <summary>True when this layer runs as Winograd F(2x2,3x3): 3x3, stride 1, no dilation or groups, enough
     /// channels for the transforms to pay for themselves, and few enough padded tiles (see Winograd.Pays).</summary>
     internal bool UsesWinograd(LayerCompiler c, int n, Shape s, Shape o) =>
-        n == 1 && c.Winograd && KernelH == 3 && KernelW == 3 && StrideH == 1 && StrideW == 1 && DilationH == 1 && DilationW == 1 &&
+        (n == 1 || ImagesAligned(c, s, o)) && c.Winograd && KernelH == 3 && KernelW == 3 && StrideH == 1 && StrideW == 1 && DilationH == 1 && DilationW == 1 &&
         Groups == 1 && s.C >= 16 && OutChannels >= 16 && Winograd.Pays(c, o) && Winograd.Fits(c, s, o);
+
+    /// <summary>Each image of a batch starts at an offset a storage-buffer binding may take on this device (its input
+    /// and output sizes are multiples of minStorageBufferOffsetAlignment), so per-image kernels can bind it alone.</summary>
+    private static bool ImagesAligned(LayerCompiler c, Shape s, Shape o)
+    {
+        ulong a = Math.Max(4UL, c.Ctx.DeviceInfo.MinStorageBufferOffsetAlignment);
+        return (ulong)s.Size * 4 % a == 0 && (ulong)o.Size * 4 % a == 0;
+    }
 
     internal override ulong ScratchBytes(LayerCompiler c, IReadOnlyList<TensorShape> inputs, TensorShape output)
     {
@@ -141,7 +149,14 @@ public sealed record Conv2d : Layer
         c.CheckBinding(io.Name, "the output", (ulong)io.OutputShape.ElementCount * 4);
         if (UsesWinograd(c, n, s, o))
         {
-            Winograd.Emit(c, io, this, s, o);
+            // A batch runs image by image through the transforms, each image's input and output bound at its own offset.
+            ulong inBytes = (ulong)s.Size * 4, outBytes = (ulong)o.Size * 4;
+            for (int b = 0; b < n; b++)
+                Winograd.Emit(c, n == 1 ? io : new NodeIO
+                {
+                    Name = io.Name, Inputs = new[] { io.Inputs[0].Sub((ulong)b * inBytes, inBytes) }, InputShapes = io.InputShapes,
+                    Output = io.Output.Sub((ulong)b * outBytes, outBytes), OutputShape = io.OutputShape, Scratch = io.Scratch,
+                }, this, s, o);
             return;
         }
         if (cg == 1)

@@ -23,6 +23,29 @@ public class TensorRankTests : GpuTest
     }
 
     [Test]
+    public void WinogradConvolutionOfABatch()
+    {
+        // 3x3 stride 1 with 32 channels: the Winograd path, run image by image at per-image offsets; and with it off.
+        var rng = new Random(12);
+        var conv = new Conv2d { OutChannels = 32, KernelH = 3, KernelW = 3, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1,
+                                Weights = W(rng, 32 * 32 * 9), Bias = W(rng, 32) };
+        var b = new NetworkBuilder();
+        b.Add(conv, "conv", b.Input(new TensorShape(3, 32, 28, 28))).Output();
+        var net = b.Build();
+        var x = TestData.Random(rng, 3 * 32 * 28 * 28);
+        var expected = Reference.CpuReference.Run(net, x)[0];
+        foreach (bool winograd in new[] { true, false })
+        {
+            using var s = new Session(Ctx, net, new SessionOptions { Winograd = winograd });
+            s.SetInput(x);
+            s.Run();
+            var y = new float[s.OutputShape().ElementCount];
+            s.GetOutput(y);
+            TestData.AssertClose(expected, y, $"batch-3 conv, winograd {winograd}", 2e-3);
+        }
+    }
+
+    [Test]
     public void ImageLayersOfABatch()
     {
         var rng = new Random(3);
