@@ -23,6 +23,9 @@ public class ElementwiseTests : GpuTest
         yield return Activation.Selu();
         yield return Activation.Softplus;
         yield return Activation.Abs;
+        foreach (var k in new[] { ActivationKind.Erf, ActivationKind.Gelu, ActivationKind.GeluTanh, ActivationKind.Mish, ActivationKind.Softsign,
+                                  ActivationKind.Floor, ActivationKind.Ceil, ActivationKind.Round, ActivationKind.Sign, ActivationKind.Not })
+            yield return new Activation(k);
         yield return Activation.Neg;
         yield return Activation.Affine(0.75f, -0.25f);
     }
@@ -33,6 +36,7 @@ public class ElementwiseTests : GpuTest
         yield return Activation.Exp;
         yield return Activation.Reciprocal;
         yield return Activation.Sqrt;
+        yield return new Activation(ActivationKind.Log);
     }
 
     [TestCaseSource(nameof(MathActivations))]
