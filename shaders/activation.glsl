@@ -3,6 +3,7 @@
 #ifndef VULKANCNN_ACTIVATION_GLSL
 #define VULKANCNN_ACTIVATION_GLSL
 
+#ifdef EXTENDED_ACTIVATIONS
 // erf(x) by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7); GLSL has no erf.
 float erfApprox(float x)
 {
@@ -12,29 +13,34 @@ float erfApprox(float x)
 }
 
 float tanhSafe(float v) { float e = exp(-2.0 * abs(v)); float t = (1.0 - e) / (1.0 + e); return v < 0.0 ? -t : t; }
+#endif
 
 float activate(float v)
 {
-    // NaN passes through every activation, as in ONNX Runtime. Tested first and explicitly: GLSL leaves max, min, clamp
-    // and exp of NaN to the driver (max(NaN, 0) and clamp give a number on both CPU devices, exp(NaN) on SwiftShader).
-    if (ACT != 0 && isnan(v)) return v;
-    if (ACT == 1) return max(v, 0.0);                                   // ReLU
-    if (ACT == 2) return v >= 0.0 ? v : v * ALPHA;                      // LeakyReLU
-    if (ACT == 3) return clamp(v, ALPHA, BETA);                         // Clip / ReLU6
-    if (ACT == 4) return 1.0 / (1.0 + exp(-v));                         // Sigmoid
-    if (ACT == 5) return clamp(v * ALPHA + BETA, 0.0, 1.0);             // HardSigmoid
-    if (ACT == 6) return v * clamp(v / 6.0 + 0.5, 0.0, 1.0);            // HardSwish
-    if (ACT == 7) return v / (1.0 + exp(-v));                           // SiLU
-    if (ACT == 8) { float e = exp(-2.0 * abs(v)); float t = (1.0 - e) / (1.0 + e); return v < 0.0 ? -t : t; } // Tanh, no overflow
-    if (ACT == 9) return v >= 0.0 ? v : ALPHA * (exp(v) - 1.0);         // ELU
-    if (ACT == 10) return v > 0.0 ? BETA * v : BETA * ALPHA * (exp(v) - 1.0); // SELU (BETA = gamma)
-    if (ACT == 11) return max(v, 0.0) + log(1.0 + exp(-abs(v)));       // Softplus, no overflow
-    if (ACT == 12) return exp(v);
+    // NaN passes through every activation, as in ONNX Runtime. GLSL leaves max, min, clamp and exp of NaN to the driver
+    // (max(NaN, 0) and clamp give a number on both CPU devices, exp(NaN) on SwiftShader), so the piecewise kinds are
+    // written as comparisons that a NaN fails (it falls through to v), and the exponential ones test for it. No test
+    // is shared by all kinds: SwiftShader keeps the code of every kind, and one up front cost every fused ReLU.
+    if (ACT == 1) return v < 0.0 ? 0.0 : v;                             // ReLU
+    if (ACT == 2) return v < 0.0 ? v * ALPHA : v;                       // LeakyReLU
+    if (ACT == 3) return v < ALPHA ? ALPHA : (v > BETA ? BETA : v);     // Clip / ReLU6
+    if (ACT == 4) return isnan(v) ? v : 1.0 / (1.0 + exp(-v));          // Sigmoid
+    if (ACT == 5) { float t = v * ALPHA + BETA; return t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t); } // HardSigmoid
+    if (ACT == 6) { float t = v / 6.0 + 0.5; return v * (t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t)); } // HardSwish
+    if (ACT == 7) return isnan(v) ? v : v / (1.0 + exp(-v));            // SiLU
+    if (ACT == 8) { float e = exp(-2.0 * abs(v)); float t = (1.0 - e) / (1.0 + e); return isnan(v) ? v : (v < 0.0 ? -t : t); } // Tanh, no overflow
+    if (ACT == 9) return v < 0.0 ? ALPHA * (exp(v) - 1.0) : v;          // ELU
+    if (ACT == 10) return v <= 0.0 ? BETA * ALPHA * (exp(v) - 1.0) : BETA * v; // SELU (BETA = gamma)
+    if (ACT == 11) return isnan(v) ? v : max(v, 0.0) + log(1.0 + exp(-abs(v))); // Softplus, no overflow
+    if (ACT == 12) return isnan(v) ? v : exp(v);
     if (ACT == 13) return abs(v);
     if (ACT == 14) return -v;
     if (ACT == 15) return 1.0 / v;
     if (ACT == 16) return sqrt(v);
     if (ACT == 17) return v * ALPHA + BETA;                             // Affine
+    // Kinds 18 and up exist only in the shaders compiled with EXTENDED_ACTIVATIONS (eltwise_ext): SwiftShader does not
+    // remove the branches of other specialisation values, so every kind listed here costs every activation there.
+#ifdef EXTENDED_ACTIVATIONS
     if (ACT == 18) return erfApprox(v);                                 // Erf
     if (ACT == 19) return 0.5 * v * (1.0 + erfApprox(v * 0.70710678118654752)); // GELU (exact form)
     if (ACT == 20) return 0.5 * v * (1.0 + tanhSafe(0.7978845608028654 * (v + 0.044715 * v * v * v))); // GELU (tanh form)
@@ -46,6 +52,7 @@ float activate(float v)
     if (ACT == 26) return sign(v);
     if (ACT == 27) return log(v);
     if (ACT == 28) return v == 0.0 ? 1.0 : 0.0;                         // Not (masks as 0/1 floats)
+#endif
     return v;
 }
 

@@ -30,9 +30,12 @@ layout(constant_id = 10) const int ACT = 0;
 layout(constant_id = 11) const float ALPHA = 0.0;
 layout(constant_id = 12) const float BETA = 0.0;
 layout(constant_id = 13) const int WG = 8;         // must equal local_size_x
-// 1: input and output stored channel-last ([pixel][channel], the Linear layer's rows); 0: channel-major. Only the
-// strides change, set once per invocation, so no condition runs inside the loops.
-layout(constant_id = 14) const int CHANNEL_LAST = 0;
+// CHANNEL_LAST 1: input and output stored channel-last ([pixel][channel], the Linear layer's rows); 0: channel-major.
+// A compile-time define (variants conv2d_c<CB>p<PPL>_cl), not a specialisation constant: SwiftShader keeps the code of
+// both values, and the extra stride arithmetic measured 5-20 % on its convolutions.
+#ifndef CHANNEL_LAST
+#define CHANNEL_LAST 0
+#endif
 
 #include "activation.glsl"
 

@@ -22,12 +22,18 @@ layout(push_constant) uniform Params { int count, HW, C; } p;
 void main()
 {
     int i0 = flatIndex() * 4;
+    // Per channel: the channel of the first element once per invocation, then stepped (one division for four values).
+    int q = i0 / p.HW;
+    int r = i0 - q * p.HW;
+    int ch = q % p.C;
     for (int k = 0; k < 4; k++) {
         int i = i0 + k;
         if (i >= p.count) return;
         float v = a[i];
         if (OP != 0) {
-            int j = BMODE == 0 ? i : (BMODE == 1 ? (i / p.HW) % p.C : 0);
+            if (r == p.HW) { r = 0; ch = ch + 1 == p.C ? 0 : ch + 1; }
+            int j = BMODE == 0 ? i : (BMODE == 1 ? ch : 0);
+            r++;
             float u = b[j];
             v = binaryOp(v, u);
         }

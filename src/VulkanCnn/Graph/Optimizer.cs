@@ -40,12 +40,12 @@ internal static class Optimizer
             Layer? fused = (layers[p], layers[i]) switch
             {
                 (Conv2d conv, BatchNorm bn) when conv.Activation.IsNone => FoldBatchNorm(conv, bn),
-                (Conv2d conv, ActivationLayer a) when conv.Activation.IsNone => conv with { Activation = a.Activation },
-                (Dense d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
-                (Linear d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
-                (ConvTranspose2d d, ActivationLayer a) when d.Activation.IsNone => d with { Activation = a.Activation },
-                (Binary b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
-                (BatchNorm b, ActivationLayer a) when b.Activation.IsNone => b with { Activation = a.Activation },
+                (Conv2d conv, ActivationLayer a) when conv.Activation.IsNone && a.Activation.Fusable => conv with { Activation = a.Activation },
+                (Dense d, ActivationLayer a) when d.Activation.IsNone && a.Activation.Fusable => d with { Activation = a.Activation },
+                (Linear d, ActivationLayer a) when d.Activation.IsNone && a.Activation.Fusable => d with { Activation = a.Activation },
+                (ConvTranspose2d d, ActivationLayer a) when d.Activation.IsNone && a.Activation.Fusable => d with { Activation = a.Activation },
+                (Binary b, ActivationLayer a) when b.Activation.IsNone && a.Activation.Fusable => b with { Activation = a.Activation },
+                (BatchNorm b, ActivationLayer a) when b.Activation.IsNone && a.Activation.Fusable => b with { Activation = a.Activation },
                 (Conv2d conv, Binary b) when conv.Activation.IsNone && FoldsIntoConv(b, conv.OutChannels) => FoldAffine(conv, b),
                 (Binary m, Binary a) when m.Operand != null && m.Activation.IsNone && a.Activation.IsNone && a.Operand is [float t] && a.Op is BinaryOp.Add or BinaryOp.Sub =>
                     m with { Activation = Activation.Affine(1, a.Op == BinaryOp.Add ? t : -t) },

@@ -115,8 +115,19 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0, f
         return x < 0 ? -r : r;
     }
 
-    /// <summary>Specialisation constants (ACT, ALPHA bits, BETA bits).</summary>
-    internal (int, int, int) Spec => ((int)Kind, BitConverter.SingleToInt32Bits(Alpha), BitConverter.SingleToInt32Bits(Beta));
+    /// <summary>
+    /// Whether a layer can apply it to its own outputs. Kinds from Erf on exist only in the standalone activation kernel
+    /// (eltwise_ext): in every other kernel their code would cost each activation on SwiftShader, which keeps the code of
+    /// all specialisation values.
+    /// </summary>
+    public bool Fusable => Kind < ActivationKind.Erf;
+
+    /// <summary>Specialisation constants (ACT, ALPHA bits, BETA bits) of a fusable activation.</summary>
+    internal (int, int, int) Spec => Fusable ? ExtendedSpec
+        : throw new ArgumentException($"Activation {Kind} cannot be fused into a layer; add it as a separate ActivationLayer.");
+
+    /// <summary>Specialisation constants of any activation, for the standalone kernel.</summary>
+    internal (int, int, int) ExtendedSpec => ((int)Kind, BitConverter.SingleToInt32Bits(Alpha), BitConverter.SingleToInt32Bits(Beta));
 
     public override string ToString() => Kind switch
     {

@@ -210,8 +210,8 @@ public sealed record Conv2d : Layer
         // for 4 is per device, see LayerCompiler.FourPixelsPerLaneFrom); a dense-like 1x1 output takes 1.
         int ppl = ohw >= c.FourPixelsPerLaneFrom ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
         var (actKind, alpha, beta) = act.Spec;
-        var kernel = c.Kernel($"conv2d_c{cb}p{ppl}", 4, (uint)Marshal.SizeOf<Push>(),
-            c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes, channelLast ? 1 : 0);
+        var kernel = c.Kernel($"conv2d_c{cb}p{ppl}{(channelLast ? "_cl" : "")}", 4, (uint)Marshal.SizeOf<Push>(),
+            c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
         var biasSlice = c.Upload(packedBias, node + " bias");
 
         // Weights larger than one binding are split into chunks of whole channel blocks, one dispatch each.

@@ -39,8 +39,9 @@ public sealed record ActivationLayer(Activation Activation) : Layer
 
     internal static void Emit(LayerCompiler c, BufferSlice a, BufferSlice b, BufferSlice output, TensorShape shape, int op, int bmode, Activation act)
     {
-        var (k, al, be) = act.Spec;
-        var kernel = c.Kernel("eltwise", 3, (uint)Marshal.SizeOf<EltwisePush>(), op, bmode, k, al, be);
+        var (k, al, be) = act.ExtendedSpec;
+        bool ext = !act.Fusable || op >= (int)BinaryOp.Max;   // see binary_op.glsl: only + − × ÷ and PReLU in eltwise
+        var kernel = c.Kernel(ext ? "eltwise_ext" : "eltwise", 3, (uint)Marshal.SizeOf<EltwisePush>(), op, bmode, k, al, be);
         var (x, y) = LayerCompiler.Grid((shape.ElementCount + 255) / 256);
         var (ch, hw) = Channels(shape);
         c.Dispatch(kernel, new[] { a, b, output }, new EltwisePush { Count = checked((int)shape.ElementCount), HW = hw, C = ch }, x, y);
@@ -206,7 +207,7 @@ public sealed record Binary(BinaryOp Op) : Layer
             push.BStride[k] = checked((int)mb[k]);
         }
         var (k2, al, be) = Activation.Spec;
-        var kernel = c.Kernel("broadcast", 3, (uint)sizeof(BroadcastPush), (int)Op, k2, al, be);
+        var kernel = c.Kernel(Op >= BinaryOp.Max ? "broadcast_ext" : "broadcast", 3, (uint)sizeof(BroadcastPush), (int)Op, k2, al, be);
         var (x, y) = LayerCompiler.Grid((o.ElementCount + 63) / 64);
         c.Dispatch(kernel, new[] { ba, bb, bo }, push, x, y);
     }
