@@ -19,20 +19,21 @@ float activate(float v)
 {
     // NaN passes through every activation, as in ONNX Runtime. GLSL leaves max, min, clamp and exp of NaN to the driver
     // (max(NaN, 0) and clamp give a number on both CPU devices, exp(NaN) on SwiftShader), so the piecewise kinds are
-    // written as comparisons that a NaN fails (it falls through to v), and the exponential ones test for it. No test
-    // is shared by all kinds: SwiftShader keeps the code of every kind, and one up front cost every fused ReLU.
+    // written as comparisons that a NaN fails (it falls through to v), and the exponential ones share one test.
+    // One NaN test serves the kinds built on exp (SwiftShader evaluates every kind's code, so one test is cheaper than five).
+    if ((ACT == 4 || ACT == 7 || ACT == 8 || ACT == 11 || ACT == 12) && isnan(v)) return v;
     if (ACT == 1) return v < 0.0 ? 0.0 : v;                             // ReLU
     if (ACT == 2) return v < 0.0 ? v * ALPHA : v;                       // LeakyReLU
     if (ACT == 3) return v < ALPHA ? ALPHA : (v > BETA ? BETA : v);     // Clip / ReLU6
-    if (ACT == 4) return isnan(v) ? v : 1.0 / (1.0 + exp(-v));          // Sigmoid
+    if (ACT == 4) return 1.0 / (1.0 + exp(-v));                         // Sigmoid
     if (ACT == 5) { float t = v * ALPHA + BETA; return t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t); } // HardSigmoid
     if (ACT == 6) { float t = v / 6.0 + 0.5; return v * (t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t)); } // HardSwish
-    if (ACT == 7) return isnan(v) ? v : v / (1.0 + exp(-v));            // SiLU
-    if (ACT == 8) { float e = exp(-2.0 * abs(v)); float t = (1.0 - e) / (1.0 + e); return isnan(v) ? v : (v < 0.0 ? -t : t); } // Tanh, no overflow
+    if (ACT == 7) return v / (1.0 + exp(-v));                           // SiLU
+    if (ACT == 8) { float e = exp(-2.0 * abs(v)); float t = (1.0 - e) / (1.0 + e); return v < 0.0 ? -t : t; } // Tanh, no overflow
     if (ACT == 9) return v < 0.0 ? ALPHA * (exp(v) - 1.0) : v;          // ELU
     if (ACT == 10) return v <= 0.0 ? BETA * ALPHA * (exp(v) - 1.0) : BETA * v; // SELU (BETA = gamma)
-    if (ACT == 11) return isnan(v) ? v : max(v, 0.0) + log(1.0 + exp(-abs(v))); // Softplus, no overflow
-    if (ACT == 12) return isnan(v) ? v : exp(v);
+    if (ACT == 11) return max(v, 0.0) + log(1.0 + exp(-abs(v)));       // Softplus, no overflow
+    if (ACT == 12) return exp(v);
     if (ACT == 13) return abs(v);
     if (ACT == 14) return -v;
     if (ACT == 15) return 1.0 / v;
