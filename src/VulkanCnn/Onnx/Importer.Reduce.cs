@@ -31,6 +31,36 @@ internal sealed partial class Importer
         SetRt(new AlongAxis(AxisOp.CumSum, axis) { Exclusive = AttrInt("exclusive", 0) != 0, Reverse = AttrInt("reverse", 0) != 0 }, x.Dims, x.Node);
     }
 
+    /// <summary>TopK: one layer per used output (values, indices), each choosing the same K per line.</summary>
+    private void TopKOp()
+    {
+        var x = RtIn(0);
+        int axis = Axis(AttrInt("axis", -1), x.Dims.Length, "axis");
+        long k = _opset < 10 ? AttrInt("k", 0) : (long)CstIn(1, "K").V[0];
+        if (k < 1 || k > x.Dims[axis]) throw new ArgumentException($"K = {k} must lie in 1..{x.Dims[axis]} (axis {axis} of [{string.Join(",", x.Dims)}]).");
+        bool smallest = AttrInt("largest", 1) == 0;
+        var d = x.Dims.ToArray();
+        d[axis] = (int)k;
+        for (int o = 0; o < Math.Min(2, _node.Output.Count); o++)
+        {
+            string name = _node.Output[o];
+            if (name == "") continue;
+            var node = _b.Add(new AlongAxis(o == 0 ? AxisOp.TopKValues : AxisOp.TopKIndices, axis) { K = (int)k, Smallest = smallest }, Unique(name), x.Node);
+            _vals[name] = new Rt(node, d);
+        }
+    }
+
+    private void GatherElementsOp()
+    {
+        var x = RtIn(0);
+        int axis = Axis(AttrInt("axis", 0), x.Dims.Length, "axis");
+        if (In(1) is Cst ci)
+            foreach (var v in ci.V)
+                if (v < -x.Dims[axis] || v >= x.Dims[axis])
+                    throw new ArgumentException($"index {v} is outside axis {axis} of size {x.Dims[axis]} (data [{string.Join(",", x.Dims)}]).");
+        SetRt(new Layers.GatherElements(axis), DimsIn(1), x.Node, NodeIn(1));
+    }
+
     private void ArgOp(bool max)
     {
         var x = RtIn(0);

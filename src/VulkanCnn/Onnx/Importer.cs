@@ -115,6 +115,8 @@ internal sealed partial class Importer
         ("ArgMax", i => i.ArgOp(true), true),
         ("ArgMin", i => i.ArgOp(false), true),
         ("CumSum", i => i.CumSumOp(), true),
+        ("TopK", i => i.TopKOp(), false),   // two outputs
+        ("GatherElements", i => i.GatherElementsOp(), true),
         ("Pad", i => i.PadOp(), true),
         ("Split", i => i.SplitOp(), false),   // several outputs, constant or not
         ("Slice", i => i.SliceOp(), true),

@@ -165,6 +165,14 @@ public class TensorRankTests : GpuTest
         CheckLayer(new AlongAxis(AxisOp.ArgMax, 1) { KeepDims = false }, new[] { new TensorShape(3, 8, 2) }, rng, "argmax");
         CheckLayer(new AlongAxis(AxisOp.ArgMin, 0), new[] { new TensorShape(5, 4) }, rng, "argmin");
         CheckLayer(new AlongAxis(AxisOp.Hardmax, -1), new[] { new TensorShape(2, 3, 7) }, rng, "hardmax");
+        CheckLayer(new AlongAxis(AxisOp.TopKValues, -1) { K = 4 }, new[] { new TensorShape(3, 2, 9) }, rng, "top-4 values");
+        CheckLayer(new AlongAxis(AxisOp.TopKIndices, 1) { K = 3, Smallest = true }, new[] { new TensorShape(2, 7, 3) }, rng, "bottom-3 indices");
+        var gi = new float[] { 0, 3, -1, 2, 2, 1, 0, 0, 3, 1, -4, 2 };
+        CheckLayer(new GatherElements(1), new[] { new TensorShape(2, 4, 3), new TensorShape(2, 2, 3) }, rng, "gather elements", inputs: new[] { null, gi });
+        // Top-k with ties: equal values by lower index first (hand-checked).
+        var t = new NetworkBuilder();
+        t.Add(new AlongAxis(AxisOp.TopKIndices, 1) { K = 3 }, "top", t.Input(new TensorShape(1, 5))).Output();
+        Assert.That(RunGpu(t.Build(), new float[] { 2, 5, 5, 1, 5 })[0], Is.EqualTo(new float[] { 1, 2, 4 }));
         // Ties: the first extreme, or the last with SelectLast (hand-checked).
         var b = new NetworkBuilder();
         b.Add(new AlongAxis(AxisOp.ArgMax, 1) { SelectLast = true }, "am", b.Input(new TensorShape(1, 4))).Output();

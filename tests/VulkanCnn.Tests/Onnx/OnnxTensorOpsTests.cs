@@ -30,6 +30,9 @@ public class OnnxTensorOpsTests : GpuTest
         ["CumSum exclusive reverse"] = r => CumSumCase(1, 1),
         ["ArgMax keepdims 0, ArgMin"] = r => ArgCase(),
         ["Hardmax opset 13"] = r => Unary(13, "Hardmax", new long[] { 2, 3, 5 }),
+        ["TopK largest 3 of the last axis"] = r => TopKCase(-1, 3, 1),
+        ["TopK smallest 2 along axis 1"] = r => TopKCase(1, 2, 0),
+        ["GatherElements axis 1"] = r => GatherElementsCase(),
         ["Softmax last axis of a CTC head"] = r => Unary(13, "Softmax", new long[] { 1, 25, 97 }, ("axis", -1)),
         ["Softmax opset 11 flattens from axis 2"] = r => Unary(11, "Softmax", new long[] { 2, 3, 4, 5 }, ("axis", 2)),
         ["Channel shuffle through rank 5"] = r => ChannelShuffle(),
@@ -176,6 +179,23 @@ public class OnnxTensorOpsTests : GpuTest
         var x = g.Input("x", 3, 5, 4);
         g.Output(g.Node("Cast", new[] { g.Node("ArgMax", new[] { x }, ("axis", 1), ("keepdims", 0)) }, ("to", 1)));
         g.Output(g.Node("Cast", new[] { g.Node("ArgMin", new[] { x }, ("axis", -1)) }, ("to", 1)));
+        return g;
+    }
+
+    private static OnnxGraph TopKCase(int axis, long k, int largest)
+    {
+        var g = new OnnxGraph(11);
+        var outs = g.Nodes("TopK", new[] { g.Input("x", 3, 6, 5), g.InitInts("k", new[] { k }, 1) }, 2, ("axis", axis), ("largest", largest));
+        g.Output(outs[0]);
+        g.Output(g.Node("Cast", new[] { outs[1] }, ("to", 1)));
+        return g;
+    }
+
+    private static OnnxGraph GatherElementsCase()
+    {
+        var g = new OnnxGraph();
+        var idx = g.InitInts("i", new long[] { 0, 3, -1, 2, 2, 1, 0, 0, 3, 1, -4, 2 }, 2, 2, 3);
+        g.Output(g.Node("GatherElements", new[] { g.Input("x", 2, 4, 3), idx }, ("axis", 1)));
         return g;
     }
 

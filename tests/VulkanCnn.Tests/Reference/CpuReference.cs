@@ -56,6 +56,7 @@ public static class CpuReference
         Expand => ExpandRef(x[0], s[0], o),
         Tile => TileRef(x[0], s[0], o),
         Gather g => GatherRef(g, x[0], s[0], x[1], o),
+        GatherElements ge => GatherElementsRef(ge, x[0], s[0], x[1], o),
         Where => WhereRef(x, s, o),
         LayerNorm ln => LayerNormRef(ln, x[0], s[0]),
         AlongAxis a => AlongAxisRef(a, x[0], s[0], o),
@@ -117,6 +118,20 @@ public static class CpuReference
         return y;
     }
 
+    public static float[] GatherElementsRef(GatherElements g, float[] x, TensorShape s, float[] indices, TensorShape o)
+    {
+        int axis = g.Axis < 0 ? g.Axis + s.Rank : g.Axis;
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var idx = Index(i, o);
+            int k = (int)indices[i];
+            idx[axis] = k < 0 ? k + s[axis] : k;
+            y[i] = x[Flat(idx, s)];
+        }
+        return y;
+    }
+
     public static float[] WhereRef(float[][] x, TensorShape[] s, TensorShape o)
     {
         var y = new float[o.ElementCount];
@@ -156,6 +171,14 @@ public static class CpuReference
             for (long i = 0; i < inner; i++)
             {
                 long At(int k) => (q * c + k) * inner + i;
+                if (a.Op is AxisOp.TopKValues or AxisOp.TopKIndices)
+                {
+                    // Sort the line's indices by value (best first), equal values by index, and keep K.
+                    var order = Enumerable.Range(0, c).OrderBy(k => a.Smallest ? x[At(k)] : -x[At(k)]).ThenBy(k => k).Take(a.K).ToArray();
+                    for (int j = 0; j < a.K; j++)
+                        y[(q * a.K + j) * inner + i] = a.Op == AxisOp.TopKValues ? x[At(order[j])] : order[j];
+                    continue;
+                }
                 if (a.Op == AxisOp.CumSum)
                 {
                     double acc = 0;

@@ -138,6 +138,7 @@ public class PushConstantTests
         ["copy_channels"] = typeof(Concat.Push),
         ["strided_copy"] = typeof(StridedCopy.Push),
         ["gather"] = typeof(Gather.Push),
+        ["gather_elements"] = typeof(GatherElements.Push),
         ["where"] = typeof(Where.Push),
         ["layer_norm"] = typeof(LayerNorm.Push),
         ["along_axis"] = typeof(AlongAxis.Push),
