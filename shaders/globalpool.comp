@@ -3,7 +3,11 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "nan_minmax.glsl"
-layout(constant_id = 0) const int MODE = 0;            // 0 max, 1 average
+// MODE (0 max, 1 average) is a compile-time define, one SPIR-V variant each (NAME and NAME_avg): SwiftShader keeps the
+// code of every specialisation value, and the NaN-propagating max then cost every average pool (measured +35 %).
+#ifndef MODE
+#define MODE 0
+#endif
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
 layout(std430, binding = 1) writeonly buffer Output { float y[]; };
 layout(push_constant) uniform Params { int C, HW; } p;

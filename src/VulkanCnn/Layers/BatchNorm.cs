@@ -62,8 +62,9 @@ public sealed record BatchNorm : Layer
         var (k, al, be) = Activation.Spec;
         var kernel = c.Kernel("channel_affine", 3, (uint)Marshal.SizeOf<Push>(), k, al, be);
         var o = io.OutputShape;
-        var (x, y) = LayerCompiler.Grid((o.ElementCount + 63) / 64);
         var (ch, hw) = ActivationLayer.Channels(o);
-        c.Dispatch(kernel, new[] { io.Inputs[0], ss, io.Output }, new Push { Count = checked((int)o.ElementCount), HW = hw, C = ch }, x, y);
+        long perItem = (long)ch * hw, items = o.ElementCount / Math.Max(1, perItem);
+        var (x, y) = LayerCompiler.Grid((perItem + 63) / 64);
+        c.Dispatch(kernel, new[] { io.Inputs[0], ss, io.Output }, new Push { Count = checked((int)perItem), HW = hw, C = ch }, x, y, checked((uint)items));
     }
 }

@@ -54,7 +54,7 @@ public sealed record Pool2d : Layer
         var (_, o) = ImageView(io.Name, TypeName, io.OutputShape);
         s = s with { C = checked(n * s.C) };
         o = o with { C = s.C };
-        var k = c.Kernel("pool2d", 2, (uint)Marshal.SizeOf<Push>(), Kind == PoolKind.Max ? 0 : 1, KernelH, KernelW, StrideH, StrideW, CountIncludePad ? 1 : 0);
+        var k = c.Kernel(Kind == PoolKind.Max ? "pool2d" : "pool2d_avg", 2, (uint)Marshal.SizeOf<Push>(), Kind == PoolKind.Max ? 0 : 1, KernelH, KernelW, StrideH, StrideW, CountIncludePad ? 1 : 0);
         var (x, y) = LayerCompiler.Grid((o.Size + 63) / 64);
         c.Dispatch(k, new[] { io.Inputs[0], io.Output },
             new Push { C = s.C, H = s.H, W = s.W, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft, PadBottom = PadBottom, PadRight = PadRight }, x, y);
@@ -84,7 +84,7 @@ public sealed record GlobalPool2d : Layer
     {
         var (n, s) = ImageView(io.Name, TypeName, io.InputShapes[0]);
         int planes = checked(n * s.C);
-        var k = c.Kernel("globalpool", 2, (uint)Marshal.SizeOf<Push>(), Kind == PoolKind.Max ? 0 : 1);
+        var k = c.Kernel(Kind == PoolKind.Max ? "globalpool" : "globalpool_avg", 2, (uint)Marshal.SizeOf<Push>(), Kind == PoolKind.Max ? 0 : 1);
         var (x, y) = LayerCompiler.Grid(planes);
         c.Dispatch(k, new[] { io.Inputs[0], io.Output }, new Push { C = planes, HW = s.H * s.W }, x, y);
     }
