@@ -13,7 +13,13 @@ layout(constant_id = 3) const float ALPHA = 0.0;
 layout(constant_id = 4) const float BETA = 0.0;
 #include "activation.glsl"
 
+// VEC4_INPUT (variant dense_v4, for N a multiple of 4): the input read as vec4, one load per four values; else floats,
+// since a batch row then need not start on a vec4.
+#ifdef VEC4_INPUT
+layout(std430, binding = 0) readonly buffer Input { vec4 xv[]; };
+#else
 layout(std430, binding = 0) readonly buffer Input { float x[]; };
+#endif
 layout(std430, binding = 1) readonly buffer Weights { vec4 w[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer Output { float y[]; };
@@ -29,16 +35,20 @@ void main()
     const int xb = batch * p.N;
     float s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     for (int j = lane; j < p.N4; j += lanes) {
+#ifdef VEC4_INPUT
+        vec4 v = xv[batch * p.N4 + j];
+#else
         int i = xb + 4 * j;
-        vec4 xv;
+        vec4 v;
         // The input is not padded (and a batch row need not start on a vec4): the last group reads only up to N.
-        if (4 * j + 4 <= p.N) xv = vec4(x[i], x[i + 1], x[i + 2], x[i + 3]);
-        else xv = vec4(x[i], 4 * j + 1 < p.N ? x[i + 1] : 0.0, 4 * j + 2 < p.N ? x[i + 2] : 0.0, 0.0);
+        if (4 * j + 4 <= p.N) v = vec4(x[i], x[i + 1], x[i + 2], x[i + 3]);
+        else v = vec4(x[i], 4 * j + 1 < p.N ? x[i + 1] : 0.0, 4 * j + 2 < p.N ? x[i + 2] : 0.0, 0.0);
+#endif
         int base = row0 * p.N4 + j;
-        s0 = s0 + dot(w[base], xv);
-        if (ROWS > 1) s1 = s1 + dot(w[base + p.N4], xv);
-        if (ROWS > 2) s2 = s2 + dot(w[base + 2 * p.N4], xv);
-        if (ROWS > 3) s3 = s3 + dot(w[base + 3 * p.N4], xv);
+        s0 = s0 + dot(w[base], v);
+        if (ROWS > 1) s1 = s1 + dot(w[base + p.N4], v);
+        if (ROWS > 2) s2 = s2 + dot(w[base + 2 * p.N4], v);
+        if (ROWS > 3) s3 = s3 + dot(w[base + 3 * p.N4], v);
     }
     red[lane] = vec4(s0, s1, s2, s3);
     barrier();

@@ -52,7 +52,7 @@ public sealed record Dense : Layer
             throw new ArgumentException($"{io.Name}: {Rows} rows of {n} weights need {rowBytes * Rows:N0} bytes, more than the device's {c.MaxBindingBytes:N0}-byte binding limit.");
         var bias = c.Upload(Bias ?? new float[k], io.Name + " bias");
         var (ak, al, be) = Activation.Spec;
-        var kernel = c.Kernel("dense", 4, (uint)Marshal.SizeOf<Push>(), c.Lanes, Rows, ak, al, be);
+        var kernel = c.Kernel(n % 4 == 0 ? "dense_v4" : "dense", 4, (uint)Marshal.SizeOf<Push>(), c.Lanes, Rows, ak, al, be);
         // Rows per chunk: as many whole groups of Rows as one binding holds.
         int chunkRows = (int)Math.Min(kPad, (long)c.MaxBindingBytes / (rowBytes * Rows) * Rows);
         var packed = new float[(long)chunkRows * n4 * 4];

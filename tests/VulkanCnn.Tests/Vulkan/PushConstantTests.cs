@@ -134,6 +134,7 @@ public class PushConstantTests
         ["depthwise_conv2d"] = typeof(Conv2d.DepthwisePush),
         ["depthwise_conv2d_window"] = typeof(Conv2d.DepthwisePush),
         ["dense"] = typeof(Dense.Push),
+        ["dense_v4"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["copy_channels"] = typeof(Concat.Push),
         ["strided_copy"] = typeof(StridedCopy.Push),
