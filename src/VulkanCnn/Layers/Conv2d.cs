@@ -56,7 +56,7 @@ public sealed record Conv2d : Layer
         var (n, s) = ImageView(node, "Conv", inputs[0]);
         if (inputs[0].Rank == 3 && (KernelH != 1 || StrideH != 1 || DilationH != 1 || PadTop != 0 || PadBottom != 0))
             throw new ArgumentException($"{node}: a 1-D Conv (input {inputs[0]}) needs kernel height, stride, dilation 1 and no height padding; got F={KernelH}x{KernelW}, S={StrideH}, pads {PadTop},{PadBottom}.");
-        if (n > 65535) throw new ArgumentException($"{node}: Conv batch {n} exceeds 65,535.");
+        if (n > 65535) throw new NotSupportedException($"{node}: Conv batch {n} exceeds 65,535.");
         CheckNotEmpty(node, s);
         if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || DilationH <= 0 || DilationW <= 0 || Groups <= 0)
             throw new ArgumentException($"{node}: Conv needs positive sizes (K={OutChannels}, F={KernelH}x{KernelW}, S={StrideH}x{StrideW}, dilation={DilationH}x{DilationW}, groups={Groups}).");

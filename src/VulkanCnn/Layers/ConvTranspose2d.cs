@@ -38,7 +38,7 @@ public sealed record ConvTranspose2d : Layer
         var (n, s) = ImageView(node, "ConvTranspose", inputs[0]);
         if (inputs[0].Rank == 3 && (KernelH != 1 || StrideH != 1 || PadTop != 0 || PadBottom != 0 || OutputPadH != 0))
             throw new ArgumentException($"{node}: a 1-D ConvTranspose (input {inputs[0]}) needs kernel height and stride 1 and no height padding.");
-        if (n > 65535) throw new ArgumentException($"{node}: ConvTranspose batch {n} exceeds 65,535.");
+        if (n > 65535) throw new NotSupportedException($"{node}: ConvTranspose batch {n} exceeds 65,535.");
         CheckNotEmpty(node, s);
         if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || Groups <= 0 || DilationH <= 0 || DilationW <= 0)
             throw new ArgumentException($"{node}: ConvTranspose needs positive sizes (K={OutChannels}, F={KernelH}x{KernelW}, S={StrideH}x{StrideW}, groups={Groups}).");

@@ -28,7 +28,7 @@ public sealed record Dense : Layer
         CheckNotEmpty(node, inputs[0]);
         if (OutFeatures <= 0) throw new ArgumentException($"{node}: Dense needs a positive number of outputs, got {OutFeatures}.");
         var (b, n) = BatchRows(inputs[0]);
-        if (b > 65535) throw new ArgumentException($"{node}: Dense batch {b} exceeds 65,535.");
+        if (b > 65535) throw new NotSupportedException($"{node}: Dense batch {b} exceeds 65,535.");
         CheckLength(node, $"Dense weights (K={OutFeatures} × N={n})", Weights.Length, OutFeatures * n);
         if (Bias != null) CheckLength(node, "Dense bias", Bias.Length, OutFeatures);
         return new TensorShape(b, OutFeatures);

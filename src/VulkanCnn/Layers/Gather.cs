@@ -19,7 +19,7 @@ public sealed record Gather(int Axis) : Layer
         var (d, ix) = (inputs[0], inputs[1]);
         int axis = TensorShape.NormalizeAxis(Axis, d.Rank, $"{node}: Gather axis");
         var o = d.ToArray()[..axis].Concat(ix.ToArray()).Concat(d.ToArray()[(axis + 1)..]).ToArray();
-        if (o.Length > TensorShape.MaxRank) throw new ArgumentException($"{node}: Gather of {d} by indices {ix} gives rank {o.Length}, above {TensorShape.MaxRank}.");
+        if (o.Length > TensorShape.MaxRank) throw new NotSupportedException($"{node}: Gather of {d} by indices {ix} gives rank {o.Length}, above {TensorShape.MaxRank}.");
         return new TensorShape(o);
     }
 

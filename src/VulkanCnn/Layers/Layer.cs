@@ -16,7 +16,9 @@ public abstract record Layer
     /// <summary>Learned parameters (weights and biases; batch norm: scale and shift, as PyTorch counts them).</summary>
     public virtual long ParameterCount => 0;
 
-    /// <summary>Computes the output shape; throws <see cref="ArgumentException"/> naming <paramref name="node"/> and the numbers when the inputs do not fit.</summary>
+    /// <summary>Computes the output shape; throws <see cref="ArgumentException"/> naming <paramref name="node"/> and the numbers when the
+    /// inputs do not fit, and <see cref="NotSupportedException"/> when they are valid but beyond the engine (a batch above
+    /// 65,535 for one dispatch dimension, a broadcast over more independent axes than the kernel takes).</summary>
     public abstract TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node);
 
     /// <summary>Multiply-adds for one inference.</summary>

@@ -31,8 +31,8 @@ public sealed record MatMul : Layer
                  throw new ArgumentException($"{node}: MatMul of {a} by {b}: the batch axes {ab} and {bb} do not broadcast.");
         bool shareA = ab.ElementCount == 1, shareB = bb.ElementCount == 1;
         if ((!shareA && ab.ElementCount != ob.ElementCount) || (!shareB && bb.ElementCount != ob.ElementCount))
-            throw new ArgumentException($"{node}: MatMul of {a} by {b}: each operand's batch axes must be the output's {ob} or all 1 (expand the operand first).");
-        if (ob.ElementCount > 65535) throw new ArgumentException($"{node}: MatMul batch {ob.ElementCount} exceeds 65,535.");
+            throw new NotSupportedException($"{node}: MatMul of {a} by {b}: each operand's batch axes must be the output's {ob} or all 1 (expand the operand first).");
+        if (ob.ElementCount > 65535) throw new NotSupportedException($"{node}: MatMul batch {ob.ElementCount} exceeds 65,535.");
         var od = ob.ToArray().ToList();
         if (a.Rank > 1) od.Add(m);
         if (b.Rank > 1) od.Add(n);

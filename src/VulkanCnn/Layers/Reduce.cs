@@ -73,7 +73,7 @@ public sealed record Reduce(ReduceKind Kind, int[] Axes) : Layer
             lastKind = kind;
         }
         if (kept.Count > 4 || red.Count > 4)
-            throw new ArgumentException($"{io.Name}: {TypeName} over axes {string.Join(",", Axes)} of {s} alternates kept and reduced axes more than 4 times.");
+            throw new NotSupportedException($"{io.Name}: {TypeName} over axes {string.Join(",", Axes)} of {s} alternates kept and reduced axes more than 4 times.");
         long n = red.Aggregate(1L, (a, g) => a * g.D);
         var push = new Push { Count = checked((int)io.OutputShape.ElementCount), N = checked((int)n), Nk = kept.Count, Nr = red.Count };
         for (int g = 0; g < kept.Count; g++) { push.KDims[g] = (int)kept[g].D; push.KStride[g] = checked((int)kept[g].S); }

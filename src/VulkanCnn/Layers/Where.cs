@@ -18,7 +18,7 @@ public sealed record Where : Layer
         if (o == null)
             throw new ArgumentException($"{node}: Where cannot broadcast {inputs[0]}, {inputs[1]} and {inputs[2]}: aligned at the last axis, each dimension must be equal or 1.");
         if (Merge(inputs, o.Value).Dims.Count > 4)
-            throw new ArgumentException($"{node}: Where of {inputs[0]}, {inputs[1]}, {inputs[2]} broadcasts along more than 4 independent axes; the kernel takes 4.");
+            throw new NotSupportedException($"{node}: Where of {inputs[0]}, {inputs[1]}, {inputs[2]} broadcasts along more than 4 independent axes; the kernel takes 4.");
         return o.Value;
     }
 

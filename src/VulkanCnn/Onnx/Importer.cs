@@ -206,7 +206,8 @@ internal sealed partial class Importer
                 if (i != "" && !_vals.ContainsKey(i))
                     throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) reads '{i}', which no earlier node, input or initializer produces (graph not topologically sorted, or truncated?).");
             try { Convert(n); }
-            catch (UnsupportedException e) { Report(e.Message); }
+            // Outside what VulkanCnn runs (the importer's own refusals and the layers' engine limits): collected.
+            catch (NotSupportedException e) { Report(e.Message); }
             catch (ArgumentException e) { throw new ArgumentException($"'{Src}': node '{n.Name}' ({n.OpType}): {e.Message}", e); }
         }
 

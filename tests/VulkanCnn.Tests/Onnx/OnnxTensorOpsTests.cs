@@ -2,6 +2,8 @@
 // attention-era networks (Erf, Gelu, Mish...), comparisons and logic as 0/1 masks, Where, Expand, Tile, Gather,
 // LayerNormalization, GroupNormalization, CumSum, ArgMax, Hardmax, softmax on the last axis, rank-5 shuffles, Linear
 // layers on [1,T,C], and batches.
+using VulkanCnn.Onnx;
+
 namespace VulkanCnn.Tests.Onnx;
 
 public class OnnxTensorOpsTests : GpuTest
@@ -56,6 +58,18 @@ public class OnnxTensorOpsTests : GpuTest
         var rng = new Random(name.GetHashCode(StringComparison.Ordinal) & 0xFFFF);
         var g = Cases[name](rng);
         OnnxOracle.Compare(g, rng, name, scale: 2f);
+    }
+
+    [Test]
+    public void EngineLimitsAreRefusalsNamingTheNode()
+    {
+        // A Where over 6 independent broadcast axes is valid ONNX but beyond the kernel's 4: refused like an unsupported
+        // operator (NotSupportedException, collected with the node, operator and opset), not reported as a bad model.
+        var g = new OnnxGraph();
+        var c = g.Node("Greater", new[] { g.Input("c", 2, 1, 2, 1, 2, 1), g.Init("z", new[] { 0f }) });
+        g.Output(g.Node("Where", new[] { c, g.Input("x", 1, 2, 1, 2, 1, 2), g.Input("y", 2, 2, 2, 2, 2, 2) }));
+        var e = Assert.Throws<NotSupportedException>(() => OnnxImporter.Import(OnnxModel.Load(g.Bytes(), "limits.onnx")))!;
+        Assert.That(e.Message, Does.Contain("(Where, opset 13)").And.Contain("more than 4 independent axes").And.Contain("[2,1,2,1,2,1]"));
     }
 
     private static OnnxGraph Unary(int opset, string op, long[] dims, params (string, object)[] attrs)
