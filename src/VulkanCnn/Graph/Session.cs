@@ -151,9 +151,10 @@ public sealed unsafe class Session : IDisposable
     /// <summary>The full shape of output <paramref name="index"/>.</summary>
     public TensorShape OutputShape(int index = 0) => Network.Nodes[Network.OutputIds[CheckIndex(index, Network.OutputIds.Count, "output")]].OutputShape;
     /// <summary>The inputs' names, in index order (an imported model's graph input names).</summary>
-    public IReadOnlyList<string> InputNames => Network.InputIds.Select(i => Network.Nodes[i].Name).ToArray();
+    public IReadOnlyList<string> InputNames => _inputNames ??= Network.InputIds.Select(i => Network.Nodes[i].Name).ToArray();
     /// <summary>The outputs' names, in index order (an imported model's graph output names).</summary>
-    public IReadOnlyList<string> OutputNames => Network.OutputIds.Select(i => Network.Nodes[i].Name).ToArray();
+    public IReadOnlyList<string> OutputNames => _outputNames ??= Network.OutputIds.Select(i => Network.Nodes[i].Name).ToArray();
+    private string[]? _inputNames, _outputNames;
 
     /// <summary>The index of the input called <paramref name="name"/>; throws naming the inputs there are.</summary>
     public int InputIndex(string name) => IndexOf(Network.InputIds, name, "input");

@@ -177,28 +177,8 @@ public sealed record Binary(BinaryOp Op) : Layer
     /// <summary>General broadcasting: strides of 0 along the axes an operand broadcasts; axes that broadcast alike merged.</summary>
     private unsafe void EmitBroadcast(LayerCompiler c, string node, BufferSlice ba, BufferSlice bb, BufferSlice bo, TensorShape a, TensorShape b, TensorShape o)
     {
-        int r = o.Rank;
-        long[] Strides(TensorShape t)
-        {
-            var st = new long[r];
-            var own = t.Strides();
-            for (int k = 0; k < r; k++)
-            {
-                int j = k - (r - t.Rank);
-                st[k] = j < 0 || t[j] == 1 ? 0 : own[j];
-            }
-            return st;
-        }
-        long[] sa = Strides(a), sb = Strides(b);
-        var d = new List<long>(); var ma = new List<long>(); var mb = new List<long>();
-        for (int k = 0; k < r; k++)
-        {
-            if (o[k] == 1) continue;
-            int last = d.Count - 1;
-            if (last >= 0 && ma[last] == sa[k] * o[k] && mb[last] == sb[k] * o[k]) { d[last] *= o[k]; ma[last] = sa[k]; mb[last] = sb[k]; }
-            else { d.Add(o[k]); ma.Add(sa[k]); mb.Add(sb[k]); }
-        }
-        if (d.Count == 0) { d.Add(1); ma.Add(0); mb.Add(0); }
+        var (d, st) = StridedAxes.Merge(o.Dims, StridedAxes.BroadcastStrides(a, o), StridedAxes.BroadcastStrides(b, o));
+        var (ma, mb) = (st[0], st[1]);
         var push = new BroadcastPush { Count = checked((int)o.ElementCount), Rank = d.Count };
         for (int k = 0; k < d.Count; k++)
         {

@@ -20,16 +20,8 @@ public sealed record Expand(TensorShape Shape) : Layer
 
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
-        var s = io.InputShapes[0];
         var o = io.OutputShape;
-        var own = s.Strides();
-        var src = new long[o.Rank];
-        for (int k = 0; k < o.Rank; k++)
-        {
-            int j = k - (o.Rank - s.Rank);
-            src[k] = j < 0 || s[j] == 1 ? 0 : own[j];
-        }
-        StridedCopy.Emit(c, io.Name, io.Inputs[0], io.Output, o.Dims, src, o.Strides());
+        StridedCopy.Emit(c, io.Name, io.Inputs[0], io.Output, o.Dims, StridedAxes.BroadcastStrides(io.InputShapes[0], o), o.Strides());
     }
 }
 

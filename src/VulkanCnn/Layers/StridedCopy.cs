@@ -24,21 +24,11 @@ internal static class StridedCopy
     public static unsafe void Emit(LayerCompiler c, string node, BufferSlice src, BufferSlice dst, ReadOnlySpan<int> dims,
         ReadOnlySpan<long> srcStride, ReadOnlySpan<long> dstStride, long srcBase = 0, long dstBase = 0)
     {
-        var d = new List<long>(); var ss = new List<long>(); var ds = new List<long>();
         long count = 1;
-        for (int k = 0; k < dims.Length; k++)
-        {
-            count *= dims[k];
-            if (dims[k] == 1) continue;
-            int last = d.Count - 1;
-            if (last >= 0 && ss[last] == srcStride[k] * dims[k] && ds[last] == dstStride[k] * dims[k])
-            {
-                d[last] *= dims[k]; ss[last] = srcStride[k]; ds[last] = dstStride[k];
-            }
-            else { d.Add(dims[k]); ss.Add(srcStride[k]); ds.Add(dstStride[k]); }
-        }
+        foreach (int n in dims) count *= n;
         if (count == 0) return;
-        if (d.Count == 0) { d.Add(1); ss.Add(0); ds.Add(0); }
+        var (d, st) = StridedAxes.Merge(dims, srcStride.ToArray(), dstStride.ToArray());
+        var (ss, ds) = (st[0], st[1]);
         if (d.Count > 8) throw new ArgumentException($"{node}: a copy over {d.Count} independent axes exceeds the kernel's 8.");
         if (count > int.MaxValue) throw new ArgumentException($"{node}: a copy of {count:N0} elements exceeds 2^31 − 1.");
         var push = new Push { Count = (int)count, Rank = d.Count, SrcBase = checked((int)srcBase), DstBase = checked((int)dstBase) };

@@ -22,32 +22,9 @@ public sealed record Where : Layer
         return o.Value;
     }
 
-    /// <summary>The output's axes with each operand's strides (0 where it broadcasts), size-1 axes dropped and axes that
-    /// broadcast alike in every operand merged.</summary>
-    private static (List<long> Dims, List<long[]> Strides) Merge(IReadOnlyList<TensorShape> ins, TensorShape o)
-    {
-        int r = o.Rank;
-        var st = ins.Select(t =>
-        {
-            var own = t.Strides();
-            return Enumerable.Range(0, r).Select(k => { int j = k - (r - t.Rank); return j < 0 || t[j] == 1 ? 0L : own[j]; }).ToArray();
-        }).ToArray();
-        var dims = new List<long>();
-        var strides = new List<long[]>();
-        for (int k = 0; k < r; k++)
-        {
-            if (o[k] == 1) continue;
-            int last = dims.Count - 1;
-            if (last >= 0 && Enumerable.Range(0, 3).All(q => strides[last][q] == st[q][k] * o[k]))
-            {
-                dims[last] *= o[k];
-                strides[last] = Enumerable.Range(0, 3).Select(q => st[q][k]).ToArray();
-            }
-            else { dims.Add(o[k]); strides.Add(Enumerable.Range(0, 3).Select(q => st[q][k]).ToArray()); }
-        }
-        if (dims.Count == 0) { dims.Add(1); strides.Add(new long[3]); }
-        return (dims, strides);
-    }
+    /// <summary>The output's axes with each operand's broadcast strides, merged (see <see cref="StridedAxes"/>).</summary>
+    private static (List<long> Dims, List<long>[] Strides) Merge(IReadOnlyList<TensorShape> ins, TensorShape o) =>
+        StridedAxes.Merge(o.Dims, ins.Select(t => StridedAxes.BroadcastStrides(t, o)).ToArray());
 
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct Push
@@ -66,9 +43,9 @@ public sealed record Where : Layer
         for (int k = 0; k < dims.Count; k++)
         {
             push.Dims[k] = checked((int)dims[k]);
-            push.CStride[k] = checked((int)strides[k][0]);
-            push.AStride[k] = checked((int)strides[k][1]);
-            push.BStride[k] = checked((int)strides[k][2]);
+            push.CStride[k] = checked((int)strides[0][k]);
+            push.AStride[k] = checked((int)strides[1][k]);
+            push.BStride[k] = checked((int)strides[2][k]);
         }
         var kernel = c.Kernel("where", 4, (uint)sizeof(Push));
         var (x, y) = LayerCompiler.Grid((io.OutputShape.ElementCount + 63) / 64);

@@ -7,29 +7,24 @@ namespace VulkanCnn.Onnx;
 
 internal sealed partial class Importer
 {
-    private void SoftmaxOp(bool log)
-    {
-        var x = RtIn(0);
-        int rank = x.Dims.Length;
-        int axis = Axis(AttrInt("axis", _opset < 13 ? 1 : -1), rank, "axis");
-        if (_opset >= 13 || axis == rank - 1) { SetRt(new Softmax { Log = log, Axis = axis }, x.Dims, x.Node); return; }
-        // Before opset 13 the input is read as the matrix [d0·…·d(axis−1), d(axis)·…·dn], normalised along its rows.
-        var rows = new TensorShape(checked((int)Product(x.Dims.Take(axis))), checked((int)Product(x.Dims.Skip(axis))));
-        var view = _b.Add(new Reshape(rows), Unique(Out + "_rows"), x.Node);
-        var sm = _b.Add(new Softmax { Log = log, Axis = 1 }, Unique(Out + "_softmax"), view);
-        SetRt(new Reshape(x.Node.Shape), x.Dims, sm);
-    }
+    private void SoftmaxOp(bool log) => AlongLastOrRows(axis => new Softmax { Log = log, Axis = axis });
 
-    private void HardmaxOp()
+    private void HardmaxOp() => AlongLastOrRows(axis => new AlongAxis(AxisOp.Hardmax, axis));
+
+    /// <summary>
+    /// Softmax, LogSoftmax and Hardmax: from opset 13 along the one axis; before it the input is read as the matrix
+    /// [d0·…·d(axis−1), d(axis)·…·dn] and normalised along its rows (the same when the axis is the last).
+    /// </summary>
+    private void AlongLastOrRows(Func<int, Layer> along)
     {
         var x = RtIn(0);
         int rank = x.Dims.Length;
         int axis = Axis(AttrInt("axis", _opset < 13 ? 1 : -1), rank, "axis");
-        if (_opset >= 13 || axis == rank - 1) { SetRt(new AlongAxis(AxisOp.Hardmax, axis), x.Dims, x.Node); return; }
+        if (_opset >= 13 || axis == rank - 1) { SetRt(along(axis), x.Dims, x.Node); return; }
         var rows = new TensorShape(checked((int)Product(x.Dims.Take(axis))), checked((int)Product(x.Dims.Skip(axis))));
         var view = _b.Add(new Reshape(rows), Unique(Out + "_rows"), x.Node);
-        var hm = _b.Add(new AlongAxis(AxisOp.Hardmax, 1), Unique(Out + "_hardmax"), view);
-        SetRt(new Reshape(x.Node.Shape), x.Dims, hm);
+        var normalised = _b.Add(along(1), Unique(Out + "_" + _node.OpType.ToLowerInvariant()), view);
+        SetRt(new Reshape(x.Node.Shape), x.Dims, normalised);
     }
 
     private void BatchNormOp()

@@ -251,11 +251,10 @@ public static class CpuReference
     public static float[] BroadcastRef(Binary b, float[] x, TensorShape sx, float[] u, TensorShape su, TensorShape o)
     {
         var y = new float[o.ElementCount];
-        int[] Src(int[] oi, TensorShape t) => Enumerable.Range(0, t.Rank).Select(k => t[k] == 1 ? 0 : oi[k + o.Rank - t.Rank]).ToArray();
         for (long i = 0; i < y.Length; i++)
         {
             var oi = Index(i, o);
-            float xv = x[Flat(Src(oi, sx), sx)], v = u[Flat(Src(oi, su), su)];
+            float xv = x[BroadcastSource(oi, sx, o.Rank)], v = u[BroadcastSource(oi, su, o.Rank)];
             y[i] = b.Activation.Apply(BinaryValue(b.Op, xv, v));
         }
         return y;
