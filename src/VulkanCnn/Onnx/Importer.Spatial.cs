@@ -107,11 +107,13 @@ internal sealed partial class Importer
     private void ConvTransposeOp()
     {
         var xr = Spatial4("ConvTranspose");
-        var w = CstIn(1, "weights");
-        var b = OptCst(2, "bias");
-        if (w.Dims.Length != xr.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", xr.Dims)}]; 1-D and 2-D transposed convolutions are supported");
+        bool runtime = In(1) is Rt || In(2) is Rt;
+        var w = runtime ? null : CstIn(1, "weights");
+        var b = runtime ? In(2) as Cst : OptCst(2, "bias");
+        var wDims = runtime ? RtIn(1, "weights").Dims : w!.Dims;
+        if (wDims.Length != xr.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", wDims)}] for input [{string.Join(",", xr.Dims)}]; 1-D and 2-D transposed convolutions are supported");
         var x = new { xr.Node, Dims = Image4(xr.Dims) };
-        var wdims = Image4(w.Dims);
+        var wdims = Image4(wDims);
         int group = (int)AttrInt("group", 1);
         var (k, s, d, p) = Window(wdims[2], wdims[3], x.Dims[2], x.Dims[3], transposed: true);
         var opa = AttrInts("output_padding") ?? new long[] { 0, 0 };
@@ -136,9 +138,10 @@ internal sealed partial class Importer
         {
             OutChannels = wdims[1] * group, KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
             PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], OutputPadH = op[0], OutputPadW = op[1], Groups = group,
-            Weights = w.T.ToFloats(), Bias = b?.T.ToFloats(),
+            Weights = w?.T.ToFloats() ?? Array.Empty<float>(), Bias = b?.T.ToFloats(),
         };
-        var node = _b.Add(layer, Unique(Out), x.Node);
+        var node = !runtime ? _b.Add(layer, Unique(Out), x.Node)
+            : _b.Add(new RuntimeConvTranspose(layer), Unique(Out), In(2) is Rt ? new[] { x.Node, RtIn(1).Node, RtIn(2).Node } : new[] { x.Node, RtIn(1).Node });
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
