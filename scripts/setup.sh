@@ -82,3 +82,36 @@ fetch_npm jp.keijiro.mlsd@1.0.0 jp.keijiro.mlsd-1.0.0.tgz \
   700e384ed337273202138ecad4a540b4b4f224b6aae92e85696c7c1a405b0bc8 mlsd \
   package/ONNX/mlsd_320x320_tiny.onnx package/ONNX/mlsd_320x320_large.onnx \
   package/ONNX/mlsd_512x512_tiny.onnx package/ONNX/mlsd_512x512_large.onnx package/package.json
+
+# MediaPipe's TFLite models (docs/tflite.md), Apache-2.0, from MediaPipe's own npm packages at exact versions:
+#   selfie segmentation (256x256 general, 144x256 landscape) from @mediapipe/selfie_segmentation 0.1.1675465747;
+#   the face landmark model (192x192, 468 points) from @mediapipe/face_mesh 0.4.1633559619, where it is packed into
+#   face_mesh_solution_packed_assets.data with other files: the byte range of each file is listed in
+#   face_mesh_solution_packed_assets_loader.js ("filename": ".../face_landmark.tflite", "start": 2495952,
+#   "end": 3737848), so it is cut out of the data file at those offsets and checked by its own SHA-256.
+fetch_npm @mediapipe/selfie_segmentation@0.1.1675465747 mediapipe-selfie_segmentation-0.1.1675465747.tgz \
+  7767b33eaa68990ee06c28bbb89f39a13a47ebb07ff0f1fd4947d9e817bb9bf9 mediapipe \
+  package/selfie_segmentation.tflite package/selfie_segmentation_landscape.tflite
+for check in "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27  $models/mediapipe/selfie_segmentation.tflite" \
+             "4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894  $models/mediapipe/selfie_segmentation_landscape.tflite"; do
+  echo "$check" | sha256sum -c --quiet - || { echo "setup: checksum mismatch for ${check##* }" >&2; exit 1; }
+done
+extract_packed() {   # data-file start end dest sha256: one file cut out of a packed assets file by its byte range
+  local data=$1 start=$2 end=$3 dest=$4 sum=$5
+  if ! echo "$sum  $dest" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    dd if="$data" of="$dest.part" iflag=skip_bytes,count_bytes skip="$start" count=$((end - start)) status=none
+    mv "$dest.part" "$dest"
+  fi
+  echo "$sum  $dest" | sha256sum -c --quiet - || { echo "setup: checksum mismatch for $dest" >&2; exit 1; }
+}
+if ! echo "c603fa6149219a3e9487dc9abd7a0c24474c77263273d24868378cdf40aa26d1  $models/mediapipe/face_landmark.tflite" | sha256sum -c --quiet - >/dev/null 2>&1; then
+  fetch_npm @mediapipe/face_mesh@0.4.1633559619 mediapipe-face_mesh-0.4.1633559619.tgz \
+    a65c9a7509560f29e574c026dc6a667d2154617eb3ba0c287db02350de0c116f mediapipe/face_mesh \
+    package/face_mesh_solution_packed_assets.data package/face_mesh_solution_packed_assets_loader.js
+  grep -q '"filename": "/third_party/mediapipe/modules/face_landmark/face_landmark.tflite", "start": 2495952, "end": 3737848' \
+    "$models/mediapipe/face_mesh/face_mesh_solution_packed_assets_loader.js" \
+    || { echo "setup: face_landmark.tflite is not at the expected offsets of the face_mesh package" >&2; exit 1; }
+  extract_packed "$models/mediapipe/face_mesh/face_mesh_solution_packed_assets.data" 2495952 3737848 \
+    "$models/mediapipe/face_landmark.tflite" c603fa6149219a3e9487dc9abd7a0c24474c77263273d24868378cdf40aa26d1
+  rm -rf "$models/mediapipe/face_mesh"
+fi
