@@ -31,6 +31,8 @@ internal static class Cli
           vcnn bench MODEL.onnx [--input-shape NAME=1,3,H,W ...] [--batch N] [--runs N] [--warmup N] [--device D]
                                                     VulkanCnn and ONNX Runtime (CPU) on the same random input:
                                                     min/median ms of both and their ratio
+          vcnn info|run|bench MODEL.tflite ...      the same for TFLite models (inputs and outputs NHWC as the model
+                                                    declares them; bench times VulkanCnn alone)
           vcnn bench-vision TASK [--size WxH] [--frames N] [--seconds S] [--image FILE] [--device D]
                                                     a vision task in the frame pipeline on a photograph at a camera size:
                                                     per-stage GPU ms, end-to-end latency, frames/s and inferences/s
@@ -60,10 +62,13 @@ internal static class Cli
             {
                 "devices" => Devices(),
                 "info" when o.Positional.Count > 0 && o.Positional[0].EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) => RunCommand.Info(o),
+                "info" when o.Positional.Count > 0 && TfliteCommand.IsTflite(o.Positional[0]) => TfliteCommand.Info(o),
+                "run" when o.Positional.Count > 0 && TfliteCommand.IsTflite(o.Positional[0]) => TfliteCommand.RunModel(o),
                 "info" => Info(o),
                 "run" => RunCommand.RunModel(o),
                 "test-onnx" => TestOnnxCommand.Run(o),
                 "bench" when o.Positional.Count > 0 && o.Positional[0].EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) => OnnxBenchCommand.Run(o),
+                "bench" when o.Positional.Count > 0 && TfliteCommand.IsTflite(o.Positional[0]) => TfliteCommand.Bench(o),
                 "bench" => Bench(o),
                 "peak" => Peak(o),
                 "filter" => FilterCommand.Run(o),

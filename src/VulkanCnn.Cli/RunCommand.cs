@@ -42,7 +42,7 @@ internal static class RunCommand
         throw new ArgumentException($"'{path}': inputs are read from .npy (float32) or ONNX TensorProto .pb files.");
     }
 
-    private static bool IsImage(string path) =>
+    internal static bool IsImage(string path) =>
         Path.GetExtension(path).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg" or ".bmp" or ".gif" or ".tga" or ".webp" or ".tif" or ".tiff";
 
     /// <summary>The model's declared input dimensions (null where symbolic or absent).</summary>
@@ -75,9 +75,12 @@ internal static class RunCommand
     /// channel), laid out as the model's input shape says: [1,C,H,W] or [1,H,W,C] with C = 1 (grey), 3 (RGB) or 4 (RGB
     /// and an opaque alpha, pixel value 255). --layout nchw|nhwc settles ambiguous shapes.
     /// </summary>
-    internal static (float[] Data, int[] Dims) ReadImage(Options o, OnnxModel model, string name, string path)
+    internal static (float[] Data, int[] Dims) ReadImage(Options o, OnnxModel model, string name, string path) =>
+        ReadImage(o, DeclaredDims(model, name), name, path);
+
+    /// <summary>The same for an input whose declared dimensions are <paramref name="declared"/> (null: symbolic).</summary>
+    internal static (float[] Data, int[] Dims) ReadImage(Options o, long?[] declared, string name, string path)
     {
-        var declared = DeclaredDims(model, name);
         if (declared.Length != 4) throw new ArgumentException($"--input {name}={path}: an image needs a rank-4 input (NCHW or NHWC); '{name}' has rank {declared.Length}.");
         static bool IsChannels(long? d) => d is 1 or 3 or 4;
         string layout = o.Get("layout")?.ToLowerInvariant() ?? (IsChannels(declared[1]) && !IsChannels(declared[3]) ? "nchw"
