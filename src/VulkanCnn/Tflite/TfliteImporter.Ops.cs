@@ -100,7 +100,11 @@ internal sealed partial class TfliteConverter
         int th = (x.Dims[1] - 1) * sh + kh - oh, tw = (x.Dims[2] - 1) * sw + kw - ow;
         if (th < 0 || tw < 0)
             throw new NotSupportedException($"an output of {oh}×{ow} larger than the transposed convolution covers ({oh + th}×{ow + tw})");
-        int pt = same ? th / 2 : 0, pl = same ? tw / 2 : 0;
+        // TFLite pads as a forward convolution from the output size (oh) would: SAME gives ceil(oh/s) positions.
+        int pt = same ? Math.Max(((oh + sh - 1) / sh - 1) * sh + kh - oh, 0) / 2 : 0;
+        int pl = same ? Math.Max(((ow + sw - 1) / sw - 1) * sw + kw - ow, 0) / 2 : 0;
+        if (pt > th || pl > tw)
+            throw new NotSupportedException($"an input of {x.Dims[1]}×{x.Dims[2]} that does not cover the {oh}×{ow} output after TFLite's padding ({pt}, {pl})");
         var f = w.F;
         var weights = new float[ci * o * kh * kw];   // [I][O][KH][KW]
         for (int oc = 0; oc < o; oc++)
