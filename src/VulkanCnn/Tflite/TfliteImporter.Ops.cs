@@ -203,10 +203,13 @@ internal sealed partial class TfliteConverter
         {
             if (other == 4 && c.Dims.Length < 4)
                 c = c with { Dims = Enumerable.Repeat(1, 4 - c.Dims.Length).Concat(c.Dims).ToArray() };
+            else if (other != 4 && c.Dims.Length == 4 && c.V.Length > 1)
+                throw new NotSupportedException($"broadcasting the rank-4 constant {InT(i)} against a rank-{other} operand");
             return ConstNode(c, InT(i).Name);
         }
         var r = RtIn(i);
-        if ((r.Dims.Length == 4) != (other == 4) && r.Dims.Length != 0 && r.Dims.Aggregate(1, (p, d) => p * d) != 1)
+        bool otherConst = In(1 - i) is Cst;   // a constant operand is padded to this one's rank
+        if (!otherConst && (r.Dims.Length == 4) != (other == 4) && r.Dims.Length != 0 && r.Dims.Aggregate(1, (p, d) => p * d) != 1)
             throw new NotSupportedException($"broadcasting {InT(i)} against a rank-{other} operand (run-time operands of rank 4 broadcast with rank-4 ones only)");
         return r.Node;
     }
