@@ -338,6 +338,8 @@ internal sealed partial class TfliteConverter
         var t = InT(0);
         if (t.Type != TfliteType.Float16 || In(0) is not Cst c)
             throw new NotSupportedException($"DEQUANTIZE of {t}; only float16 constants (folded at load) are supported");
-        _vals[_op.Outputs[0]] = c with { Dims = OutT.Shape.Length == c.Dims.Length ? OutT.Shape.ToArray() : c.Dims };
+        if (!OutT.Shape.SequenceEqual(c.Dims))
+            throw new ArgumentException($"the output {OutT} is declared {Fmt(OutT.Shape)}; the input {t} has {Fmt(c.Dims)}.");
+        _vals[_op.Outputs[0]] = c;
     }
 }

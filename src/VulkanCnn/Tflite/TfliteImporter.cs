@@ -239,6 +239,8 @@ internal sealed partial class TfliteConverter
     /// <summary>A constant as a network node, in the internal layout (NCHW for rank 4).</summary>
     private Node ConstNode(Cst c, string name)
     {
+        if (c.V.Length != c.Dims.Aggregate(1L, (a, d) => a * d))
+            throw new ArgumentException($"the constant '{name}' has {c.V.Length} values for the shape {Fmt(c.Dims)}.");
         var v = c.Dims.Length == 4 ? ToNchw(c.F, c.Dims) : c.F;
         var dims = c.Dims.Length == 4 ? new[] { c.Dims[0], c.Dims[3], c.Dims[1], c.Dims[2] } : c.Dims;
         return _b.Add(new Constant(new TensorShape(dims.Length == 0 ? new[] { 1 } : dims), v), Unique(name));
