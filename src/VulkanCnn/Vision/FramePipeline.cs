@@ -609,6 +609,7 @@ public sealed unsafe class FramePipeline : IDisposable
     }
 
     /// <summary>Mirror of the push-constant block of shaders/swizzle_bgra.comp.</summary>
+    [PushConstants("swizzle_bgra")]
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
     internal struct SwizzlePush
     {
