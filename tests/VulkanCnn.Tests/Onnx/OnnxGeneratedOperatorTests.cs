@@ -250,8 +250,22 @@ public class OnnxGeneratedOperatorTests : GpuTest
         yield return new Family("Slice", "several axes, clamped", 13, ranks1, c => Slice(c, 13));
 
         // Matrix products and normalisations at any rank.
-        yield return new Family("MatMul", "both run-time", 13, RanksFrom(1, 4), c => MatMul(c, constant: false));
-        yield return new Family("MatMul", "constant B", 13, RanksFrom(1, 4), c => MatMul(c, constant: true));
+        yield return new Family("MatMul", "both run-time", 13, ranks1, c => MatMul(c, constant: false));
+        yield return new Family("MatMul", "constant B", 13, ranks1, c => MatMul(c, constant: true));
+        yield return new Family("MatMul", "batch axes broadcast both ways", 13, RanksFrom(3), c =>
+        {
+            // Each operand size 1 on some batch axes where the other is not: [2,1,M,K]·[1,3,K,N] needs both expanded.
+            var batch = c.Dims(c.Rank - 2, 24).Select(v => Math.Max(v, 2)).ToArray();
+            int split = c.R.Next(1, batch.Length + 1);
+            var ab = batch.Select((v, i) => i < split ? v : 1L).ToArray();
+            var bb = batch.Select((v, i) => i < split ? 1L : v).ToArray();
+            if (split == batch.Length) bb[0] = batch[0];   // one axis only: B takes it too, A's batch stays partial
+            long m = c.R.Next(1, 5), k = c.R.Next(1, 6), n = c.R.Next(1, 5);
+            var a = ab.Append(m).Append(k).ToArray();
+            var b = bb.Append(k).Append(n).ToArray();
+            c.Note($"[{string.Join(",", a)}]·[{string.Join(",", b)}]");
+            c.Out(c.Node("MatMul", new[] { c.In(a), c.R.Next(2) == 0 ? c.RandomFloats(1f, b) : c.In(b) }));
+        });
         foreach (int opset in new[] { 7, 11, 13 })
             yield return new Family("Gemm", $"opset {opset}", opset, Configs, c => Gemm(c, opset));
         yield return new Family("LayerNormalization", "", 17, ranks1, c =>
