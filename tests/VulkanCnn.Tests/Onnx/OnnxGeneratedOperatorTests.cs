@@ -324,6 +324,7 @@ public class OnnxGeneratedOperatorTests : GpuTest
         yield return new Family("DepthToSpace", "DCR", 13, Configs, c => DepthSpace(c, "DepthToSpace", "DCR"));
         yield return new Family("DepthToSpace", "CRD", 13, Configs, c => DepthSpace(c, "DepthToSpace", "CRD"));
         yield return new Family("SpaceToDepth", "", 13, Configs, c => DepthSpace(c, "SpaceToDepth", null));
+        yield return new Family("Resize", "opset 10 scales", 10, Configs, c => Resize(c, 10));
         yield return new Family("Resize", "opset 11 scales or sizes", 11, Configs, c => Resize(c, 11));
         yield return new Family("Resize", "opset 13", 13, Configs, c => Resize(c, 13));
         yield return new Family("Resize", "opset 19", 19, Configs, c => Resize(c, 19));
