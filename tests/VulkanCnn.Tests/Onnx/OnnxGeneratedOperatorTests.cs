@@ -82,6 +82,8 @@ public class OnnxGeneratedOperatorTests : GpuTest
                      ("Ceil", 13, Array.Empty<(string, object)>()), ("Round", 13, Array.Empty<(string, object)>()), ("Sign", 13, Array.Empty<(string, object)>()),
                  })
             yield return new Family(op, "", opset, all, c => c.Out(c.Node(op, c.In(c.Dims(c.Rank)), attrs)));
+        foreach (var op in new[] { "Elu", "Selu", "LeakyRelu", "HardSigmoid" })
+            yield return new Family(op, "default attributes", 13, all, c => c.Out(c.Node(op, c.In(c.Dims(c.Rank)))));
         yield return new Family("Gelu", "exact", 20, all, c => c.Out(c.Node("Gelu", c.In(c.Dims(c.Rank)))));
         yield return new Family("Gelu", "tanh", 20, all, c => c.Out(c.Node("Gelu", c.In(c.Dims(c.Rank)), ("approximate", "tanh"))));
         yield return new Family("Log", "", 13, all, c => c.Out(c.Node("Log", c.In(c.Dims(c.Rank), Gen.Positive))));
