@@ -323,6 +323,19 @@ public class OnnxGeneratedOperatorTests : GpuTest
             yield return new Family("GlobalAveragePool", f, 13, Configs, c => c.Out(c.Node("GlobalAveragePool", c.In(ImageDims(c, dims)))));
             yield return new Family("GlobalMaxPool", f, 13, Configs, c => c.Out(c.Node("GlobalMaxPool", c.In(ImageDims(c, dims)))));
         }
+        // Refused by design, cleanly: 3-D convolution and pooling, and dilated max pooling.
+        foreach (var op in new[] { "Conv", "MaxPool", "AveragePool" })
+            yield return new Family(op, "3-D refused", 13, new[] { 5 }, c =>
+            {
+                c.Refusal = "(3-D is not)";
+                var x = c.In(1, 2, 3, 3, 3);
+                c.Out(op == "Conv" ? c.Node("Conv", new[] { x, c.RandomFloats(1f, 2, 2, 1, 1, 1) }) : c.Node(op, x, ("kernel_shape", new long[] { 2, 2, 2 })));
+            });
+        yield return new Family("MaxPool", "dilations refused", 12, new[] { 4 }, c =>
+        {
+            c.Refusal = "pooling dilations [2,1] are not supported";
+            c.Out(c.Node("MaxPool", c.In(1, 2, 6, 6), ("kernel_shape", new long[] { 2, 2 }), ("dilations", new long[] { 2, 1 })));
+        });
         yield return new Family("DepthToSpace", "DCR", 13, Configs, c => DepthSpace(c, "DepthToSpace", "DCR"));
         yield return new Family("DepthToSpace", "CRD", 13, Configs, c => DepthSpace(c, "DepthToSpace", "CRD"));
         yield return new Family("SpaceToDepth", "", 13, Configs, c => DepthSpace(c, "SpaceToDepth", null));
