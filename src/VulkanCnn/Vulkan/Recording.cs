@@ -211,7 +211,8 @@ internal sealed unsafe class Recording : IDisposable
                     AccessFlags.HostReadBit | AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit);
             else
             {
-                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
+                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit,
+                    AccessFlags.TransferReadBit | AccessFlags.ShaderReadBit);
                 foreach (var c in _copyOut) Copy(cmd, c);
                 _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
             }

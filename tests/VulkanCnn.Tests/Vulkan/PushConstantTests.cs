@@ -138,6 +138,7 @@ public class PushConstantTests
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["conv_weight_pack"] = typeof(RuntimeWeights.PackPush),
         ["crop_regions"] = typeof(VulkanCnn.Vision.RegionCropper.Push),
+        ["ctc_greedy"] = typeof(VulkanCnn.Vision.TextRecognizer.Push),
         ["copy_channels"] = typeof(Concat.Push),
         ["strided_copy"] = typeof(StridedCopy.Push),
         ["gather"] = typeof(Gather.Push),
