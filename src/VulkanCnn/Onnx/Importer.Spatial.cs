@@ -56,6 +56,7 @@ internal sealed partial class Importer
     private void ConvOp()
     {
         var x = Spatial4("Conv");
+        if (In(1) is Rt || In(2) is Rt) { RuntimeConvOp(x); return; }
         var w = CstIn(1, "weights");
         var b = OptCst(2, "bias");
         if (w.Dims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
@@ -76,17 +77,43 @@ internal sealed partial class Importer
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
+    /// <summary>A Conv whose weights or bias the graph computes (or takes as inputs): the window as for constant weights,
+    /// the tensors as inputs of a <see cref="RuntimeConv"/>.</summary>
+    private void RuntimeConvOp(Rt x)
+    {
+        var w = RtIn(1, "weights");
+        if (w.Dims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
+        var wd = Image4(w.Dims);
+        var xd = Image4(x.Dims);
+        var (k, s, d, p) = Window(wd[2], wd[3], xd[2], xd[3]);
+        var ks = AttrInts("kernel_shape");
+        if (ks != null && ks.Length == 1) ks = new[] { 1L, ks[0] };
+        if (ks != null && (ks.Length != 2 || ks[0] != k[0] || ks[1] != k[1]))
+            throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", w.Dims)}].");
+        var window = new Conv2d
+        {
+            OutChannels = wd[0], KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
+            PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], Groups = (int)AttrInt("group", 1), Rounding = Rounding.Floor,
+            Weights = Array.Empty<float>(), Bias = In(2) is Cst cb ? cb.T.ToFloats() : null,
+        };
+        var inputs = In(2) is Rt ? new[] { x.Node, w.Node, RtIn(2, "bias").Node } : new[] { x.Node, w.Node };
+        var node = _b.Add(new RuntimeConv(window), Unique(Out), inputs);
+        _vals[Out] = new Rt(node, Dims4(node.Shape));
+    }
+
     /// <summary>[N, C, L] (and 1-D weights) as [N, C, 1, L]; rank-4 dims as they are.</summary>
     private static int[] Image4(int[] d) => d.Length == 3 ? new[] { d[0], d[1], 1, d[2] } : d;
 
     private void ConvTransposeOp()
     {
         var xr = Spatial4("ConvTranspose");
-        var w = CstIn(1, "weights");
-        var b = OptCst(2, "bias");
-        if (w.Dims.Length != xr.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", xr.Dims)}]; 1-D and 2-D transposed convolutions are supported");
+        bool runtime = In(1) is Rt || In(2) is Rt;
+        var w = runtime ? null : CstIn(1, "weights");
+        var b = runtime ? In(2) as Cst : OptCst(2, "bias");
+        var wDims = runtime ? RtIn(1, "weights").Dims : w!.Dims;
+        if (wDims.Length != xr.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", wDims)}] for input [{string.Join(",", xr.Dims)}]; 1-D and 2-D transposed convolutions are supported");
         var x = new { xr.Node, Dims = Image4(xr.Dims) };
-        var wdims = Image4(w.Dims);
+        var wdims = Image4(wDims);
         int group = (int)AttrInt("group", 1);
         var (k, s, d, p) = Window(wdims[2], wdims[3], x.Dims[2], x.Dims[3], transposed: true);
         var opa = AttrInts("output_padding") ?? new long[] { 0, 0 };
@@ -111,9 +138,10 @@ internal sealed partial class Importer
         {
             OutChannels = wdims[1] * group, KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
             PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], OutputPadH = op[0], OutputPadW = op[1], Groups = group,
-            Weights = w.T.ToFloats(), Bias = b?.T.ToFloats(),
+            Weights = w?.T.ToFloats() ?? Array.Empty<float>(), Bias = b?.T.ToFloats(),
         };
-        var node = _b.Add(layer, Unique(Out), x.Node);
+        var node = !runtime ? _b.Add(layer, Unique(Out), x.Node)
+            : _b.Add(new RuntimeConvTranspose(layer), Unique(Out), In(2) is Rt ? new[] { x.Node, RtIn(1).Node, RtIn(2).Node } : new[] { x.Node, RtIn(1).Node });
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
