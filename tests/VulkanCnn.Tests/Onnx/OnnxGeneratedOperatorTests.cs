@@ -316,8 +316,10 @@ public class OnnxGeneratedOperatorTests : GpuTest
         foreach (int dims in new[] { 2, 1 })
         {
             string f = $"{dims}-D";
-            yield return new Family("Conv", f, 11, Configs, c => Conv(c, dims));
-            yield return new Family("ConvTranspose", f, 11, Configs, c => ConvTranspose(c, dims));
+            yield return new Family("Conv", f, 11, Configs, c => Conv(c, dims, runtimeWeights: false));
+            yield return new Family("Conv", f + ", weights and bias inputs", 11, Configs, c => Conv(c, dims, runtimeWeights: true));
+            yield return new Family("ConvTranspose", f, 11, Configs, c => ConvTranspose(c, dims, runtimeWeights: false));
+            yield return new Family("ConvTranspose", f + ", weights and bias inputs", 11, Configs, c => ConvTranspose(c, dims, runtimeWeights: true));
             yield return new Family("MaxPool", f, 12, Configs, c => Pool(c, "MaxPool", dims));
             yield return new Family("AveragePool", f, 11, Configs, c => Pool(c, "AveragePool", dims));
             yield return new Family("GlobalAveragePool", f, 13, Configs, c => c.Out(c.Node("GlobalAveragePool", c.In(ImageDims(c, dims)))));
@@ -569,7 +571,7 @@ public class OnnxGeneratedOperatorTests : GpuTest
 
     private static long[] Ones(int n, int lo, int hi, Random r) => Enumerable.Range(0, n).Select(_ => (long)r.Next(lo, hi + 1)).ToArray();
 
-    private static void Conv(Gen c, int spatial)
+    private static void Conv(Gen c, int spatial, bool runtimeWeights)
     {
         int groups = c.Pick(1, 1, 2, 3);
         int cg = c.R.Next(1, 3), kg = c.R.Next(1, 3);
@@ -587,14 +589,15 @@ public class OnnxGeneratedOperatorTests : GpuTest
         long k = groups * kg;
         bool bias = c.R.Next(2) == 0;
         c.Note($"group {groups} kernel {string.Join("x", kernel)} strides {string.Join(",", strides)} dilations {string.Join(",", dil)} auto_pad {autoPad} pads {string.Join(",", pads)} bias {bias}");
-        var ins = new List<string> { c.In(x), c.RandomFloats(0.5f, new[] { k, (long)cg }.Concat(kernel).ToArray()) };
-        if (bias) ins.Add(c.RandomFloats(0.5f, k));
+        var wd = new[] { k, (long)cg }.Concat(kernel).ToArray();
+        var ins = new List<string> { c.In(x), runtimeWeights ? c.In(wd) : c.RandomFloats(0.5f, wd) };
+        if (bias) ins.Add(runtimeWeights ? c.In(k) : c.RandomFloats(0.5f, k));
         var attrs = new List<(string, object)> { ("group", (long)groups), ("kernel_shape", kernel), ("strides", strides), ("dilations", dil), ("auto_pad", autoPad) };
         if (autoPad == "NOTSET") attrs.Add(("pads", pads));
         c.Out(c.Node("Conv", ins.ToArray(), attrs.ToArray()));
     }
 
-    private static void ConvTranspose(Gen c, int spatial)
+    private static void ConvTranspose(Gen c, int spatial, bool runtimeWeights)
     {
         int groups = c.Pick(1, 1, 2);
         int cg = c.R.Next(1, 3), kg = c.R.Next(1, 3);
@@ -612,8 +615,9 @@ public class OnnxGeneratedOperatorTests : GpuTest
         }
         bool bias = c.R.Next(2) == 0;
         c.Note($"group {groups} kernel {string.Join("x", kernel)} strides {string.Join(",", strides)} dilations {string.Join(",", dil)} pads {string.Join(",", pads)} output_padding {string.Join(",", outPad)} bias {bias}");
-        var ins = new List<string> { c.In(x), c.RandomFloats(0.5f, new[] { x[1], (long)kg }.Concat(kernel).ToArray()) };
-        if (bias) ins.Add(c.RandomFloats(0.5f, groups * kg));
+        var wd = new[] { x[1], (long)kg }.Concat(kernel).ToArray();
+        var ins = new List<string> { c.In(x), runtimeWeights ? c.In(wd) : c.RandomFloats(0.5f, wd) };
+        if (bias) ins.Add(runtimeWeights ? c.In(groups * kg) : c.RandomFloats(0.5f, groups * kg));
         c.Out(c.Node("ConvTranspose", ins.ToArray(), ("group", (long)groups), ("kernel_shape", kernel), ("strides", strides), ("dilations", dil), ("pads", pads), ("output_padding", outPad)));
     }
 
