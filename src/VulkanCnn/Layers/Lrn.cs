@@ -28,6 +28,7 @@ public sealed record Lrn : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => output.ElementCount * (Size + 2);
 
+    [PushConstants("lrn")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, HW, Before, After, Count; public float AlphaOverSize, Beta, Bias; }
 
