@@ -1,0 +1,119 @@
+// The context's queue: submissions serialised on it, fences, command pools, one-off command buffers.
+using Silk.NET.Vulkan;
+
+namespace VulkanCnn.Vulkan;
+
+public sealed unsafe partial class VulkanContext
+{
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(VulkanContext));
+    }
+
+    /// <summary>Submits a command buffer and waits on its fence. Serialised: the queue is externally synchronised.</summary>
+    internal void SubmitAndWait(CommandBuffer cmd, Fence fence)
+    {
+        Submit(cmd, fence);
+        WaitFence(fence);
+    }
+
+    /// <summary>Submits a command buffer that signals <paramref name="fence"/> (reset here) and returns without waiting.</summary>
+    internal void Submit(CommandBuffer cmd, Fence fence)
+    {
+        ThrowIfDisposed();
+        var si = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cmd };
+        lock (_queueLock)
+        {
+            Vk.ResetFences(Device, 1, &fence).Check("vkResetFences");
+            Vk.QueueSubmit(Queue, 1, &si, fence).Check("vkQueueSubmit");
+        }
+    }
+
+    /// <summary>One vkQueueSubmit of <paramref name="count"/> batches, serialised with every other submission.</summary>
+    internal void QueueSubmit(SubmitInfo* batches, uint count, Fence fence)
+    {
+        ThrowIfDisposed();
+        lock (_queueLock) Vk.QueueSubmit(Queue, count, batches, fence).Check("vkQueueSubmit");
+    }
+
+    internal void WaitFence(Fence fence)
+    {
+        // A bounded wait turns a hung GPU into an error instead of a hung process.
+        const ulong timeoutNs = 120UL * 1_000_000_000UL;
+        var r = Vk.WaitForFences(Device, 1, &fence, true, timeoutNs);
+        if (r == Result.Timeout)
+            throw new VulkanException("vkWaitForFences timed out after 120 s: the GPU did not finish the work.", r, "vkWaitForFences");
+        r.Check("vkWaitForFences");
+    }
+
+    internal Fence CreateFence()
+    {
+        var fi = new FenceCreateInfo { SType = StructureType.FenceCreateInfo, Flags = FenceCreateFlags.SignaledBit };
+        Fence f;
+        Vk.CreateFence(Device, &fi, null, &f).Check("vkCreateFence");
+        return f;
+    }
+
+    internal CommandPool CreateCommandPool()
+    {
+        var pi = new CommandPoolCreateInfo
+        {
+            SType = StructureType.CommandPoolCreateInfo,
+            QueueFamilyIndex = QueueFamily,
+            Flags = CommandPoolCreateFlags.ResetCommandBufferBit,
+        };
+        CommandPool pool;
+        Vk.CreateCommandPool(Device, &pi, null, &pool).Check("vkCreateCommandPool");
+        return pool;
+    }
+
+    internal CommandBuffer AllocateCommandBuffer(CommandPool pool)
+    {
+        var ai = new CommandBufferAllocateInfo
+        {
+            SType = StructureType.CommandBufferAllocateInfo,
+            CommandPool = pool,
+            Level = CommandBufferLevel.Primary,
+            CommandBufferCount = 1,
+        };
+        CommandBuffer cb;
+        Vk.AllocateCommandBuffers(Device, &ai, &cb).Check("vkAllocateCommandBuffers");
+        return cb;
+    }
+
+    /// <summary>Records a global memory barrier: writes in <paramref name="srcAccess"/> at <paramref name="src"/> made visible to <paramref name="dstAccess"/> at <paramref name="dst"/>.</summary>
+    internal void CmdMemoryBarrier(CommandBuffer cmd, PipelineStageFlags src, AccessFlags srcAccess, PipelineStageFlags dst, AccessFlags dstAccess)
+    {
+        var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = srcAccess, DstAccessMask = dstAccess };
+        Vk.CmdPipelineBarrier(cmd, src, dst, 0, 1, &mb, 0, null, 0, null);
+    }
+
+    /// <summary>Records and runs a one-off command buffer (uploads at load time; never on the per-frame path).</summary>
+    internal void RunOnce(Action<CommandBuffer> record)
+    {
+        ThrowIfDisposed();
+        if (_oneShotPool.Handle == 0) _oneShotPool = CreateCommandPool();
+        var cb = AllocateCommandBuffer(_oneShotPool);
+        var fence = CreateFence();
+        try
+        {
+            var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
+            Vk.BeginCommandBuffer(cb, &bi).Check("vkBeginCommandBuffer");
+            record(cb);
+            Vk.EndCommandBuffer(cb).Check("vkEndCommandBuffer");
+            SubmitAndWait(cb, fence);
+        }
+        finally
+        {
+            Vk.DestroyFence(Device, fence, null);
+            Vk.FreeCommandBuffers(Device, _oneShotPool, 1, &cb);
+        }
+    }
+
+    /// <summary>Waits until the device has finished all work (on the queue VulkanCnn uses).</summary>
+    public void WaitIdle()
+    {
+        ThrowIfDisposed();
+        lock (_queueLock) Vk.QueueWaitIdle(Queue).Check("vkQueueWaitIdle");
+    }
+}
