@@ -45,7 +45,11 @@ public sealed unsafe class Session : IDisposable
     private DescriptorSet[] _sets = Array.Empty<DescriptorSet>();
     private CommandBuffer[]? _layerCmds;                  // one per timed node, for frame-budgeted execution
     private readonly bool _direct;
+    private readonly LinkedListNode<IDisposable> _tracked;
     private bool _disposed;
+
+    /// <summary>One thread at a time: the public entry points enter it (a frame pipeline enters it around its own use).</summary>
+    internal readonly ExclusiveUse Use;
 
     public Session(VulkanContext context, Network network, SessionOptions? options = null)
     {
@@ -54,8 +58,10 @@ public sealed unsafe class Session : IDisposable
         context.ThrowIfDisposed();
         options ??= new SessionOptions();
         _ctx = context;
+        Use = new ExclusiveUse($"Session '{network.Name}'");
         Network = options.Optimize ? Optimizer.Optimize(network) : network;
         var nodes = Network.Nodes;
+        _tracked = context.Track(this);
         _weights = new MemoryArena(context, MemoryUsage.Device);
         _activations = new MemoryArena(context, MemoryUsage.Device);
         try
@@ -179,6 +185,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Copies input <paramref name="index"/> (D×H×W floats, channel-major) into the session.</summary>
     public void SetInput(ReadOnlySpan<float> data, int index = 0)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         if ((uint)index >= (uint)_inputHost.Length)
             throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_inputHost.Length} input(s); index {index} does not exist.");
@@ -263,6 +270,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Copies output <paramref name="index"/> of the last run into <paramref name="destination"/>.</summary>
     public void GetOutput(Span<float> destination, int index = 0)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         if ((uint)index >= (uint)_outputHost.Length)
             throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_outputHost.Length} output(s); index {index} does not exist.");
@@ -275,6 +283,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Runs the recorded command buffer once and waits for it. No allocation.</summary>
     public void Run()
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         _ctx.SubmitAndWait(_cmd, _fence);
         if (_queries.Handle != 0) ReadTimestamps();
@@ -283,6 +292,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Convenience: sets the single input, runs, and returns the first output as a new array.</summary>
     public float[] Run(ReadOnlySpan<float> input)
     {
+        using var use = Use.Enter();
         SetInput(input);
         Run();
         var r = new float[OutputShape().ElementCount];
@@ -454,15 +464,17 @@ public sealed unsafe class Session : IDisposable
 
     private void ThrowIfDisposed()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         _ctx.ThrowIfDisposed();
+        ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
-    /// <inheritdoc/>
+    /// <summary>Frees everything the session holds; idempotent, and a no-op once its context has been disposed (which disposed it).</summary>
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = Use.Enter();
         _disposed = true;
+        _ctx.Untrack(_tracked);
         var vk = _ctx.Vk;
         // The command buffer may still be in flight after an exception: wait for its fence first.
         if (_fence.Handle != 0)

@@ -5,10 +5,10 @@ namespace VulkanCnn.Vulkan;
 
 public sealed unsafe partial class VulkanContext
 {
-    internal void ThrowIfDisposed()
-    {
-        if (_disposed) throw new ObjectDisposedException(nameof(VulkanContext));
-    }
+    // vkQueueSubmit and vkQueueWaitIdle need the queue externally synchronised, and a command pool with its command
+    // buffers is externally synchronised too: sessions created on several threads at once share the one-shot pool.
+    private readonly object _queueLock = new(), _oneShotLock = new();
+    private CommandPool _oneShotPool;
 
     /// <summary>Submits a command buffer and waits on its fence. Serialised: the queue is externally synchronised.</summary>
     internal void SubmitAndWait(CommandBuffer cmd, Fence fence)
@@ -22,18 +22,23 @@ public sealed unsafe partial class VulkanContext
     {
         ThrowIfDisposed();
         var si = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cmd };
-        lock (_queueLock)
+        try
         {
-            Vk.ResetFences(Device, 1, &fence).Check("vkResetFences");
-            Vk.QueueSubmit(Queue, 1, &si, fence).Check("vkQueueSubmit");
+            lock (_queueLock)
+            {
+                Vk.ResetFences(Device, 1, &fence).Check("vkResetFences");
+                Vk.QueueSubmit(Queue, 1, &si, fence).Check("vkQueueSubmit");
+            }
         }
+        catch (DeviceLostException e) { throw Lost(e); }
     }
 
     /// <summary>One vkQueueSubmit of <paramref name="count"/> batches, serialised with every other submission.</summary>
     internal void QueueSubmit(SubmitInfo* batches, uint count, Fence fence)
     {
         ThrowIfDisposed();
-        lock (_queueLock) Vk.QueueSubmit(Queue, count, batches, fence).Check("vkQueueSubmit");
+        try { lock (_queueLock) Vk.QueueSubmit(Queue, count, batches, fence).Check("vkQueueSubmit"); }
+        catch (DeviceLostException e) { throw Lost(e); }
     }
 
     internal void WaitFence(Fence fence)
@@ -43,7 +48,8 @@ public sealed unsafe partial class VulkanContext
         var r = Vk.WaitForFences(Device, 1, &fence, true, timeoutNs);
         if (r == Result.Timeout)
             throw new VulkanException("vkWaitForFences timed out after 120 s: the GPU did not finish the work.", r, "vkWaitForFences");
-        r.Check("vkWaitForFences");
+        try { r.Check("vkWaitForFences"); }
+        catch (DeviceLostException e) { throw Lost(e); }
     }
 
     internal Fence CreateFence()
@@ -92,21 +98,27 @@ public sealed unsafe partial class VulkanContext
     internal void RunOnce(Action<CommandBuffer> record)
     {
         ThrowIfDisposed();
-        if (_oneShotPool.Handle == 0) _oneShotPool = CreateCommandPool();
-        var cb = AllocateCommandBuffer(_oneShotPool);
-        var fence = CreateFence();
-        try
+        lock (_oneShotLock)
         {
-            var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
-            Vk.BeginCommandBuffer(cb, &bi).Check("vkBeginCommandBuffer");
-            record(cb);
-            Vk.EndCommandBuffer(cb).Check("vkEndCommandBuffer");
-            SubmitAndWait(cb, fence);
-        }
-        finally
-        {
-            Vk.DestroyFence(Device, fence, null);
-            Vk.FreeCommandBuffers(Device, _oneShotPool, 1, &cb);
+            if (_oneShotPool.Handle == 0) _oneShotPool = CreateCommandPool();
+            var cb = AllocateCommandBuffer(_oneShotPool);
+            Fence fence = default;
+            try
+            {
+                fence = CreateFence();
+                var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
+                Vk.BeginCommandBuffer(cb, &bi).Check("vkBeginCommandBuffer");
+                record(cb);
+                Vk.EndCommandBuffer(cb).Check("vkEndCommandBuffer");
+                SubmitAndWait(cb, fence);
+            }
+            finally
+            {
+                // After a failed wait the work may still run: it must finish before its command buffer is freed.
+                if (fence.Handle != 0 && Vk.GetFenceStatus(Device, fence) == Result.NotReady) lock (_queueLock) Vk.QueueWaitIdle(Queue);
+                if (fence.Handle != 0) Vk.DestroyFence(Device, fence, null);
+                Vk.FreeCommandBuffers(Device, _oneShotPool, 1, &cb);
+            }
         }
     }
 
@@ -114,6 +126,7 @@ public sealed unsafe partial class VulkanContext
     public void WaitIdle()
     {
         ThrowIfDisposed();
-        lock (_queueLock) Vk.QueueWaitIdle(Queue).Check("vkQueueWaitIdle");
+        try { lock (_queueLock) Vk.QueueWaitIdle(Queue).Check("vkQueueWaitIdle"); }
+        catch (DeviceLostException e) { throw Lost(e); }
     }
 }

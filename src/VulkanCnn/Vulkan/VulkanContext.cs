@@ -58,9 +58,6 @@ public sealed unsafe partial class VulkanContext : IDisposable
     private readonly GCHandle _selfHandle;
     private readonly Action<ValidationMessage>? _validationCallback;
     private readonly List<string> _validationErrors = new();
-    private readonly object _queueLock = new();
-    private CommandPool _oneShotPool;
-    private bool _disposed;
 
     /// <summary>The device this context runs on.</summary>
     public DeviceInfo DeviceInfo { get; }
@@ -300,19 +297,6 @@ public sealed unsafe partial class VulkanContext : IDisposable
             dir = string.IsNullOrEmpty(home) ? "" : Path.Combine(home, ".cache", "vulkancnn");
         }
         return dir.Length == 0 ? null : dir;
-    }
-
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        if (_disposed) return;
-        try { lock (_queueLock) Vk.QueueWaitIdle(Queue); } catch { /* a lost device still has to be torn down */ }
-        Pipelines?.Dispose();
-        Allocator?.Dispose();
-        if (_oneShotPool.Handle != 0) Vk.DestroyCommandPool(Device, _oneShotPool, null);
-        if (_ownsDevice) Vk.DestroyDevice(Device, null);
-        _disposed = true;
-        DestroyInstance();
     }
 
     private void DestroyInstance()
