@@ -3,14 +3,14 @@
 // one invocation per pixel of the kind's bounding rectangle (the whole frame for the mask) that tests its centre
 // against every primitive of that kind in order. Detections
 // are few (tens), so the per-pixel loop is cheap, needs no atomics, and draws overlapping primitives in a fixed,
-// testable order. Host side and the drawing rules: src/VulkanCnn/Vision/Overlay.cs.
+// testable order. Host side: src/VulkanCnn/Vision/OverlayRenderer.cs; drawing rules: OverlayPrimitives.cs.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "grid.glsl"
 layout(constant_id = 0) const int KIND = 0;        // 0 mask, 1 box outlines, 2 discs, 3 segments, 4 text
 layout(std430, binding = 0) buffer Frame { uint frame[]; };
 layout(std430, binding = 1) readonly buffer Mask { float mask[]; };
-// Primitive records of 16-byte words; floats are stored as their bits. Layouts in Overlay.cs (PrimitiveWriter).
+// Primitive records of 16-byte words; floats are stored as their bits. Layouts in OverlayRenderer.cs (Prepare).
 layout(std430, binding = 2) readonly buffer Prims { uvec4 prims[]; };
 layout(push_constant) uniform Params {
     int width, height;                 // frame size

@@ -55,18 +55,58 @@ public sealed class Network
             n.Layer.MultiplyAdds(n.Inputs.Select(i => Nodes[i].OutputShape).ToArray(), n.OutputShape))).ToArray();
 
     /// <summary>
-    /// The same network for a batch of <paramref name="batch"/>: every input's first dimension set to it and every shape
-    /// inferred again. Throws naming the node when a layer fixes the batch (a Reshape to a constant shape, say).
+    /// The batch the network was made for: the first dimension its inputs share (1 for a network whose only inputs are
+    /// scalars). Throws naming the inputs when they disagree.
+    /// </summary>
+    public int Batch
+    {
+        get
+        {
+            int batch = 0;
+            foreach (var n in Inputs)
+            {
+                if (n.OutputShape.Rank == 0) continue;
+                if (batch == 0) batch = n.OutputShape[0];
+                else if (n.OutputShape[0] != batch)
+                    throw new ArgumentException($"Network '{Name}': the inputs do not share a batch ({string.Join(", ", Inputs.Select(i => $"{i.Name} {i.OutputShape}"))}).");
+            }
+            return Math.Max(batch, 1);
+        }
+    }
+
+    /// <summary>
+    /// The same network for a batch of <paramref name="batch"/>: every input's first dimension set to it, target shapes
+    /// that carry the batch (Reshape, Expand) rescaled, and every shape inferred again. Throws naming the node when a
+    /// layer fixes the batch or mixes the batch items (its output does not grow in proportion to the batch).
     /// </summary>
     public Network WithBatch(int batch)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must be at least 1.");
+        int from = Batch;
+        if (batch == from) return this;
         var b = new NetworkBuilder(Name);
         var map = new Node[Nodes.Count];
+        var batched = new bool[Nodes.Count];   // the node depends on a network input
         foreach (var n in Nodes)
         {
-            var layer = n.Layer is InputLayer il && il.Shape.Rank > 0 ? new InputLayer(il.Shape.With(0, batch)) : n.Layer;
-            map[n.Id] = b.Add(layer, n.Name, n.Inputs.Select(i => map[i]).ToArray());
+            var inputs = n.Inputs.Select(i => map[i]).ToArray();
+            Layer layer;
+            if (n.Layer is InputLayer il)
+            {
+                layer = il.Shape.Rank > 0 ? new InputLayer(il.Shape.With(0, batch)) : il;
+                batched[n.Id] = il.Shape.Rank > 0;
+            }
+            else
+            {
+                layer = n.Layer.ForBatch(from, batch, inputs.Select(i => i.Shape).ToArray());
+                batched[n.Id] = n.Inputs.Any(i => batched[i]);
+            }
+            try { map[n.Id] = b.Add(layer, n.Name, inputs); }
+            catch (ArgumentException e) { throw new ArgumentException($"Network '{Name}' (batch {from}) cannot run at batch {batch}: {e.Message}", nameof(batch), e); }
+            var now = map[n.Id].Shape;
+            if (batched[n.Id] && now.ElementCount * from != n.OutputShape.ElementCount * batch)
+                throw new ArgumentException($"Network '{Name}' (batch {from}) cannot run at batch {batch}: {n.Name} ({n.Layer.TypeName}) gives {now} " +
+                                            $"for {n.OutputShape} at batch {from}, not {batch}/{from} of its values (the node fixes or mixes the batch).", nameof(batch));
         }
         foreach (var o in OutputIds) map[o].Output();
         return b.Build();

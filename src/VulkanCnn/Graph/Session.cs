@@ -16,6 +16,11 @@ public sealed record SessionOptions
     public bool Profile { get; init; } = true;
     /// <summary>Run eligible 3x3 convolutions as Winograd F(2x2,3x3) (2.25x fewer multiplications; default true).</summary>
     public bool Winograd { get; init; } = true;
+    /// <summary>
+    /// Compile for batches up to this size (the network rebuilt at this batch, <see cref="Network.WithBatch"/>); any batch
+    /// from 1 up to it then runs through <see cref="Session.Run(int)"/>. Null: the network's own batch is the largest.
+    /// </summary>
+    public int? MaxBatch { get; init; }
 }
 
 /// <summary>GPU time of one layer in the last run.</summary>
@@ -24,27 +29,28 @@ public sealed record LayerTime(string Name, string Type, double Milliseconds);
 /// <summary>
 /// Runs a <see cref="Network"/> on a <see cref="VulkanContext"/>. Creating a session uploads the weights, plans the
 /// activation memory, builds the pipelines and records one command buffer; <see cref="Run()"/> only writes the
-/// inputs, submits that command buffer and waits. Not thread-safe: use one session per thread.
+/// inputs, submits that command buffer and waits. A session runs any batch from 1 to <see cref="MaxBatch"/>
+/// (<see cref="Run(int)"/>): the weights, memory and pipelines are shared, and each batch size gets a command buffer of
+/// its own, recorded on its first run (or by <see cref="Prepare"/>). Not thread-safe: use one session per thread.
 /// </summary>
 public sealed unsafe class Session : IDisposable
 {
     private readonly VulkanContext _ctx;
     private readonly MemoryArena _weights, _activations;
     private readonly MemoryArena? _staging;
-    private readonly BufferSlice[] _values;              // per node: where its output lives
+    private readonly WeightCache _weightCache = new();
+    private readonly BufferSlice[] _values;              // per node: where its output lives (sized for MaxBatch)
     private readonly BufferSlice[] _inputHost, _outputHost;
-    private readonly CommandPool _pool;
-    private readonly CommandBuffer _cmd;
+    private readonly BufferSlice _scratch;
     private readonly Fence _fence;
-    private readonly DescriptorPool _descriptorPool;
-    private readonly QueryPool _queries;
-    private readonly int[] _timedNodes;                   // node index per timestamp slot (after the first)
-    private readonly ulong[] _stamps;
-    private readonly LayerTime[] _times;
-    private readonly List<DispatchCommand> _dispatches = new();
-    private DescriptorSet[] _sets = Array.Empty<DescriptorSet>();
-    private CommandBuffer[]? _layerCmds;                  // one per timed node, for frame-budgeted execution
-    private readonly bool _direct;
+    private readonly bool _direct, _profile, _winograd;
+    private readonly int? _batch;                          // the inputs' shared first dimension; null when they have none
+    private readonly Recording?[] _recordings;            // per batch size (index 1..MaxBatch)
+    private readonly Network?[] _networks;                // per batch size, made on first use
+    private readonly int[] _inputItems;                   // batch items last written by SetInput per input (0: none)
+    private Recording? _last;
+    private double[] _layerMs = Array.Empty<double>();
+    private LayerTime[]? _times;
     private readonly LinkedListNode<IDisposable> _tracked;
     private bool _disposed;
 
@@ -59,7 +65,16 @@ public sealed unsafe class Session : IDisposable
         options ??= new SessionOptions();
         _ctx = context;
         Use = new ExclusiveUse($"Session '{network.Name}'");
+        if (options.MaxBatch is int max) network = network.WithBatch(max);
         Network = options.Optimize ? Optimizer.Optimize(network) : network;
+        try { _batch = Network.Inputs.Any(n => n.OutputShape.Rank > 0) ? Network.Batch : null; }
+        catch (ArgumentException) { _batch = null; }
+        _recordings = new Recording?[MaxBatch + 1];
+        _networks = new Network?[MaxBatch + 1];
+        _networks[MaxBatch] = Network;
+        _inputItems = new int[Network.InputIds.Count];
+        _profile = options.Profile && context.DeviceInfo.TimestampsSupported;
+        _winograd = options.Winograd;
         var nodes = Network.Nodes;
         _tracked = context.Track(this);
         _weights = new MemoryArena(context, MemoryUsage.Device);
@@ -72,62 +87,19 @@ public sealed unsafe class Session : IDisposable
 
             // Host access to inputs and outputs: directly when activations are mapped (CPU and unified-memory
             // devices), else through staging buffers copied inside the command buffer.
-            bool direct = _values.Length > 0 && _values[Network.InputIds[0]].Mapped != null;
-            if (!direct) _staging = new MemoryArena(context, MemoryUsage.Staging);
-            _inputHost = Network.InputIds.Select(i => direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"input {nodes[i].Name} staging")).ToArray();
-            _outputHost = Network.OutputIds.Select(i => direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"output {nodes[i].Name} staging")).ToArray();
+            _direct = _values.Length > 0 && _values[Network.InputIds[0]].Mapped != null;
+            if (!_direct) _staging = new MemoryArena(context, MemoryUsage.Staging);
+            _inputHost = Network.InputIds.Select(i => _direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"input {nodes[i].Name} staging")).ToArray();
+            _outputHost = Network.OutputIds.Select(i => _direct ? _values[i] : _staging!.Allocate(_values[i].Size, $"output {nodes[i].Name} staging")).ToArray();
 
-            var dispatches = _dispatches;
-            using (var uploader = new Uploader(context, _weights))
-            {
-                var compiler = new LayerCompiler(context, uploader, dispatches) { Winograd = options.Winograd };
-                // One scratch region serves every layer that needs temporary memory: layers run one after another,
-                // and the barrier tracking orders their uses of it.
-                ulong scratchBytes = 0;
-                foreach (var n in nodes)
-                    if (!n.Layer.IsAlias && n.Layer is not InputLayer)
-                        scratchBytes = Math.Max(scratchBytes, n.Layer.ScratchBytes(compiler, n.Inputs.Select(x => nodes[x].OutputShape).ToArray(), n.OutputShape));
-                var scratch = scratchBytes > 0 ? _activations.Allocate(scratchBytes, "scratch") : default;
-                ScratchBytes = scratchBytes;
-                for (int i = 0; i < nodes.Count; i++)
-                {
-                    var n = nodes[i];
-                    if (n.Layer.IsAlias || n.Layer is InputLayer) continue;
-                    compiler.NodeIndex = i;
-                    n.Layer.Compile(compiler, new NodeIO
-                    {
-                        Name = n.Name,
-                        Inputs = n.Inputs.Select(x => _values[x]).ToArray(),
-                        InputShapes = n.Inputs.Select(x => nodes[x].OutputShape).ToArray(),
-                        Output = _values[i],
-                        OutputShape = n.OutputShape,
-                        Scratch = scratch,
-                    });
-                }
-                uploader.Flush();
-            }
-            WeightBytes = _weights.BytesRequested;
-            DispatchCount = dispatches.Count;
-
-            _timedNodes = dispatches.Select(d => d.Node).Distinct().ToArray();
-            _times = new LayerTime[_timedNodes.Length];
-            _stamps = new ulong[_timedNodes.Length + 1];
-            bool profile = options.Profile && context.DeviceInfo.TimestampsSupported;
-            if (profile)
-            {
-                var qi = new QueryPoolCreateInfo { SType = StructureType.QueryPoolCreateInfo, QueryType = QueryType.Timestamp, QueryCount = (uint)_stamps.Length };
-                QueryPool q;
-                context.Vk.CreateQueryPool(context.Device, &qi, null, &q).Check("vkCreateQueryPool");
-                _queries = q;
-            }
-
-            _descriptorPool = CreateDescriptorPool(dispatches);
-            _pool = context.CreateCommandPool();
-            _cmd = context.AllocateCommandBuffer(_pool);
+            // One scratch region serves every layer that needs temporary memory: layers run one after another, and the
+            // barrier tracking orders their uses of it. Smaller batches need no more than the largest.
+            using (var probe = new Uploader(context, _weights))
+                ScratchBytes = ScratchNeeded(Network, new LayerCompiler(context, probe, new List<DispatchCommand>()) { Winograd = _winograd });
+            _scratch = ScratchBytes > 0 ? _activations.Allocate(ScratchBytes, "scratch") : default;
             _fence = context.CreateFence();
-            _direct = direct;
-            _sets = dispatches.Select(WriteSet).ToArray();
-            Record(dispatches, direct);
+            _last = _recordings[MaxBatch] = Record(MaxBatch);
+            DispatchCount = _last.DispatchCount;
             CompileTime = sw.Elapsed;
         }
         catch
@@ -137,11 +109,13 @@ public sealed unsafe class Session : IDisposable
         }
     }
 
-    /// <summary>The network as compiled (after optimisation).</summary>
+    /// <summary>The network as compiled (after optimisation), at <see cref="MaxBatch"/>.</summary>
     public Network Network { get; }
-    public ulong WeightBytes { get; }
-    /// <summary>Bytes of the activation allocation after lifetime-based reuse.</summary>
+    /// <summary>Bytes of uploaded weights (each distinct constant once, whatever the batch sizes run).</summary>
+    public ulong WeightBytes => _weights.BytesRequested;
+    /// <summary>Bytes of the activation allocation after lifetime-based reuse (planned for <see cref="MaxBatch"/>).</summary>
     public ulong ActivationBytes { get; }
+    /// <summary>Dispatches of a run at <see cref="MaxBatch"/>.</summary>
     public int DispatchCount { get; }
     /// <summary>Bytes of scratch memory (Winograd transforms), shared by all layers.</summary>
     public ulong ScratchBytes { get; }
@@ -149,13 +123,44 @@ public sealed unsafe class Session : IDisposable
     public TimeSpan CompileTime { get; }
     /// <summary>GPU time of the last run in ms (0 when timestamps are off).</summary>
     public double LastGpuMilliseconds { get; private set; }
-    /// <summary>Per-layer GPU times of the last run (empty when timestamps are off).</summary>
-    public IReadOnlyList<LayerTime> LastLayerTimes => _queries.Handle == 0 ? Array.Empty<LayerTime>() : _times;
 
-    /// <summary>The full shape of input <paramref name="index"/> ([1, D, H, W] for the notes' images).</summary>
+    /// <summary>
+    /// The largest batch a run may take: the first dimension the network's inputs share (what <see cref="SessionOptions.MaxBatch"/>
+    /// set, else the network's own). 1 for a network whose inputs are scalars or do not share a first dimension.
+    /// </summary>
+    public int MaxBatch => _batch ?? 1;
+
+    /// <summary>The batch of the last run (<see cref="MaxBatch"/> before the first).</summary>
+    public int LastBatch { get; private set; }
+
+    /// <summary>Per-layer GPU times of the last run (empty when timestamps are off).</summary>
+    public IReadOnlyList<LayerTime> LastLayerTimes
+    {
+        get
+        {
+            if (_last == null || !_last.Profiled) return Array.Empty<LayerTime>();
+            if (_times == null)
+            {
+                var net = NetworkAt(LastBatch);
+                _times = new LayerTime[_last.TimedNodes.Length];
+                for (int i = 0; i < _times.Length; i++)
+                {
+                    var n = net.Nodes[_last.TimedNodes[i]];
+                    _times[i] = new LayerTime(n.Name, n.Layer.TypeName, _layerMs[i]);
+                }
+            }
+            return _times;
+        }
+    }
+
+    /// <summary>The full shape of input <paramref name="index"/> at <see cref="MaxBatch"/> ([1, D, H, W] for the notes' images).</summary>
     public TensorShape InputShape(int index = 0) => Network.Nodes[Network.InputIds[CheckIndex(index, Network.InputIds.Count, "input")]].OutputShape;
-    /// <summary>The full shape of output <paramref name="index"/>.</summary>
+    /// <summary>The full shape of output <paramref name="index"/> at <see cref="MaxBatch"/>.</summary>
     public TensorShape OutputShape(int index = 0) => Network.Nodes[Network.OutputIds[CheckIndex(index, Network.OutputIds.Count, "output")]].OutputShape;
+    /// <summary>The full shape of input <paramref name="index"/> for a run of <paramref name="batch"/>.</summary>
+    public TensorShape InputShape(int index, int batch) => NetworkAt(batch).Nodes[Network.InputIds[CheckIndex(index, Network.InputIds.Count, "input")]].OutputShape;
+    /// <summary>The full shape of output <paramref name="index"/> for a run of <paramref name="batch"/>.</summary>
+    public TensorShape OutputShape(int index, int batch) => NetworkAt(batch).Nodes[Network.OutputIds[CheckIndex(index, Network.OutputIds.Count, "output")]].OutputShape;
     /// <summary>The inputs' names, in index order (an imported model's graph input names).</summary>
     public IReadOnlyList<string> InputNames => _inputNames ??= Network.InputIds.Select(i => Network.Nodes[i].Name).ToArray();
     /// <summary>The outputs' names, in index order (an imported model's graph output names).</summary>
@@ -182,17 +187,35 @@ public sealed unsafe class Session : IDisposable
     private static int CheckIndex(int index, int count, string what) =>
         (uint)index < (uint)count ? index : throw new ArgumentOutOfRangeException(nameof(index), $"The network has {count} {what}(s); index {index} does not exist.");
 
-    /// <summary>Copies input <paramref name="index"/> (D×H×W floats, channel-major) into the session.</summary>
+    /// <summary>
+    /// Copies input <paramref name="index"/> (row-major, in the model's layout; for the notes' images D×H×W floats per
+    /// image) into the session: the whole batch, or the first k items of it for a run of batch k (<see cref="Run(int)"/>).
+    /// </summary>
     public void SetInput(ReadOnlySpan<float> data, int index = 0)
     {
         using var use = Use.Enter();
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_inputHost.Length)
-            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_inputHost.Length} input(s); index {index} does not exist.");
+        CheckIndex(index, _inputHost.Length, "input");
         var shape = InputShape(index);
-        if (data.Length != shape.ElementCount)
-            throw new ArgumentException($"Input '{Network.Nodes[Network.InputIds[index]].Name}' expects {shape.ElementCount} floats ({Network.ShapeText(shape)}), got {data.Length}.", nameof(data));
+        int items = ItemsIn(shape, data.Length);
+        if (items == 0)
+        {
+            string name = Network.Nodes[Network.InputIds[index]].Name;
+            throw new ArgumentException(_batch != null && shape.Rank > 0 && MaxBatch > 1
+                ? $"Input '{name}' expects {shape.ElementCount / MaxBatch} floats per batch item ({shape.With(0, 1)}) for 1 to {MaxBatch} items ({Network.ShapeText(shape)} is {shape.ElementCount}), got {data.Length}."
+                : $"Input '{name}' expects {shape.ElementCount} floats ({Network.ShapeText(shape)}), got {data.Length}.", nameof(data));
+        }
         data.CopyTo(_inputHost[index].AsFloats());
+        _inputItems[index] = shape.Rank > 0 ? items : 0;
+    }
+
+    /// <summary>How many batch items <paramref name="length"/> floats of an input of <paramref name="shape"/> hold (0: not a whole number from 1 to MaxBatch).</summary>
+    private int ItemsIn(TensorShape shape, int length)
+    {
+        if (length == shape.ElementCount) return _batch != null && shape.Rank > 0 ? MaxBatch : 1;
+        if (_batch == null || shape.Rank == 0 || shape.ElementCount == 0) return 0;
+        long item = shape.ElementCount / MaxBatch;
+        return length > 0 && length % item == 0 && length / item <= MaxBatch ? (int)(length / item) : 0;
     }
 
     /// <summary>The context the session was compiled for.</summary>
@@ -207,9 +230,7 @@ public sealed unsafe class Session : IDisposable
     internal BufferSlice InputTarget(int index)
     {
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_inputHost.Length)
-            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_inputHost.Length} input(s); index {index} does not exist.");
-        return _inputHost[index];
+        return _inputHost[CheckIndex(index, _inputHost.Length, "input")];
     }
 
     /// <summary>
@@ -220,101 +241,170 @@ public sealed unsafe class Session : IDisposable
     internal BufferSlice OutputBuffer(int index)
     {
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_outputHost.Length)
-            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_outputHost.Length} output(s); index {index} does not exist.");
-        return _values[Network.OutputIds[index]];
+        return _values[Network.OutputIds[CheckIndex(index, _outputHost.Length, "output")]];
     }
 
     /// <summary>
-    /// The recorded command buffer of a whole run, for composing into a larger submission (<see cref="Vision.FramePipeline"/>).
-    /// Its input must be in place (see <see cref="InputTarget"/>) and its previous run complete; after the submission has
-    /// completed, call <see cref="CompleteRun"/>.
+    /// The recorded command buffer of a whole run at <see cref="MaxBatch"/>, for composing into a larger submission
+    /// (<see cref="Vision.FramePipeline"/>). Its input must be in place (see <see cref="InputTarget"/>) and its previous
+    /// run complete; after the submission has completed, call <see cref="CompleteRun"/>.
     /// </summary>
-    internal CommandBuffer Command { get { ThrowIfDisposed(); return _cmd; } }
+    internal CommandBuffer Command { get { ThrowIfDisposed(); return _recordings[MaxBatch]!.Command; } }
 
     /// <summary>After a run submitted through <see cref="Command"/> has completed: reads its layer timestamps.</summary>
     internal void CompleteRun()
     {
         ThrowIfDisposed();
-        if (_queries.Handle != 0) ReadTimestamps();
+        Completed(_recordings[MaxBatch]!, MaxBatch);
     }
 
     /// <summary>Number of layer command buffers (<see cref="LayerCommand"/>): one per layer that records dispatches.</summary>
-    internal int LayerCount => _timedNodes.Length;
+    internal int LayerCount => _recordings[MaxBatch]!.TimedNodes.Length;
 
     /// <summary>
-    /// Layer <paramref name="layer"/>'s dispatches as a command buffer of their own, recorded on first use: submitting
-    /// layers 0..LayerCount-1 in order, in any number of submissions on the queue, is one run (without timestamps). Layer
-    /// 0 copies the input in, the last layer makes the outputs host-readable. Used to split a network across frames.
+    /// Layer <paramref name="layer"/>'s dispatches (at <see cref="MaxBatch"/>) as a command buffer of their own, recorded
+    /// on first use: submitting layers 0..LayerCount-1 in order, in any number of submissions on the queue, is one run
+    /// (without timestamps). Used to split a network across frames.
     /// </summary>
     internal CommandBuffer LayerCommand(int layer)
     {
         ThrowIfDisposed();
-        if (_layerCmds == null)
-        {
-            var cmds = new CommandBuffer[_timedNodes.Length];
-            int start = 0;
-            for (int l = 0; l < cmds.Length; l++)
-            {
-                int end = start;
-                while (end < _dispatches.Count && _dispatches[end].Node == _timedNodes[l]) end++;
-                cmds[l] = _ctx.AllocateCommandBuffer(_pool);
-                RecordRange(cmds[l], _dispatches, start, end, _direct, false);
-                start = end;
-            }
-            _layerCmds = cmds;
-        }
-        return _layerCmds[layer];
+        return _recordings[MaxBatch]!.LayerCommand(layer);
     }
 
-    /// <summary>Copies output <paramref name="index"/> of the last run into <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Copies output <paramref name="index"/> of the last run into <paramref name="destination"/>, which holds exactly
+    /// that output at the last run's batch.
+    /// </summary>
     public void GetOutput(Span<float> destination, int index = 0)
     {
         using var use = Use.Enter();
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_outputHost.Length)
-            throw new ArgumentOutOfRangeException(nameof(index), $"The network has {_outputHost.Length} output(s); index {index} does not exist.");
-        var shape = OutputShape(index);
+        CheckIndex(index, _outputHost.Length, "output");
+        var shape = OutputShape(index, LastBatch == 0 ? MaxBatch : LastBatch);
         if (destination.Length != shape.ElementCount)
-            throw new ArgumentException($"Output '{Network.Nodes[Network.OutputIds[index]].Name}' has {shape.ElementCount} floats ({Network.ShapeText(shape)}); the destination holds {destination.Length}.", nameof(destination));
+            throw new ArgumentException($"Output '{Network.Nodes[Network.OutputIds[index]].Name}' has {shape.ElementCount} floats ({Network.ShapeText(shape)}" +
+                                        $"{(MaxBatch > 1 ? $", batch {(LastBatch == 0 ? MaxBatch : LastBatch)}" : "")}); the destination holds {destination.Length}.", nameof(destination));
         _outputHost[index].AsFloats()[..destination.Length].CopyTo(destination);
     }
 
-    /// <summary>Runs the recorded command buffer once and waits for it. No allocation.</summary>
-    public void Run()
+    /// <summary>Runs the whole batch (<see cref="MaxBatch"/>) once and waits for it. No allocation.</summary>
+    public void Run() => Run(MaxBatch);
+
+    /// <summary>
+    /// Runs a batch of <paramref name="batch"/> items (1 to <see cref="MaxBatch"/>): the first items of each input, written
+    /// by <see cref="SetInput(ReadOnlySpan{float}, int)"/> with that many items, and the outputs at that batch. The first
+    /// run of a batch size records its command buffer (see <see cref="Prepare"/>); later runs allocate nothing.
+    /// </summary>
+    public void Run(int batch)
     {
         using var use = Use.Enter();
         ThrowIfDisposed();
-        _ctx.SubmitAndWait(_cmd, _fence);
-        if (_queries.Handle != 0) ReadTimestamps();
+        var rec = RecordingFor(batch);
+        for (int i = 0; i < _inputItems.Length; i++)
+            if (_inputItems[i] != 0 && _inputItems[i] != batch)
+                throw new ArgumentException($"Input '{Network.Nodes[Network.InputIds[i]].Name}' holds {_inputItems[i]} batch item(s) and the run is for {batch}: " +
+                                            $"set it with {batch} item(s) ({InputShape(i, batch)}) or run Run({_inputItems[i]}).", nameof(batch));
+        _ctx.SubmitAndWait(rec.Command, _fence);
+        Completed(rec, batch);
     }
 
-    /// <summary>Convenience: sets the single input, runs, and returns the first output as a new array.</summary>
+    /// <summary>Records the command buffer for runs of <paramref name="batch"/> now rather than on its first run.</summary>
+    public void Prepare(int batch)
+    {
+        using var use = Use.Enter();
+        ThrowIfDisposed();
+        RecordingFor(batch);
+    }
+
+    /// <summary>Convenience: sets the single input (the whole batch or its first k items), runs that batch, and returns the first output as a new array.</summary>
     public float[] Run(ReadOnlySpan<float> input)
     {
         using var use = Use.Enter();
         SetInput(input);
-        Run();
-        var r = new float[OutputShape().ElementCount];
+        int batch = _inputItems[0] == 0 ? MaxBatch : _inputItems[0];
+        Run(batch);
+        var r = new float[OutputShape(0, batch).ElementCount];
         GetOutput(r);
         return r;
     }
 
-    private void ReadTimestamps()
+    private void Completed(Recording rec, int batch)
     {
-        fixed (ulong* p = _stamps)
+        _last = rec;
+        LastBatch = batch;
+        if (!rec.Profiled) return;
+        if (_layerMs.Length != rec.TimedNodes.Length) _layerMs = new double[rec.TimedNodes.Length];
+        LastGpuMilliseconds = rec.ReadTimestamps(_layerMs);
+        _times = null;
+    }
+
+    private Network NetworkAt(int batch)
+    {
+        CheckBatch(batch);
+        return _networks[batch] ??= Network.WithBatch(batch);
+    }
+
+    private void CheckBatch(int batch)
+    {
+        if (batch < 1 || batch > MaxBatch)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, _batch == null
+                ? $"The network's inputs have no shared batch dimension ({string.Join(", ", Network.Inputs.Select(i => $"{i.Name} {i.OutputShape}"))}); it runs as a whole (batch 1)."
+                : $"The session runs batches of 1 to {MaxBatch} (SessionOptions.MaxBatch, or the network's batch); {batch} is outside.");
+    }
+
+    private Recording RecordingFor(int batch)
+    {
+        CheckBatch(batch);
+        return _recordings[batch] ??= Record(batch);
+    }
+
+    /// <summary>
+    /// Compiles every layer for <paramref name="batch"/> into a dispatch list over the planned memory (planned for MaxBatch:
+    /// every tensor of a smaller batch fits in its slice) and records it. Weights already uploaded are found by content.
+    /// </summary>
+    private Recording Record(int batch)
+    {
+        var net = NetworkAt(batch);
+        var nodes = net.Nodes;
+        var dispatches = new List<DispatchCommand>();
+        using (var uploader = new Uploader(_ctx, _weights, _weightCache))
         {
-            var r = _ctx.Vk.GetQueryPoolResults(_ctx.Device, _queries, 0, (uint)_stamps.Length, (nuint)(_stamps.Length * 8), p, 8,
-                QueryResultFlags.Result64Bit | QueryResultFlags.ResultWaitBit);
-            r.Check("vkGetQueryPoolResults");
+            var compiler = new LayerCompiler(_ctx, uploader, dispatches) { Winograd = _winograd };
+            if (batch != MaxBatch && ScratchNeeded(net, compiler) > ScratchBytes)
+                throw new InvalidOperationException($"Network '{Network.Name}' at batch {batch} needs more scratch memory than at batch {MaxBatch}.");
+            for (int i = 0; i < nodes.Count; i++)
+            {
+                var n = nodes[i];
+                if (n.Layer.IsAlias || n.Layer is InputLayer) continue;
+                compiler.NodeIndex = i;
+                n.Layer.Compile(compiler, new NodeIO
+                {
+                    Name = n.Name,
+                    Inputs = n.Inputs.Select(x => _values[x]).ToArray(),
+                    InputShapes = n.Inputs.Select(x => nodes[x].OutputShape).ToArray(),
+                    Output = _values[i],
+                    OutputShape = n.OutputShape,
+                    Scratch = _scratch,
+                });
+            }
+            uploader.Flush();
         }
-        double period = _ctx.DeviceInfo.TimestampPeriodNs / 1e6;
-        for (int i = 0; i < _timedNodes.Length; i++)
-        {
-            var n = Network.Nodes[_timedNodes[i]];
-            _times[i] = new LayerTime(n.Name, n.Layer.TypeName, (_stamps[i + 1] - _stamps[i]) * period);
-        }
-        LastGpuMilliseconds = (_stamps[^1] - _stamps[0]) * period;
+        var copyIn = _direct ? Array.Empty<HostCopy>() : net.InputIds.Select((id, k) => new HostCopy(_inputHost[k], _values[id], Bytes(nodes[id].OutputShape))).ToArray();
+        var copyOut = _direct ? Array.Empty<HostCopy>() : net.OutputIds.Select((id, k) => new HostCopy(_values[id], _outputHost[k], Bytes(nodes[id].OutputShape))).ToArray();
+        return new Recording(_ctx, dispatches, copyIn, copyOut, _direct, _profile);
+    }
+
+    private static ulong Bytes(TensorShape s) => Math.Max(4UL, (ulong)s.ElementCount * 4);
+
+    private static ulong ScratchNeeded(Network net, LayerCompiler compiler)
+    {
+        var nodes = net.Nodes;
+        ulong bytes = 0;
+        foreach (var n in nodes)
+            if (!n.Layer.IsAlias && n.Layer is not InputLayer)
+                bytes = Math.Max(bytes, n.Layer.ScratchBytes(compiler, n.Inputs.Select(x => nodes[x].OutputShape).ToArray(), n.OutputShape));
+        return bytes;
     }
 
     // --------------------------------------------------------------------------------------------------------
@@ -338,130 +428,6 @@ public sealed unsafe class Session : IDisposable
         return values;
     }
 
-    private DescriptorPool CreateDescriptorPool(List<DispatchCommand> dispatches)
-    {
-        uint sets = (uint)Math.Max(1, dispatches.Count);
-        uint descriptors = (uint)Math.Max(1, dispatches.Sum(d => d.Bindings.Length));
-        var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = descriptors };
-        var ci = new DescriptorPoolCreateInfo { SType = StructureType.DescriptorPoolCreateInfo, MaxSets = sets, PoolSizeCount = 1, PPoolSizes = &size };
-        DescriptorPool pool;
-        _ctx.Vk.CreateDescriptorPool(_ctx.Device, &ci, null, &pool).Check("vkCreateDescriptorPool");
-        return pool;
-    }
-
-    private DescriptorSet WriteSet(DispatchCommand d)
-    {
-        var layout = d.Kernel.SetLayout;
-        var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = _descriptorPool, DescriptorSetCount = 1, PSetLayouts = &layout };
-        DescriptorSet set;
-        _ctx.Vk.AllocateDescriptorSets(_ctx.Device, &ai, &set).Check("vkAllocateDescriptorSets");
-        int n = d.Bindings.Length;
-        var infos = stackalloc DescriptorBufferInfo[n];
-        var writes = stackalloc WriteDescriptorSet[n];
-        for (int i = 0; i < n; i++)
-        {
-            infos[i] = new DescriptorBufferInfo(d.Bindings[i].Buffer, d.Bindings[i].Offset, d.Bindings[i].Size);
-            writes[i] = new WriteDescriptorSet
-            {
-                SType = StructureType.WriteDescriptorSet, DstSet = set, DstBinding = (uint)i, DescriptorCount = 1,
-                DescriptorType = DescriptorType.StorageBuffer, PBufferInfo = &infos[i],
-            };
-        }
-        _ctx.Vk.UpdateDescriptorSets(_ctx.Device, (uint)n, writes, 0, null);
-        return set;
-    }
-
-    private void Record(List<DispatchCommand> dispatches, bool direct) =>
-        RecordRange(_cmd, dispatches, 0, dispatches.Count, direct, _queries.Handle != 0);
-
-    /// <summary>
-    /// Records dispatches [<paramref name="from"/>, <paramref name="to"/>) into <paramref name="cmd"/>: the input copy when
-    /// the range starts the network, the output copy and host barrier when it ends it. A range that starts later begins
-    /// with a barrier against the previous range, which ran in an earlier submission on the same queue.
-    /// </summary>
-    private void RecordRange(CommandBuffer cmd, List<DispatchCommand> dispatches, int from, int to, bool direct, bool timed)
-    {
-        var vk = _ctx.Vk;
-        var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo };
-        vk.BeginCommandBuffer(cmd, &bi).Check("vkBeginCommandBuffer");
-        if (timed) vk.CmdResetQueryPool(cmd, _queries, 0, (uint)_stamps.Length);
-        if (from > 0)
-        {
-            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
-        }
-
-        if (!direct && from == 0)
-        {
-            for (int i = 0; i < _inputHost.Length; i++)
-            {
-                var dst = _values[Network.InputIds[i]];
-                var region = new BufferCopy(_inputHost[i].Offset, dst.Offset, dst.Size);
-                vk.CmdCopyBuffer(cmd, _inputHost[i].Buffer, dst.Buffer, 1, &region);
-            }
-            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit);
-        }
-        if (timed) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.TopOfPipeBit, _queries, 0);
-
-        // A barrier goes in only where a dispatch touches memory that a dispatch since the last barrier wrote,
-        // or writes memory one of them read (activation buffers are reused, so write-after-read matters too).
-        var pending = new List<(ulong Buffer, ulong Start, ulong End, bool Write)>();
-        Pipeline bound = default;
-        int slot = 0;
-        for (int di = from; di < to; di++)
-        {
-            var d = dispatches[di];
-            bool conflict = false;
-            for (int b = 0; b < d.Bindings.Length && !conflict; b++)
-            {
-                var s = d.Bindings[b];
-                bool w = (d.WriteMask & (1u << b)) != 0;
-                foreach (var p in pending)
-                    if (p.Buffer == s.Buffer.Handle && p.Start < s.Offset + s.Size && s.Offset < p.End && (p.Write || w)) { conflict = true; break; }
-            }
-            if (conflict)
-            {
-                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit);
-                pending.Clear();
-            }
-            for (int b = 0; b < d.Bindings.Length; b++)
-                pending.Add((d.Bindings[b].Buffer.Handle, d.Bindings[b].Offset, d.Bindings[b].Offset + d.Bindings[b].Size, (d.WriteMask & (1u << b)) != 0));
-
-            var set = _sets[di];
-            if (bound.Handle != d.Kernel.Pipeline.Handle)
-            {
-                vk.CmdBindPipeline(cmd, PipelineBindPoint.Compute, d.Kernel.Pipeline);
-                bound = d.Kernel.Pipeline;
-            }
-            vk.CmdBindDescriptorSets(cmd, PipelineBindPoint.Compute, d.Kernel.Layout, 0, 1, &set, 0, null);
-            if (d.Push.Length > 0)
-                fixed (byte* pc = d.Push) vk.CmdPushConstants(cmd, d.Kernel.Layout, ShaderStageFlags.ComputeBit, 0, (uint)d.Push.Length, pc);
-            vk.CmdDispatch(cmd, d.X, d.Y, d.Z);
-            bool lastOfNode = di + 1 == to || dispatches[di + 1].Node != d.Node;
-            if (timed && lastOfNode) vk.CmdWriteTimestamp(cmd, PipelineStageFlags.BottomOfPipeBit, _queries, (uint)++slot);
-        }
-
-        if (to < dispatches.Count)
-        {
-            // A later range continues in a later submission; it starts with its own barrier.
-        }
-        else if (direct)
-        {
-            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
-        }
-        else
-        {
-            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
-            for (int i = 0; i < _outputHost.Length; i++)
-            {
-                var src = _values[Network.OutputIds[i]];
-                var region = new BufferCopy(src.Offset, _outputHost[i].Offset, src.Size);
-                vk.CmdCopyBuffer(cmd, src.Buffer, _outputHost[i].Buffer, 1, &region);
-            }
-            _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
-        }
-        vk.EndCommandBuffer(cmd).Check("vkEndCommandBuffer");
-    }
-
     private void ThrowIfDisposed()
     {
         _ctx.ThrowIfDisposed();
@@ -483,9 +449,8 @@ public sealed unsafe class Session : IDisposable
             vk.WaitForFences(_ctx.Device, 1, &f, true, 10_000_000_000UL);
             vk.DestroyFence(_ctx.Device, _fence, null);
         }
-        if (_pool.Handle != 0) vk.DestroyCommandPool(_ctx.Device, _pool, null);
-        if (_descriptorPool.Handle != 0) vk.DestroyDescriptorPool(_ctx.Device, _descriptorPool, null);
-        if (_queries.Handle != 0) vk.DestroyQueryPool(_ctx.Device, _queries, null);
+        if (_recordings != null)
+            foreach (var r in _recordings) r?.Dispose();
         _staging?.Dispose();
         _activations?.Dispose();
         _weights?.Dispose();

@@ -53,9 +53,19 @@ public sealed record Conv2d : Layer
     public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "Conv", inputs, 1);
-        var (n, s) = ImageView(node, "Conv", inputs[0]);
-        if (inputs[0].Rank == 3 && (KernelH != 1 || StrideH != 1 || DilationH != 1 || PadTop != 0 || PadBottom != 0))
-            throw new ArgumentException($"{node}: a 1-D Conv (input {inputs[0]}) needs kernel height, stride, dilation 1 and no height padding; got F={KernelH}x{KernelW}, S={StrideH}, pads {PadTop},{PadBottom}.");
+        var output = WindowShape(inputs[0], node);
+        int cg = inputs[0][1] / Groups;
+        CheckLength(node, $"Conv weights (K={OutChannels} × D/groups={cg} × {KernelH} × {KernelW})", Weights.Length, (long)OutChannels * cg * KernelH * KernelW);
+        if (Bias != null) CheckLength(node, "Conv bias", Bias.Length, OutChannels);
+        return output;
+    }
+
+    /// <summary>The output shape for <paramref name="input"/> by the window settings alone (the weights not looked at).</summary>
+    internal TensorShape WindowShape(TensorShape input, string node)
+    {
+        var (n, s) = ImageView(node, "Conv", input);
+        if (input.Rank == 3 && (KernelH != 1 || StrideH != 1 || DilationH != 1 || PadTop != 0 || PadBottom != 0))
+            throw new ArgumentException($"{node}: a 1-D Conv (input {input}) needs kernel height, stride, dilation 1 and no height padding; got F={KernelH}x{KernelW}, S={StrideH}, pads {PadTop},{PadBottom}.");
         if (n > 65535) throw new NotSupportedException($"{node}: Conv batch {n} exceeds 65,535.");
         CheckNotEmpty(node, s);
         if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || DilationH <= 0 || DilationW <= 0 || Groups <= 0)
@@ -64,16 +74,13 @@ public sealed record Conv2d : Layer
             throw new ArgumentException($"{node}: Conv padding must not be negative ({PadTop},{PadLeft},{PadBottom},{PadRight}).");
         if (s.C % Groups != 0 || OutChannels % Groups != 0)
             throw new ArgumentException($"{node}: Conv with {Groups} groups needs input channels ({s.C}) and filters ({OutChannels}) divisible by {Groups}.");
-        int cg = s.C / Groups;
-        CheckLength(node, $"Conv weights (K={OutChannels} × D/groups={cg} × {KernelH} × {KernelW})", Weights.Length, (long)OutChannels * cg * KernelH * KernelW);
-        if (Bias != null) CheckLength(node, "Conv bias", Bias.Length, OutChannels);
         if (PaddingMode == PaddingMode.Wrap)
             throw new ArgumentException($"{node}: Conv does not pad in wrap mode; put a Pad layer (mode wrap) before a convolution without padding.");
         if (PaddingMode == PaddingMode.Reflect && (PadTop >= s.H || PadBottom >= s.H || PadLeft >= s.W || PadRight >= s.W))
             throw new ArgumentException($"{node}: reflect padding ({PadTop},{PadLeft},{PadBottom},{PadRight}) must be smaller than the input {s.W}x{s.H}.");
         int oh = SlideOutput(node, "Conv", "height", s.H, KernelH, PadTop, PadBottom, StrideH, DilationH, Rounding);
         int ow = SlideOutput(node, "Conv", "width", s.W, KernelW, PadLeft, PadRight, StrideW, DilationW, Rounding);
-        return ImageTensor(n, new Shape(OutChannels, oh, ow), inputs[0].Rank);
+        return ImageTensor(n, new Shape(OutChannels, oh, ow), input.Rank);
     }
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) =>
@@ -93,13 +100,19 @@ public sealed record Conv2d : Layer
     {
         var weights = c.Upload(Weights, io.Name + " weights");
         var bias = c.Upload(Bias ?? new float[OutChannels], io.Name + " bias");
-        var (ak, al, be) = Activation.Spec;
+        EmitDepthwiseDispatch(c, this, io.Inputs[0], weights, bias, io.Output, n, s, o);
+    }
+
+    /// <summary>The depthwise dispatch of <paramref name="conv"/>'s window over weights [K][Fh][Fw] and K biases.</summary>
+    internal static void EmitDepthwiseDispatch(LayerCompiler c, Conv2d conv, BufferSlice input, BufferSlice weights, BufferSlice bias, BufferSlice output, int n, Shape s, Shape o)
+    {
+        var (ak, al, be) = conv.Activation.Spec;
         var kernel = c.Kernel(c.DepthwiseShader, 4, (uint)Marshal.SizeOf<DepthwisePush>(),
-            c.Lanes, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW, (int)PaddingMode, ak, al, be, OutChannels / s.C);
+            c.Lanes, conv.KernelH, conv.KernelW, conv.StrideH, conv.StrideW, conv.DilationH, conv.DilationW, (int)conv.PaddingMode, ak, al, be, conv.OutChannels / s.C);
         long quads = (long)(o.W + 3) / 4 * o.H;
         var (gx, gz) = LayerCompiler.Grid((quads + c.Lanes - 1) / c.Lanes);
-        c.Dispatch(kernel, new[] { io.Inputs[0], weights, bias, io.Output },
-            new DepthwisePush { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft }, gx, checked((uint)(n * o.C)), gz);
+        c.Dispatch(kernel, new[] { input, weights, bias, output },
+            new DepthwisePush { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = conv.PadTop, PadLeft = conv.PadLeft }, gx, checked((uint)(n * o.C)), gz);
     }
 
     /// <summary>
@@ -204,14 +217,6 @@ public sealed record Conv2d : Layer
             for (int g = 0; g < groups; g++)
                 for (int kk = 0; kk < kg; kk++)
                     packedBias[(g * bpg) * cb + kk] = bias[g * kg + kk];
-
-        int ohw = o.H * o.W;
-        // Output pixels per lane: more amortise the weight loads, fewer keep small maps' lanes busy (the threshold
-        // for 4 is per device, see LayerCompiler.FourPixelsPerLaneFrom); a dense-like 1x1 output takes 1.
-        int ppl = ohw >= c.FourPixelsPerLaneFrom ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
-        var (actKind, alpha, beta) = act.Spec;
-        var kernel = c.Kernel($"conv2d_c{cb}p{ppl}{(channelLast ? "_cl" : "")}", 4, (uint)Marshal.SizeOf<Push>(),
-            c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
         var biasSlice = c.Upload(packedBias, node + " bias");
 
         // Weights larger than one binding are split into chunks of whole channel blocks, one dispatch each.
@@ -219,18 +224,37 @@ public sealed record Conv2d : Layer
         int chunk = (int)Math.Max(1, Math.Min(blocks, (long)(c.MaxBindingBytes / blockBytes)));
         if (blockBytes > c.MaxBindingBytes)
             throw new ArgumentException($"{node}: one block of {cb} filters needs {blockBytes:N0} bytes, more than the device's {c.MaxBindingBytes:N0}-byte binding limit.");
-        long pixelGroups = (ohw + (long)c.Lanes * ppl - 1) / ((long)c.Lanes * ppl);
         for (int first = 0; first < blocks; first += chunk)
         {
             int n = Math.Min(chunk, blocks - first);
             var w = c.Upload(packed.AsSpan((int)(first * blockFloats), (int)(n * blockFloats)), $"{node} weights");
-            var push = new Push
-            {
-                C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = padTop, PadLeft = padLeft,
-                Cg = cg, Kg = kg, BlocksPerGroup = bpg, BlockOffset = first, DispatchBlocks = n,
-            };
-            var (gx, gy) = LayerCompiler.Grid(pixelGroups * n);
-            c.Dispatch(kernel, new[] { input, w, biasSlice, output }, push, gx, gy, (uint)batch);
+            EmitGemmDispatch(c, input, output, w, biasSlice, first, n, batch, s, o, cb, bpg, cg, kg, kh, kw, sh, sw, dh, dw, padTop, padLeft, mode, act, channelLast);
         }
+    }
+
+    /// <summary>
+    /// One conv2d.comp dispatch over channel blocks [<paramref name="first"/>, first + <paramref name="count"/>) of
+    /// weights packed as <see cref="EmitGemm"/> packs them (blocks of <paramref name="cb"/> filters, tap-major), with
+    /// the packed bias of all blocks. Run-time weights (RuntimeConv) are packed on the GPU into the same layout.
+    /// </summary>
+    internal static void EmitGemmDispatch(LayerCompiler c, BufferSlice input, BufferSlice output, BufferSlice weights, BufferSlice bias,
+        int first, int count, int batch, Shape s, Shape o, int cb, int bpg, int cg, int kg, int kh, int kw, int sh, int sw, int dh, int dw,
+        int padTop, int padLeft, PaddingMode mode, Activation act, bool channelLast = false)
+    {
+        int ohw = o.H * o.W;
+        // Output pixels per lane: more amortise the weight loads, fewer keep small maps' lanes busy (the threshold
+        // for 4 is per device, see LayerCompiler.FourPixelsPerLaneFrom); a dense-like 1x1 output takes 1.
+        int ppl = ohw >= c.FourPixelsPerLaneFrom ? 4 : ohw >= 2 * c.Lanes ? 2 : 1;
+        var (actKind, alpha, beta) = act.Spec;
+        var kernel = c.Kernel($"conv2d_c{cb}p{ppl}{(channelLast ? "_cl" : "")}", 4, (uint)Marshal.SizeOf<Push>(),
+            c.Lanes, 0, 0, kh, kw, sh, sw, dh, dw, (int)mode, actKind, alpha, beta, c.Lanes);
+        long pixelGroups = (ohw + (long)c.Lanes * ppl - 1) / ((long)c.Lanes * ppl);
+        var push = new Push
+        {
+            C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = padTop, PadLeft = padLeft,
+            Cg = cg, Kg = kg, BlocksPerGroup = bpg, BlockOffset = first, DispatchBlocks = count,
+        };
+        var (gx, gy) = LayerCompiler.Grid(pixelGroups * count);
+        c.Dispatch(kernel, new[] { input, weights, bias, output }, push, gx, gy, (uint)batch);
     }
 }

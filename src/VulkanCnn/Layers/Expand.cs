@@ -18,6 +18,11 @@ public sealed record Expand(TensorShape Shape) : Layer
                throw new ArgumentException($"{node}: Expand cannot broadcast {inputs[0]} to {Shape}: aligned at the last axis, each dimension must be equal or 1 in one of them.");
     }
 
+    /// <summary>A target whose leading axis is the old batch, on an input of the new batch, follows the batch.</summary>
+    internal override Layer ForBatch(int from, int to, IReadOnlyList<TensorShape> newInputs) =>
+        Shape.Rank > 0 && Shape.Rank >= newInputs[0].Rank && Shape[0] == from && newInputs[0].Rank == Shape.Rank && newInputs[0][0] == to
+            ? this with { Shape = Shape.With(0, to) } : this;
+
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var o = io.OutputShape;

@@ -27,6 +27,25 @@ public abstract record Layer
     /// <summary>True when the output is the input reinterpreted (flatten, identity): no GPU work, no memory.</summary>
     internal virtual bool IsAlias => false;
 
+    /// <summary>
+    /// The same layer for another batch size, where one of its settings holds the batch (a Reshape's or Expand's target
+    /// shape): <paramref name="from"/> is the batch the layer was made for, <paramref name="newInputs"/> the input shapes
+    /// at the new batch. Layers whose settings do not depend on the batch return themselves.
+    /// </summary>
+    internal virtual Layer ForBatch(int from, int to, IReadOnlyList<TensorShape> newInputs) => this;
+
+    /// <summary>
+    /// <paramref name="target"/> with its leading axis rescaled from batch <paramref name="from"/> to <paramref name="to"/>
+    /// so that it holds <paramref name="elements"/> values, or null where the leading axis is not a whole number of batches.
+    /// </summary>
+    internal static TensorShape? RescaleLeading(TensorShape target, int from, int to, long elements)
+    {
+        if (target.Rank == 0 || target[0] % from != 0) return null;
+        long lead = (long)target[0] / from * to;
+        var scaled = lead > int.MaxValue ? (TensorShape?)null : target.With(0, (int)lead);
+        return scaled is TensorShape t && t.ElementCount == elements ? t : null;
+    }
+
     /// <summary>Temporary device memory the layer needs while it runs (shared by all layers of a session).</summary>
     internal virtual ulong ScratchBytes(LayerCompiler c, IReadOnlyList<TensorShape> inputs, TensorShape output) => 0;
 

@@ -17,6 +17,11 @@ public sealed record Reshape(TensorShape Target) : Layer
         return Target;
     }
 
+    /// <summary>The target's leading axis carries the batch (as [N, ...] or [N·k, ...]); it is rescaled to the new one.</summary>
+    internal override Layer ForBatch(int from, int to, IReadOnlyList<TensorShape> newInputs) =>
+        newInputs[0].ElementCount == Target.ElementCount ? this :
+        RescaleLeading(Target, from, to, newInputs[0].ElementCount) is TensorShape t ? this with { Target = t } : this;
+
     internal override bool IsAlias => true;
     internal override void Compile(LayerCompiler c, NodeIO io) { }
 }

@@ -37,6 +37,25 @@ public sealed record Slice(int[] Starts, int[] Steps, int[] Counts) : Layer
         return new TensorShape(Counts);
     }
 
+    /// <summary>A slice that takes the whole batch axis (forwards or backwards) takes the whole new one: an axis whose
+    /// count was the old batch and whose input now has the new batch.</summary>
+    internal override Layer ForBatch(int from, int to, IReadOnlyList<TensorShape> newInputs)
+    {
+        var s = newInputs[0];
+        if (s.Rank != Counts.Length) return this;
+        int[]? starts = null, counts = null;
+        for (int a = 0; a < s.Rank; a++)
+        {
+            bool whole = Counts[a] == from && (Steps[a] == 1 && Starts[a] == 0 || Steps[a] == -1 && Starts[a] == from - 1);
+            if (!whole || s[a] != to) continue;
+            starts ??= (int[])Starts.Clone();
+            counts ??= (int[])Counts.Clone();
+            counts[a] = to;
+            starts[a] = Steps[a] == 1 ? 0 : to - 1;
+        }
+        return counts == null ? this : new Slice(starts!, Steps, counts);
+    }
+
     internal override void Compile(LayerCompiler c, NodeIO io)
     {
         var st = io.InputShapes[0].Strides();

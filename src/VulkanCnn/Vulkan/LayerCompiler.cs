@@ -121,17 +121,66 @@ internal sealed class LayerCompiler
     }
 }
 
+/// <summary>
+/// Uploaded constants by content, so that the same bytes are uploaded once per session: a batch of images running
+/// Winograd image by image, and the recordings of other batch sizes (which compile the layers again), find the weights
+/// already there. Constants are read-only on the GPU, so sharing them is safe.
+/// </summary>
+internal sealed class WeightCache
+{
+    private readonly Dictionary<(int Length, ulong A, ulong B), BufferSlice> _slices = new();
+
+    public bool TryGet(ReadOnlySpan<byte> data, out BufferSlice slice, out (int, ulong, ulong) key)
+    {
+        var (a, b) = Fingerprint(data);
+        key = (data.Length, a, b);
+        return _slices.TryGetValue(key, out slice);
+    }
+
+    public void Add((int, ulong, ulong) key, BufferSlice slice) => _slices[key] = slice;
+
+    /// <summary>Two independent 64-bit mixes over the bytes (a 128-bit fingerprint; the length is part of the key).</summary>
+    internal static (ulong A, ulong B) Fingerprint(ReadOnlySpan<byte> data)
+    {
+        var words = MemoryMarshal.Cast<byte, ulong>(data);
+        ulong a = 0x9E3779B97F4A7C15UL, b = 0xC2B2AE3D27D4EB4FUL;
+        foreach (ulong w in words)
+        {
+            a = System.Numerics.BitOperations.RotateLeft((a ^ w) * 0xFF51AFD7ED558CCDUL, 31);
+            b = System.Numerics.BitOperations.RotateLeft(b + w * 0xC4CEB9FE1A85EC53UL, 27) * 0x94D049BB133111EBUL;
+        }
+        for (int i = words.Length * 8; i < data.Length; i++)
+        {
+            a = (a ^ data[i]) * 0xFF51AFD7ED558CCDUL;
+            b = (b + data[i]) * 0x94D049BB133111EBUL;
+        }
+        a ^= a >> 33; a *= 0xC4CEB9FE1A85EC53UL; a ^= a >> 29;
+        b ^= b >> 32; b *= 0xFF51AFD7ED558CCDUL; b ^= b >> 31;
+        return (a, b);
+    }
+}
+
 /// <summary>Uploads weights into a device arena: directly when the memory is mapped, else through staging copies.</summary>
 internal sealed unsafe class Uploader : IDisposable
 {
     private readonly VulkanContext _ctx;
     private readonly MemoryArena _target;
+    private readonly WeightCache? _cache;
     private MemoryArena? _staging;
     private readonly List<(BufferSlice Src, BufferSlice Dst)> _copies = new();
 
-    public Uploader(VulkanContext ctx, MemoryArena target) { _ctx = ctx; _target = target; }
+    public Uploader(VulkanContext ctx, MemoryArena target, WeightCache? cache = null) { _ctx = ctx; _target = target; _cache = cache; }
 
     public BufferSlice Upload(ReadOnlySpan<byte> data, string what)
+    {
+        if (_cache == null) return UploadNew(data, what);
+        if (_cache.TryGet(data, out var known, out var key)) return known;
+        var slice = UploadNew(data, what);
+        _cache.Add(key, slice);
+        return slice;
+    }
+
+    private BufferSlice UploadNew(ReadOnlySpan<byte> data, string what)
     {
         var dst = _target.Allocate((ulong)data.Length, what);
         if (dst.Mapped != null)

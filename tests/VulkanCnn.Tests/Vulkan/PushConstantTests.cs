@@ -136,6 +136,7 @@ public class PushConstantTests
         ["dense"] = typeof(Dense.Push),
         ["dense_v4"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
+        ["conv_weight_pack"] = typeof(RuntimeConv.PackPush),
         ["copy_channels"] = typeof(Concat.Push),
         ["strided_copy"] = typeof(StridedCopy.Push),
         ["gather"] = typeof(Gather.Push),

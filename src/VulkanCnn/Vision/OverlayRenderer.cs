@@ -1,91 +1,13 @@
 // Overlays drawn on the GPU into an RGBA8 frame: a class-coloured mask blended from a model-resolution map, box
 // outlines, keypoint discs, line segments and text labels in the embedded bitmap font. GPU side: shaders/overlay.comp.
+// Here: OverlayRenderer; the primitives are in OverlayPrimitives.cs, the colours in Colors.cs.
 using System.Runtime.InteropServices;
 using Silk.NET.Vulkan;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using VulkanCnn.Graph;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Vision;
-
-/// <summary>An 8-bit RGBA colour; A is the opacity a primitive is blended with (255 opaque).</summary>
-public readonly record struct Rgba(byte R, byte G, byte B, byte A = 255)
-{
-    /// <summary>R | G≪8 | B≪16 | A≪24: the byte order of an RGBA8 pixel read as a little-endian uint.</summary>
-    public uint Packed => R | (uint)G << 8 | (uint)B << 16 | (uint)A << 24;
-
-    /// <summary>The same colour with opacity <paramref name="a"/>.</summary>
-    public Rgba WithAlpha(byte a) => this with { A = a };
-}
-
-/// <summary>A fixed palette of well-separated colours, one per class id.</summary>
-public static class Colors
-{
-    private static readonly Rgba[] PaletteArray =
-    {
-        new(230, 25, 75), new(60, 180, 75), new(255, 225, 25), new(0, 130, 200), new(245, 130, 48), new(145, 30, 180),
-        new(70, 240, 240), new(240, 50, 230), new(210, 245, 60), new(250, 190, 212), new(0, 128, 128), new(220, 190, 255),
-        new(170, 110, 40), new(255, 250, 200), new(128, 0, 0), new(170, 255, 195), new(128, 128, 0), new(255, 215, 180),
-        new(0, 0, 128), new(128, 128, 128),
-    };
-
-    /// <summary>The palette; class id i has colour Palette[i mod Count].</summary>
-    public static IReadOnlyList<Rgba> Palette => PaletteArray;
-
-    /// <summary>The colour of class <paramref name="classId"/> (≥ 0).</summary>
-    public static Rgba ForClass(int classId) => classId >= 0 ? PaletteArray[classId % PaletteArray.Length]
-        : throw new ArgumentOutOfRangeException(nameof(classId), $"Class id {classId} must be 0 or more.");
-
-    /// <summary>Opaque white.</summary>
-    public static Rgba White => new(255, 255, 255);
-    /// <summary>Opaque black.</summary>
-    public static Rgba Black => new(0, 0, 0);
-}
-
-/// <summary>A box outline: the pixels whose centre lies inside <see cref="Box"/> and less than <see cref="Thickness"/> from one of its edges.</summary>
-public readonly record struct OverlayBox(Box Box, Rgba Color, float Thickness = 2f);
-
-/// <summary>A filled disc (keypoint): the pixels whose centre is at most <see cref="Radius"/> from (X, Y).</summary>
-public readonly record struct OverlayPoint(float X, float Y, Rgba Color, float Radius = 3f);
-
-/// <summary>A line segment: the pixels whose centre is at most Thickness/2 from the segment.</summary>
-public readonly record struct OverlaySegment(float X0, float Y0, float X1, float Y1, Rgba Color, float Thickness = 2f);
-
-/// <summary>
-/// Text on a filled background. The top-left corner is (⌊X⌋, ⌊Y⌋); with s = <see cref="Scale"/> and n characters the
-/// background covers (6n+1)·s × 9·s pixels and glyph k's 5×7 cells of s×s pixels start at (⌊X⌋ + s + 6ks, ⌊Y⌋ + s).
-/// </summary>
-public readonly record struct OverlayLabel(float X, float Y, string Text, Rgba Color, Rgba Background, int Scale = 1)
-{
-    /// <summary>Width and height in pixels of a label of <paramref name="length"/> characters at <paramref name="scale"/>.</summary>
-    public static (int Width, int Height) Size(int length, int scale) =>
-        ((BitmapFont.Advance * length + 1) * scale, (BitmapFont.GlyphHeight + 2) * scale);
-}
-
-/// <summary>
-/// A map at model resolution, blended over the frame. Frame pixel centre (x+0.5, y+0.5) maps to model position
-/// (x+0.5)·ScaleX + OffsetX (likewise y) through <see cref="Transform"/> (a preprocessor's <see cref="FramePreprocessor.Transform"/>
-/// for letterboxed input) and takes the map value of the model pixel it falls in (nearest); positions outside the
-/// map draw nothing. With a <see cref="Threshold"/>, values ≥ Threshold are drawn in <see cref="Color"/>; without one,
-/// values are class ids (rounded to the nearest integer), ids ≤ 0 are background and id i is drawn in
-/// <see cref="Colors.ForClass"/>(i). Each drawn pixel becomes round(src·(1−Alpha) + colour·Alpha) per channel.
-/// </summary>
-public sealed record OverlayMask(ReadOnlyMemory<float> Values, int Width, int Height, FrameTransform Transform)
-{
-    /// <summary>Probability threshold; null means the values are class ids.</summary>
-    public float? Threshold { get; init; }
-    /// <summary>Colour of the thresholded mask (its alpha is ignored; <see cref="Alpha"/> is used).</summary>
-    public Rgba Color { get; init; } = Colors.ForClass(0);
-    /// <summary>Opacity of the mask, 0..1.</summary>
-    public float Alpha { get; init; } = 0.5f;
-    /// <summary>
-    /// Threshold mode only: interpolate the map bilinearly before thresholding (half-pixel centres, edge values
-    /// repeated; positions outside the map still draw nothing), for smooth mask edges when the map is much smaller than
-    /// the frame. Class ids are always sampled nearest.
-    /// </summary>
-    public bool Bilinear { get; init; }
-}
 
 /// <summary>
 /// Draws overlays into a Width×Height RGBA8 frame held in a GPU buffer: <see cref="Upload"/> a frame, <see cref="Draw(OverlayScene)"/>
