@@ -52,6 +52,21 @@ public sealed unsafe partial class VulkanContext
         catch (DeviceLostException e) { throw Lost(e); }
     }
 
+    /// <summary>
+    /// For Dispose: waits (bounded) for <paramref name="fence"/> and ignores what the wait reports: a lost device still
+    /// has its objects destroyed, and a disposal must not throw.
+    /// </summary>
+    internal void DrainFence(Fence fence)
+    {
+        if (fence.Handle != 0) Vk.WaitForFences(Device, 1, &fence, true, 10_000_000_000UL);
+    }
+
+    /// <summary>For Dispose: waits for the queue to go idle, ignoring a lost device (its objects are still destroyed).</summary>
+    internal void DrainQueue()
+    {
+        lock (_queueLock) Vk.QueueWaitIdle(Queue);
+    }
+
     internal Fence CreateFence()
     {
         var fi = new FenceCreateInfo { SType = StructureType.FenceCreateInfo, Flags = FenceCreateFlags.SignaledBit };
