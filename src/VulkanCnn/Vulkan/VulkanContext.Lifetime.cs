@@ -80,6 +80,7 @@ public sealed unsafe partial class VulkanContext
                 if (_children.Last is not { } last) break;
                 child = last.Value;
             }
+            ReportAlive(child);
             try { child.Dispose(); }
             catch (InvalidOperationException)
             {
@@ -95,6 +96,23 @@ public sealed unsafe partial class VulkanContext
         _disposed = true;
         DestroyInstance();
     }
+
+    /// <summary>
+    /// With validation on, an object still alive when its context is disposed is reported as an error, as the layer
+    /// reports objects alive at vkDestroyDevice: the context disposes it (no call into a destroyed device), but its owner
+    /// forgot it, and leak tests must see that.
+    /// </summary>
+    private void ReportAlive(IDisposable child)
+    {
+        if (!ValidationEnabled) return;
+        string text = $"{child.GetType().Name} was still alive at vkDestroyDevice: the VulkanContext disposed it. " +
+                      "Dispose objects before their context (pipeline, task, context).";
+        lock (_validationErrors) _validationErrors.Add($"{AliveAtDestroyId}: {text}");
+        try { _validationCallback?.Invoke(new ValidationMessage(true, AliveAtDestroyId, text)); } catch { /* a callback must not stop the disposal */ }
+    }
+
+    /// <summary>Message id of <see cref="ReportAlive"/>'s errors in <see cref="ValidationErrors"/>.</summary>
+    internal const string AliveAtDestroyId = "VulkanCnn-ObjectAliveAtDestroyDevice";
 
     private LinkedListNode<IDisposable>? FindChild(IDisposable child)
     {

@@ -49,7 +49,9 @@ public class VisionLifetimeTests
             Assert.DoesNotThrow(d.Dispose, d.GetType().Name);
             Assert.DoesNotThrow(d.Dispose, d.GetType().Name + " twice");
         }
-        OwnContexts.AssertNoValidationErrors(ctx, "pipeline, task and overlay disposed after the context");
+        OwnContexts.AssertOnlyAliveReports(ctx, "pipeline, task and overlay disposed after the context",
+            // the pipeline with its own pre-processor and overlay, the standalone overlay, the task's session, runner and its pre-processor
+            "FramePipeline", "FramePreprocessor", "OverlayRenderer", "OverlayRenderer", "Session", "StandaloneRunner", "FramePreprocessor");
 
         var output = new byte[W * H * 4];
         foreach (var (name, call) in new (string, TestDelegate)[]
@@ -74,7 +76,8 @@ public class VisionLifetimeTests
         ctx.Dispose();
         Assert.DoesNotThrow(task.Dispose);       // oldest first: the task before its pipeline
         Assert.DoesNotThrow(pipeline.Dispose);
-        OwnContexts.AssertNoValidationErrors(ctx, "BlazeFace task and pipeline disposed after the context");
+        OwnContexts.AssertOnlyAliveReports(ctx, "BlazeFace task and pipeline disposed after the context",
+            "FramePipeline", "FramePreprocessor", "OverlayRenderer", "Session", "PostprocessProgram", "StandaloneRunner", "FramePreprocessor");
         Assert.Throws<ObjectDisposedException>(() => task.Run(frame, 64, 48, PixelFormat.Rgba8));
     }
 

@@ -60,6 +60,21 @@ internal static class OwnContexts
         return b.Build();
     }
 
+    /// <summary>
+    /// The errors a context disposed before its objects reports (with validation on): exactly one VulkanCnn report per
+    /// object it had to dispose itself, of the given types, and nothing from the layer (no object alive at vkDestroyDevice).
+    /// </summary>
+    public static void AssertOnlyAliveReports(VulkanContext ctx, string what, params string[] types)
+    {
+        if (!ctx.ValidationEnabled) { Assert.That(ctx.ValidationErrors, Is.Empty, what); return; }
+        var errors = ctx.ValidationErrors;
+        var other = errors.Where(e => !e.StartsWith(VulkanContext.AliveAtDestroyId, StringComparison.Ordinal)).ToArray();
+        Assert.That(other, Is.Empty, $"{what}: validation errors besides VulkanCnn's reports:\n" + string.Join("\n", other.Take(5)));
+        var reported = errors.Select(e => e[(VulkanContext.AliveAtDestroyId.Length + 2)..].Split(' ')[0]).OrderBy(t => t).ToArray();
+        Assert.That(reported, Is.EqualTo(types.OrderBy(t => t).ToArray()), $"{what}: objects reported alive at vkDestroyDevice");
+        Assert.That(errors, Has.All.Contains("vkDestroyDevice"));
+    }
+
     public static void AssertNoValidationErrors(VulkanContext ctx, string what) =>
         Assert.That(ctx.ValidationErrors, Is.Empty, $"{what}: validation errors (objects alive at vkDestroyDevice are reported):\n" + string.Join("\n", ctx.ValidationErrors.Take(5)));
 }
@@ -77,7 +92,7 @@ public class ContextLifetimeTests
         // Used to abort the process: the session's Dispose waited on a fence of the destroyed device.
         Assert.DoesNotThrow(s.Dispose);
         Assert.DoesNotThrow(s.Dispose);
-        OwnContexts.AssertNoValidationErrors(ctx, "session disposed after its context");
+        OwnContexts.AssertOnlyAliveReports(ctx, "session disposed after its context", "Session");
     }
 
     [Test]
@@ -98,7 +113,7 @@ public class ContextLifetimeTests
             var e = Assert.Throws<ObjectDisposedException>(call, name)!;
             Assert.That(e.Message, Does.Contain("VulkanContext"), name);
         }
-        OwnContexts.AssertNoValidationErrors(ctx, "use after the context was disposed");
+        OwnContexts.AssertOnlyAliveReports(ctx, "use after the context was disposed", "Session");
     }
 
     [Test]
@@ -132,7 +147,7 @@ public class ContextLifetimeTests
         Assert.Throws<ObjectDisposedException>(() => pre.GetOutput(new float[pre.OutputLength]));
         Assert.Throws<ObjectDisposedException>(() => filters.Apply(FilterKind.Gaussian, image, new Shape(1, 12, 16)));
         Assert.Throws<ObjectDisposedException>(() => new FramePreprocessor(ctx, 20, 14, PixelFormat.Rgba8, new PreprocessOptions { Width = 8, Height = 8 }));
-        OwnContexts.AssertNoValidationErrors(ctx, "children disposed after the context");
+        OwnContexts.AssertOnlyAliveReports(ctx, "children disposed after the context", "Session", "Session", "Session", "FramePreprocessor", "FramePreprocessor");
     }
 
     [Test]
@@ -146,8 +161,10 @@ public class ContextLifetimeTests
         pre.Process(new byte[8 * 8 * 4]);
         Assert.That(ctx.LiveChildren, Is.EqualTo(before + 4));
         ctx.Dispose();
-        // Without tracking, the forgotten sessions' fences, pools and descriptor pools were alive at vkDestroyDevice.
-        OwnContexts.AssertNoValidationErrors(ctx, "forgotten sessions and pre-processor");
+        // Without tracking, the forgotten sessions' fences, pools and descriptor pools were alive at vkDestroyDevice: the
+        // layer reported them (and the driver destroyed a device with live children). Now the context disposes them and,
+        // with validation on, reports each one by name.
+        OwnContexts.AssertOnlyAliveReports(ctx, "forgotten sessions and pre-processor", "Session", "Session", "Session", "FramePreprocessor");
         Assert.That(ctx.LiveChildren, Is.Zero);
     }
 
@@ -184,5 +201,6 @@ public class ContextLifetimeTests
         using (var again = new Session(original, net)) TestData.AssertClose(expected, again.Run(x), "the owner's context afterwards");
         original.WaitIdle();
         OwnContexts.AssertNoValidationErrors(original, "adopting context disposed before its session");
+        OwnContexts.AssertOnlyAliveReports(adopted, "the adopting context", "Session");
     }
 }
