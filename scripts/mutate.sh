@@ -46,7 +46,7 @@ SELECT=("$@")
 WORK=$(mktemp -d /tmp/vcnn-mutate.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 # Tracked and untracked-but-not-ignored files as they are in the working tree (uncommitted edits included).
-git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- "$ROOT/" "$WORK/"
+git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$WORK"
 [[ -e "$ROOT/.cache" ]] && ln -sfn "$(readlink -f "$ROOT/.cache")" "$WORK/.cache"
 cd "$WORK"
 
