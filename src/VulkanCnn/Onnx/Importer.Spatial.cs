@@ -53,51 +53,29 @@ internal sealed partial class Importer
         return (new[] { kh, kw }, s, d, p);
     }
 
+    /// <summary>A Conv: constant weights and bias become a <see cref="Conv2d"/>; weights or a bias that the graph computes
+    /// (or takes as inputs) become inputs of a <see cref="RuntimeConv"/> with the same window.</summary>
     private void ConvOp()
     {
         var x = Spatial4("Conv");
-        if (In(1) is Rt || In(2) is Rt) { RuntimeConvOp(x); return; }
-        var w = CstIn(1, "weights");
-        var b = OptCst(2, "bias");
-        if (w.Dims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
-        var wd = Image4(w.Dims);
+        bool runtime = In(1) is Rt || In(2) is Rt;
+        var wDims = runtime ? RtIn(1, "weights").Dims : CstIn(1, "weights").Dims;
+        if (wDims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", wDims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
+        var wd = Image4(wDims);
         var xd = Image4(x.Dims);
         var (k, s, d, p) = Window(wd[2], wd[3], xd[2], xd[3]);
         var ks = AttrInts("kernel_shape");
         if (ks != null && ks.Length == 1) ks = new[] { 1L, ks[0] };
         if (ks != null && (ks.Length != 2 || ks[0] != k[0] || ks[1] != k[1]))
-            throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", w.Dims)}].");
+            throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", wDims)}].");
         var layer = new Conv2d
         {
             OutChannels = wd[0], KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
             PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], Groups = (int)AttrInt("group", 1), Rounding = Rounding.Floor,
-            Weights = w.T.ToFloats(), Bias = b?.T.ToFloats(),
+            Weights = runtime ? Array.Empty<float>() : CstIn(1, "weights").T.ToFloats(), Bias = In(2) is Cst b ? b.T.ToFloats() : null,
         };
-        var node = _b.Add(layer, Unique(Out), x.Node);
-        _vals[Out] = new Rt(node, Dims4(node.Shape));
-    }
-
-    /// <summary>A Conv whose weights or bias the graph computes (or takes as inputs): the window as for constant weights,
-    /// the tensors as inputs of a <see cref="RuntimeConv"/>.</summary>
-    private void RuntimeConvOp(Rt x)
-    {
-        var w = RtIn(1, "weights");
-        if (w.Dims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
-        var wd = Image4(w.Dims);
-        var xd = Image4(x.Dims);
-        var (k, s, d, p) = Window(wd[2], wd[3], xd[2], xd[3]);
-        var ks = AttrInts("kernel_shape");
-        if (ks != null && ks.Length == 1) ks = new[] { 1L, ks[0] };
-        if (ks != null && (ks.Length != 2 || ks[0] != k[0] || ks[1] != k[1]))
-            throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", w.Dims)}].");
-        var window = new Conv2d
-        {
-            OutChannels = wd[0], KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
-            PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], Groups = (int)AttrInt("group", 1), Rounding = Rounding.Floor,
-            Weights = Array.Empty<float>(), Bias = In(2) is Cst cb ? cb.T.ToFloats() : null,
-        };
-        var inputs = In(2) is Rt ? new[] { x.Node, w.Node, RtIn(2, "bias").Node } : new[] { x.Node, w.Node };
-        var node = _b.Add(new RuntimeConv(window), Unique(Out), inputs);
+        var node = !runtime ? _b.Add(layer, Unique(Out), x.Node)
+            : _b.Add(new RuntimeConv(layer), Unique(Out), In(2) is Rt ? new[] { x.Node, RtIn(1).Node, RtIn(2).Node } : new[] { x.Node, RtIn(1).Node });
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
