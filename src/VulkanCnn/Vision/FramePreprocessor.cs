@@ -343,7 +343,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
         }
     }
 
-    private static void Validate(PreprocessOptions o)
+    /// <summary>The checks every consumer of <see cref="PreprocessOptions"/> makes (the pre-processor, the region cropper).</summary>
+    internal static void Validate(PreprocessOptions o)
     {
         if (o.Width <= 0 || o.Height <= 0) throw new ArgumentException($"Model input size {o.Width}x{o.Height} must be positive.", nameof(o));
         if (o.Mean is not { Length: 3 }) throw new ArgumentException($"Mean needs 3 values (one per channel), got {o.Mean?.Length ?? 0}.", nameof(o));

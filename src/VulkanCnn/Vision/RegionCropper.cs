@@ -105,10 +105,11 @@ public sealed unsafe class RegionCropper : IDisposable
             throw new ArgumentException($"Region crops read RGBA8 or BGRA8 frames (the frame pipeline's canvas); {format} is not one.", nameof(format));
         if (frameWidth < 1 || frameHeight < 1 || (long)frameWidth * frameHeight > Imaging.ImageIO.MaxPixels)
             throw new ArgumentException($"Frame {frameWidth}x{frameHeight} must be at least 1x1 and at most {Imaging.ImageIO.MaxPixels:N0} pixels.");
-        if (options.Width < 1 || options.Height < 1 || options.Channels != 3)
-            throw new ArgumentException($"Crops of {options.Width}x{options.Height} with {options.Channels} channels: the size must be positive and the channels 3.", nameof(options));
-        if (options.Mean.Length != 3 || options.Std.Length != 3 || options.Std.Any(s => s == 0 || !float.IsFinite(s)) || options.Mean.Any(m => !float.IsFinite(m)) || !float.IsFinite(options.Scale) || !float.IsFinite(options.PadValue))
-            throw new ArgumentException($"Mean ({string.Join(", ", options.Mean)}) and Std ({string.Join(", ", options.Std)}) need 3 finite values each, Std non-zero; Scale {options.Scale} and PadValue {options.PadValue} finite.", nameof(options));
+        FramePreprocessor.Validate(options);
+        if (options.Channels != 3)
+            throw new ArgumentException($"Crops have 3 channels; Channels is {options.Channels}.", nameof(options));
+        if (options.Mean.Any(m => !float.IsFinite(m)) || !float.IsFinite(options.Scale) || !float.IsFinite(options.PadValue))
+            throw new ArgumentException($"Mean ({string.Join(", ", options.Mean)}), Scale {options.Scale} and PadValue {options.PadValue} must be finite.", nameof(options));
         if (maxRegions < 1 || maxRegions > 65535) throw new ArgumentOutOfRangeException(nameof(maxRegions), maxRegions, "From 1 to 65,535 regions per batch.");
         _ctx = context;
         FrameWidth = frameWidth;
