@@ -16,9 +16,11 @@ internal static class ImageFileCheck
     /// Reads, checks and decodes the image at <paramref name="path"/>. InvalidDataException naming the file for a truncated
     /// PNG or JPEG, a size of 0 or past <see cref="ImageIO.MaxPixels"/>, and whatever ImageSharp cannot decode.
     /// </summary>
-    public static Image<Rgb24> LoadRgb24(string path)
+    public static Image<Rgb24> LoadRgb24(string path) => DecodeRgb24(path, Read(path));
+
+    /// <summary><see cref="LoadRgb24"/> for a file's bytes; <paramref name="path"/> names it in errors.</summary>
+    public static Image<Rgb24> DecodeRgb24(string path, byte[] bytes)
     {
-        var bytes = Read(path);
         Check(path, bytes);
         try { return Image.Load<Rgb24>(bytes); }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or InvalidMemoryOperationException)
@@ -30,7 +32,7 @@ internal static class ImageFileCheck
     /// <summary>The checked width and height of the image at <paramref name="path"/> (the whole file is checked, nothing decoded).</summary>
     public static (int Width, int Height) Identify(string path) => Check(path, Read(path));
 
-    private static byte[] Read(string path)
+    public static byte[] Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
