@@ -147,7 +147,8 @@ public sealed class CliTarget : IFuzzTarget, IDisposable
         }
         if (code is not (0 or 1 or 2)) return Outcome.Finding($"exit {code}", detail);
         bool verbose = args.Any(a => a == "--verbose" || a.StartsWith("--verbose=", StringComparison.Ordinal));
-        if (code == 1 && !verbose && text.TrimEnd('\n').Contains('\n')) return Outcome.Finding("error of several lines", detail);
+        // One line per error (the importer's list of unsupported nodes has one per node), never a stack trace unless asked.
+        if (code != 0 && !verbose && text.Contains("\n   at ", StringComparison.Ordinal)) return Outcome.Finding("stack trace without --verbose", detail);
         return code == 0 ? Outcome.Ok : new Outcome(OutcomeKind.Rejected, $"exit {code}");
     }
 

@@ -59,13 +59,17 @@ public static class Judge
         var type = e.GetType();
         if (!documented.Contains(type)) return Outcome.Finding($"undocumented {type.Name}", e.ToString());
         if (!e.Message.Contains(source, StringComparison.Ordinal)) return Outcome.Finding($"message without '{source}' ({type.Name})", e.ToString());
+        // An exception of a trusted library (the protobuf parser's, ImageSharp's) anywhere in the chain was wrapped on purpose.
         var root = e;
-        while (root.InnerException != null) root = root.InnerException;
+        while (root.InnerException != null && !IsTrusted(root.GetType(), trustedOrigins)) root = root.InnerException;
+        if (IsTrusted(root.GetType(), trustedOrigins)) return new Outcome(OutcomeKind.Rejected, type.Name);
         string origin = Origin(root);
         if (!origin.StartsWith("VulkanCnn.", StringComparison.Ordinal) && !trustedOrigins.Any(t => origin.StartsWith(t, StringComparison.Ordinal)))
             return Outcome.Finding($"{root.GetType().Name} from {origin} ({type.Name})", e.ToString());
         return new Outcome(OutcomeKind.Rejected, type.Name);
     }
+
+    private static bool IsTrusted(Type t, string[] prefixes) => prefixes.Any(p => t.FullName?.StartsWith(p, StringComparison.Ordinal) == true);
 
     /// <summary>Namespace-qualified type and method that raised <paramref name="e"/> ("?" without a stack).</summary>
     public static string Origin(Exception e)

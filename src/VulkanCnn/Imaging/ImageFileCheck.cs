@@ -22,10 +22,13 @@ internal static class ImageFileCheck
     public static Image<Rgb24> DecodeRgb24(string path, byte[] bytes)
     {
         Check(path, bytes);
+        // ImageSharp's decoders (2.1) let NullReference, IndexOutOfRange, ArgumentOutOfRange and NotSupported exceptions
+        // escape on corrupt data (found by fuzzing, tests/VulkanCnn.Fuzz): whatever the decoder throws on these bytes is
+        // the file's fault and is reported as such, with the decoder's exception inside.
         try { return Image.Load<Rgb24>(bytes); }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or InvalidMemoryOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"Cannot read image '{path}': {e.Message}", e);
+            throw new InvalidDataException($"Cannot read image '{path}': {(e is ImageFormatException or InvalidMemoryOperationException ? e.Message : $"the decoder failed ({e.GetType().Name}: {e.Message})")}", e);
         }
     }
 
@@ -50,9 +53,9 @@ internal static class ImageFileCheck
             // Other formats (BMP, GIF, TGA, TIFF, WebP): ImageSharp reads the header; its decoders check the rest.
             IImageInfo? info;
             try { info = Image.Identify(bytes); }
-            catch (Exception e) when (e is InvalidImageContentException or ImageFormatException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                throw new InvalidDataException($"Cannot read image '{path}': {e.Message}", e);
+                throw new InvalidDataException($"Cannot read image '{path}': {(e is ImageFormatException ? e.Message : $"the decoder failed ({e.GetType().Name}: {e.Message})")}", e);
             }
             if (info == null)
                 throw new InvalidDataException($"Cannot read image '{path}': unknown format ({bytes.Length} bytes; PNG, JPEG, BMP, GIF, TGA, TIFF and WebP are read).");

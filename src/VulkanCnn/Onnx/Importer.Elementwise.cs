@@ -23,8 +23,8 @@ internal sealed partial class Importer
         }
         else
         {
-            if (OptCst(1, "min") is { } mn) lo = (float)mn.V[0];
-            if (OptCst(2, "max") is { } mx) hi = (float)mx.V[0];
+            if (OptCst(1, "min") is { } mn) lo = (float)Scalar(mn, "min");
+            if (OptCst(2, "max") is { } mx) hi = (float)Scalar(mx, "max");
         }
         Act(lo == 0 && hi == float.MaxValue ? Activation.Relu : Activation.Clip(lo, hi));
     }
@@ -84,6 +84,7 @@ internal sealed partial class Importer
     private void Variadic(string op)
     {
         int n = _node.Input.Count;
+        if (_node.Input.Any(i => i == "")) throw new ArgumentException($"{op} takes no optional inputs; input {_node.Input.IndexOf("")} is unnamed.");
         if (n == 1) { _vals[Out] = In(0)!; return; }
         var bop = op switch { "Max" => Layers.BinaryOp.Max, "Min" => Layers.BinaryOp.Min, _ => Layers.BinaryOp.Add };
         if (n == 2) { BinaryOp(bop); return; }
