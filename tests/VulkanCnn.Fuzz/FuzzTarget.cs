@@ -63,8 +63,14 @@ public static class Judge
         var root = e;
         while (root.InnerException != null && !IsTrusted(root.GetType(), trustedOrigins)) root = root.InnerException;
         if (IsTrusted(root.GetType(), trustedOrigins)) return new Outcome(OutcomeKind.Rejected, type.Name);
+        // Raised by VulkanCnn's own code, or inside a trusted library (possibly through a base-library helper it called).
+        // A base-library exception raised on VulkanCnn's behalf (Enumerable.Range's bare "count" message) is a finding.
         string origin = Origin(root);
-        if (!origin.StartsWith("VulkanCnn.", StringComparison.Ordinal) && !trustedOrigins.Any(t => origin.StartsWith(t, StringComparison.Ordinal)))
+        string caller = new System.Diagnostics.StackTrace(root).GetFrames().Select(f => f.GetMethod()?.DeclaringType?.FullName ?? "")
+            .FirstOrDefault(n => !n.StartsWith("System.", StringComparison.Ordinal) && !n.StartsWith("Internal.", StringComparison.Ordinal)) ?? "";
+        // VulkanCnn's own checked arithmetic (checked(...) raises through a runtime helper) is a deliberate check.
+        if (root is OverflowException && caller.StartsWith("VulkanCnn.", StringComparison.Ordinal)) return new Outcome(OutcomeKind.Rejected, type.Name);
+        if (!origin.StartsWith("VulkanCnn.", StringComparison.Ordinal) && !trustedOrigins.Any(t => origin.StartsWith(t, StringComparison.Ordinal) || caller.StartsWith(t, StringComparison.Ordinal)))
             return Outcome.Finding($"{root.GetType().Name} from {origin} ({type.Name})", e.ToString());
         return new Outcome(OutcomeKind.Rejected, type.Name);
     }

@@ -75,9 +75,10 @@ public sealed class OnnxTarget : IFuzzTarget
             var opt = Optimizer.Optimize(net);
             foreach (var n in new[] { net, opt })
             {
-                long macs = n.MultiplyAdds, parameters = n.ParameterCount;
-                if (macs < 0 || parameters < 0)
-                    return Outcome.Finding("negative count", $"{n.Name}: {parameters} parameters, {macs} multiply-adds");
+                foreach (var row in n.Summary())
+                    if (row.MultiplyAdds < 0 || row.Parameters < 0)
+                        return Outcome.Finding("negative count", $"{row.Name} ({row.Type} {row.Settings}, output {row.Output}): {row.Parameters} parameters, {row.MultiplyAdds} multiply-adds");
+                if (n.MultiplyAdds < 0 || n.ParameterCount < 0) return Outcome.Finding("negative count", $"{n.Name}: {n.ParameterCount} parameters, {n.MultiplyAdds} multiply-adds");
             }
             _ = opt.SummaryTable();
             _ = MemoryPlanner.PlanNetwork(opt, 256);
