@@ -137,6 +137,8 @@ public class PushConstantTests
         ["dense_v4"] = typeof(Dense.Push),
         ["conv_transpose2d"] = typeof(ConvTranspose2d.Push),
         ["conv_weight_pack"] = typeof(RuntimeWeights.PackPush),
+        ["crop_regions"] = typeof(VulkanCnn.Vision.RegionCropper.Push),
+        ["ctc_greedy"] = typeof(VulkanCnn.Vision.TextRecognizer.Push),
         ["copy_channels"] = typeof(Concat.Push),
         ["strided_copy"] = typeof(StridedCopy.Push),
         ["gather"] = typeof(Gather.Push),
