@@ -48,7 +48,7 @@ internal sealed partial class Importer
             case "ConstantOfShape":
             {
                 var dims = DimsFrom(c[0]!.T.ToInt64s(), "ConstantOfShape's shape");
-                int count = FoldCount(dims, "ConstantOfShape");
+                int count = FoldCount(dims, "ConstantOfShape", 0);
                 var val = Attr("value")?.T is { } t ? OnnxModel.Decode(t, Src, null) : null;
                 if (val != null && val.ElementCount != 1)
                     throw new ArgumentException($"ConstantOfShape's value has {val.ElementCount:N0} elements; it must hold one.");
@@ -83,8 +83,8 @@ internal sealed partial class Importer
                 if (delta == 0 || !double.IsFinite(start) || !double.IsFinite(limit) || !double.IsFinite(delta))
                     throw new ArgumentException($"Range from {start} to {limit} by {delta}: the values must be finite and the step not 0.");
                 double steps = Math.Max(0, Math.Ceiling((limit - start) / delta));
-                if (steps > MaxFoldedElements)
-                    throw new UnsupportedException($"Range from {start} to {limit} by {delta} has {steps:N0} elements, more than the {MaxFoldedElements:N0} computed at load");
+                if (steps > MaxGeneratedElements)
+                    throw new UnsupportedException($"Range from {start} to {limit} by {delta} has {steps:N0} elements, more than the {MaxGeneratedElements:N0} a fold may create");
                 int n = (int)steps;
                 SetCst(new[] { n }, Enumerable.Range(0, n).Select(i => start + i * delta).ToArray(), c[0]!.T.IsFloat);
                 return;
@@ -93,14 +93,16 @@ internal sealed partial class Importer
             {
                 var shape = DimsFrom(c[1]!.T.ToInt64s(), "Expand's shape");
                 var outDims = BroadcastDims(c[0]!.Dims, shape);
-                SetCst(outDims, Enumerable.Range(0, FoldCount(outDims, "Expand")).Select(i => c[0]!.V[BroadcastIndex(i, outDims, c[0]!.Dims)]).ToArray(), c[0]!.T.IsFloat);
+                SetCst(outDims, BroadcastTo(c[0]!, outDims, "Expand"), c[0]!.T.IsFloat);
                 return;
             }
             case "Where":
             {
                 var d = BroadcastDims(BroadcastDims(c[0]!.Dims, c[1]!.Dims), c[2]!.Dims);
-                var v = Enumerable.Range(0, FoldCount(d, "Where")).Select(i => c[0]!.V[BroadcastIndex(i, d, c[0]!.Dims)] != 0
-                    ? c[1]!.V[BroadcastIndex(i, d, c[1]!.Dims)] : c[2]!.V[BroadcastIndex(i, d, c[2]!.Dims)]).ToArray();
+                FoldCount(d, "Where", c.Max(x => x!.V.Length));
+                double[] cond = BroadcastTo(c[0]!, d, "Where"), x1 = BroadcastTo(c[1]!, d, "Where"), x2 = BroadcastTo(c[2]!, d, "Where");
+                var v = new double[cond.Length];
+                for (int i = 0; i < v.Length; i++) v[i] = cond[i] != 0 ? x1[i] : x2[i];
                 SetCst(d, v, c[1]!.T.IsFloat);
                 return;
             }
@@ -122,10 +124,13 @@ internal sealed partial class Importer
             "GreaterOrEqual" => (a, b) => a >= b ? 1 : 0, "And" => (a, b) => a != 0 && b != 0 ? 1 : 0, "Or" => (a, b) => a != 0 || b != 0 ? 1 : 0,
             "Xor" => (a, b) => (a != 0) != (b != 0) ? 1 : 0, _ => null,
         };
-        if (binary != null && c.Length == 2)
+        if (binary != null && c.Length == 2 && c[0] != null && c[1] != null)
         {
             var d = BroadcastDims(c[0]!.Dims, c[1]!.Dims);
-            var v = Enumerable.Range(0, FoldCount(d, op)).Select(i => binary(c[0]!.V[BroadcastIndex(i, d, c[0]!.Dims)], c[1]!.V[BroadcastIndex(i, d, c[1]!.Dims)])).ToArray();
+            FoldCount(d, op, Math.Max(c[0]!.V.Length, c[1]!.V.Length));
+            double[] x0 = BroadcastTo(c[0]!, d, op), x1 = BroadcastTo(c[1]!, d, op);
+            var v = new double[x0.Length];
+            for (int i = 0; i < v.Length; i++) v[i] = binary(x0[i], x1[i]);
             SetCst(d, v, op is not ("Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "And" or "Or" or "Xor") && c[0]!.T.IsFloat);
             return;
         }

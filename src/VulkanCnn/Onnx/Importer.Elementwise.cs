@@ -84,7 +84,6 @@ internal sealed partial class Importer
     private void Variadic(string op)
     {
         int n = _node.Input.Count;
-        if (_node.Input.Any(i => i == "")) throw new ArgumentException($"{op} takes no optional inputs; input {_node.Input.IndexOf("")} is unnamed.");
         if (n == 1) { _vals[Out] = In(0)!; return; }
         var bop = op switch { "Max" => Layers.BinaryOp.Max, "Min" => Layers.BinaryOp.Min, _ => Layers.BinaryOp.Add };
         if (n == 2) { BinaryOp(bop); return; }

@@ -50,7 +50,7 @@ internal sealed partial class Importer
         if (c == null) return null;
         var d = BroadcastDims(dims, c.Dims);
         if (!d.SequenceEqual(dims)) throw new UnsupportedException($"{what} of shape [{string.Join(",", c.Dims)}] for normalised axes [{string.Join(",", dims)}]");
-        return Enumerable.Range(0, (int)Product(dims)).Select(k => (float)c.V[BroadcastIndex(k, dims, c.Dims)]).ToArray();
+        return BroadcastTo(c, dims, what).Select(v => (float)v).ToArray();
     }
 
     private void LayerNormOp()

@@ -169,6 +169,10 @@ internal sealed partial class Importer
     /// doubles. Checked before the values are computed.</summary>
     internal const long MaxFoldedElements = 1L << 27;
 
+    /// <summary>The most elements a fold may create beyond its largest input (Range, ConstantOfShape, Expand and other
+    /// broadcasts): 2^24.</summary>
+    internal const long MaxGeneratedElements = 1L << 24;
+
     /// <summary>The most elements a run-time tensor may hold: the engine indexes tensors with 32-bit integers, and no
     /// device binds more than 4 GiB (2^30 floats) as one storage buffer anyway.</summary>
     internal const long MaxTensorElements = int.MaxValue;
@@ -244,6 +248,8 @@ internal sealed partial class Importer
             if (n.Input.Count < min || n.Input.Count > max || n.Input.Take(min).Any(i => i == ""))
                 throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) has inputs [{string.Join(", ", n.Input.Select(i => $"'{i}'"))}]; " +
                                                $"{n.OpType} takes {(min == max ? $"{min}" : max == int.MaxValue ? $"at least {min}" : $"{min} to {max}")}{(min > 0 ? $", the first {min} named" : "")}.");
+            if (n.OpType is "Max" or "Min" or "Sum" && n.Input.Contains(""))
+                throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) has an unnamed input; {n.OpType} takes no optional inputs.");
             if (n.Input.Any(i => i != "" && _vals.TryGetValue(i, out var v) && v is Bad)) { MarkBad(); continue; }
             foreach (var i in n.Input)
                 if (i != "" && !_vals.ContainsKey(i))
@@ -325,8 +331,11 @@ internal sealed partial class Importer
     }
 
     /// <summary>The element count of a value the folder is about to compute; refused past <see cref="MaxFoldedElements"/>.</summary>
-    private static int FoldCount(int[] dims, string what)
+    private static int FoldCount(int[] dims, string what, long largestInput = long.MaxValue)
     {
+        // A fold may not create more than 2^24 elements beyond its largest input: Range, ConstantOfShape and broadcasts
+        // make much from little, and a chain of them must stay well inside the fuzzer's 5 s per input.
+        long allowed = Math.Min(MaxFoldedElements, Math.Max(largestInput, MaxGeneratedElements));
         // The product of the non-zero dims is held to the limit too, so that no partial product of an empty constant's
         // dims (Flatten, Gather, Concat) can overflow.
         long count = 1, extent = 1;
@@ -335,8 +344,9 @@ internal sealed partial class Importer
             if (d < 0) throw new ArgumentException($"{what}: shape [{string.Join(",", dims)}] has a negative dimension.");
             count *= d;
             extent *= Math.Max(d, 1);
-            if (extent > MaxFoldedElements)
-                throw new UnsupportedException($"{what}: a constant of shape [{string.Join(",", dims)}] has more than {MaxFoldedElements:N0} elements, the most computed at load");
+            if (extent > allowed)
+                throw new UnsupportedException($"{what}: a constant of shape [{string.Join(",", dims)}] has more than {allowed:N0} elements, " +
+                                               (allowed == MaxFoldedElements ? "the most computed at load" : $"the most a fold may create from inputs of {Math.Max(0, largestInput):N0}"));
         }
         return (int)count;
     }
@@ -553,18 +563,31 @@ internal sealed partial class Importer
         return d;
     }
 
-    // Index into a tensor of shape `src` (broadcast to `dims`) for flat output index i.
-    private static int BroadcastIndex(int i, int[] dims, int[] src)
+    /// <summary>
+    /// The values of <paramref name="x"/> broadcast (numpy rules) to <paramref name="dims"/>, in row-major order: an
+    /// odometer over the output with the source's strides (0 on broadcast axes), so a fold of millions of elements costs
+    /// a few nanoseconds each instead of an index decomposition and an allocation per element.
+    /// </summary>
+    private static double[] BroadcastTo(Cst x, int[] dims, string what)
     {
-        var ps = Pad(src, dims.Length);
-        int idx = 0, stride = 1;
-        for (int k = dims.Length - 1; k >= 0; k--)
+        int n = FoldCount(dims, what, x.V.Length), rank = dims.Length;
+        var src = Pad(x.Dims, rank);
+        var stride = new long[rank];
+        for (int k = rank - 1, s = 1; k >= 0; s *= src[k], k--) stride[k] = src[k] == 1 ? 0 : s;
+        var r = new double[n];
+        var coord = new int[rank];
+        long at = 0;
+        for (int i = 0; i < n; i++)
         {
-            int coord = i % dims[k];
-            i /= dims[k];
-            if (ps[k] != 1) idx += coord * stride;
-            stride *= ps[k];
+            r[i] = x.V[at];
+            for (int k = rank - 1; k >= 0; k--)
+            {
+                at += stride[k];
+                if (++coord[k] < dims[k]) break;
+                at -= stride[k] * dims[k];
+                coord[k] = 0;
+            }
         }
-        return idx;
+        return r;
     }
 }
