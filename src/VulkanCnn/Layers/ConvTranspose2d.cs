@@ -63,6 +63,7 @@ public sealed record ConvTranspose2d : Layer
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) =>
         inputs[0].ElementCount * (OutChannels / Groups) * KernelH * KernelW;
 
+    [PushConstants("conv_transpose2d")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, KgQ, Batches; }
 

@@ -29,6 +29,7 @@ public sealed record Lrn : Layer
     // In 64 bits: Size + 2 wraps negative for a Size near 2^31 (vcnn info printed negative multiply-adds).
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => output.ElementCount * (Size + 2L);
 
+    [PushConstants("lrn")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, HW, Before, After, Count; public float AlphaOverSize, Beta, Bias; }
 

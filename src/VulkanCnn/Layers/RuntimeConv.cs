@@ -143,6 +143,7 @@ public sealed record RuntimeConvTranspose(ConvTranspose2d Window) : Layer
 /// <summary>The GPU packing of run-time weights into scratch memory (shaders/conv_weight_pack.comp).</summary>
 internal static class RuntimeWeights
 {
+    [PushConstants("conv_weight_pack")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct PackPush { public int Cb, Cg, Taps, Kg, BlocksPerGroup, WeightCount, BiasCount, HasBias, Transposed; }
 

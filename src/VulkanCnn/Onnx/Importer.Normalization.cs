@@ -87,7 +87,9 @@ internal sealed partial class Importer
 
     private void InstanceNormOp()
     {
-        var x = Spatial4("InstanceNormalization");
+        // Any spatial rank: the layer normalises each (item, channel) over everything after the channel axis.
+        var x = RtIn(0);
+        if (x.Dims.Length < 3) throw new ArgumentException($"InstanceNormalization of [{string.Join(",", x.Dims)}]; the input must be [N,C,D1,...] (rank 3 or more).");
         SetRt(new InstanceNorm(CstIn(1, "scale").T.ToFloats(), CstIn(2, "B").T.ToFloats()) { Epsilon = AttrFloat("epsilon", 1e-5f) }, x.Dims, x.Node);
     }
 }

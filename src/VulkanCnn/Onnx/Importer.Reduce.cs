@@ -13,7 +13,15 @@ internal sealed partial class Importer
         int rank = x.Dims.Length;
         bool axesInput = kind == ReduceKind.Sum ? _opset >= 13 : _opset >= 18;
         long[] axes = axesInput ? OptCst(1, "axes")?.T.ToInt64s() ?? Array.Empty<long>() : AttrInts("axes") ?? Array.Empty<long>();
-        if (axes.Length == 0 && AttrInt("noop_with_empty_axes", 0) != 0) { _vals[Out] = x; return; }
+        if (axes.Length == 0 && AttrInt("noop_with_empty_axes", 0) != 0)
+        {
+            // Nothing is reduced, but L1, L2 and the sum of squares still map each value (|v|, |v|, v²), as the
+            // definitions and ONNX Runtime do.
+            if (kind is ReduceKind.L1 or ReduceKind.L2) SetRt(new ActivationLayer(Activation.Abs), x.Dims, x.Node);
+            else if (kind == ReduceKind.SumSquare) SetRt(new Binary(Layers.BinaryOp.Mul), x.Dims, x.Node, x.Node);
+            else _vals[Out] = x;
+            return;
+        }
         var set = (axes.Length == 0 ? Enumerable.Range(0, rank) : axes.Select(a => Axis(a, rank, "axis"))).ToHashSet();
         bool keep = AttrInt("keepdims", 1) != 0;
         var kept = x.Dims.Select((v, i) => set.Contains(i) ? 1 : v).ToArray();

@@ -193,7 +193,8 @@ internal sealed partial class Importer
             var sz = _opset >= 11 ? OptCst(3, "sizes") : null;
             if (sz != null && sz.V.Length > 0) sizes = Int32s(sz.T.ToInt64s(), "sizes");
             coord = AttrString("coordinate_transformation_mode", _opset < 11 ? "asymmetric" : "half_pixel");
-            nearest = AttrString("nearest_mode", _opset < 11 ? "round_prefer_floor" : "round_prefer_floor");
+            // Resize-10 has no nearest_mode: ONNX Runtime rounds as Upsample does ("simple": floor when scaling up).
+            nearest = _opset < 11 ? "simple" : AttrString("nearest_mode", "round_prefer_floor");
         }
         if (scales == null && sizes == null) throw new ArgumentException("neither scales nor sizes is given.");
         if (scales != null && (scales.Length != 4 || scales[0] != 1 || scales[1] != 1))
@@ -212,7 +213,7 @@ internal sealed partial class Importer
             cm = CoordinateMode.Asymmetric;
             // The engine's nearest is floor(o / scale). Half-pixel with rounding gives the same for integer up-scales.
             bool integral = sh >= 1 && sw >= 1 && sh == MathF.Floor(sh) && sw == MathF.Floor(sw) && oh == x.Dims[2] * (int)sh && ow == x.Dims[3] * (int)sw;
-            bool ok = coord == "asymmetric" && nearest == "floor"
+            bool ok = coord == "asymmetric" && (nearest == "floor" || nearest == "simple" && sh >= 1 && sw >= 1)
                       || coord is "half_pixel" or "pytorch_half_pixel" && nearest is "round_prefer_floor" or "round_prefer_ceil" && integral;
             if (!ok) throw new UnsupportedException($"nearest resize with coordinate_transformation_mode '{coord}' and nearest_mode '{nearest}' at scales {sh}, {sw}; supported: asymmetric with floor, or half_pixel with rounding at integer up-scales");
         }

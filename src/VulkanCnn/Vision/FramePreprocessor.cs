@@ -430,6 +430,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     // --------------------------------------------------------------------------------------------------------
 
     /// <summary>Mirror of the push-constant block of shaders/preprocess.comp.</summary>
+    [PushConstants("preprocess", "preprocess_reduced", "preprocess_rgba")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {
@@ -442,6 +443,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     }
 
     /// <summary>Mirror of the push-constant block of shaders/preprocess_reduce.comp.</summary>
+    [PushConstants("preprocess_reduce", "preprocess_reduce_rgba")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct ReducePush
     {

@@ -239,6 +239,7 @@ public sealed unsafe class RegionCropper : IDisposable
     }
 
     /// <summary>Mirror of the push-constant block of shaders/crop_regions.comp.</summary>
+    [PushConstants("crop_regions")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {

@@ -154,3 +154,17 @@ public class RuntimeConvTests : GpuTest
         OnnxOracle.Compare(g, new Random(9), "depthwise cross-correlation");
     }
 }
+
+/// <summary>A Conv with run-time weights: the constant-weight reference with input 1 as the weights (and input 2 as the bias).</summary>
+internal sealed class RuntimeConvReference : LayerReference<RuntimeConv>
+{
+    public override float[] Compute(RuntimeConv r, float[][] x, TensorShape[] s, TensorShape o) =>
+        new Conv2dReference().Compute(r.Window with { Weights = x[1], Bias = x.Length == 3 ? x[2] : r.Window.Bias }, x[..1], s[..1], o);
+}
+
+/// <summary>A ConvTranspose with run-time weights: the constant-weight reference with input 1 as the weights (and input 2 as the bias).</summary>
+internal sealed class RuntimeConvTransposeReference : LayerReference<RuntimeConvTranspose>
+{
+    public override float[] Compute(RuntimeConvTranspose r, float[][] x, TensorShape[] s, TensorShape o) =>
+        new ConvTranspose2dReference().Compute(r.Window with { Weights = x[1], Bias = x.Length == 3 ? x[2] : r.Window.Bias }, x[..1], s[..1], o);
+}

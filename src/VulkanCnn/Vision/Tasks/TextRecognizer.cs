@@ -153,6 +153,7 @@ public sealed unsafe class TextRecognizer : IDisposable
     }
 
     /// <summary>Mirror of the push-constant block of shaders/ctc_greedy.comp.</summary>
+    [PushConstants("ctc_greedy")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int Steps, Classes; }
 
