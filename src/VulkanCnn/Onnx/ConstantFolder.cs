@@ -144,7 +144,7 @@ internal sealed partial class Importer
         int outer = (int)Product(d.Take(axis)), inner = (int)Product(d.Skip(axis + 1)), n = d[axis];
         foreach (var v in idx.V) if (!(v >= -n && v < n)) throw new ArgumentException($"Gather index {v} is outside axis {axis} of size {n}.");
         var ind = idx.V.Select(v => (int)(v < 0 ? v + n : v)).ToArray();
-        FoldCount(d.Take(axis).Concat(idx.Dims).Concat(d.Skip(axis + 1)).ToArray(), "Gather");
+        FoldCount(d.Take(axis).Concat(idx.Dims).Concat(d.Skip(axis + 1)).ToArray(), "Gather", Math.Max(data.V.Length, idx.V.Length));
         var r = new List<double>();
         for (int o = 0; o < outer; o++)
             foreach (var k in ind)
