@@ -18,6 +18,7 @@ internal static class Cli
                                                     time inference: min/median wall-clock and GPU ms, GFLOP/s, per-layer table
           vcnn peak [--device D]                    measure the device's fp32 FMA throughput
           vcnn filter KIND IN OUT [options]         classical filters of the notes (vcnn filter --help)
+          vcnn ocr IMAGE --models DIR [--json OUT]  read the text of an image: PP-OCRv4 det, then rec in one batch (vcnn ocr --help)
           vcnn demo [--out DIR] [--image FILE] [--device D]
                                                     every filter and two small networks on a photograph, with timings
           vcnn info MODEL.onnx [--input-shape NAME=1,3,H,W ...]
@@ -67,6 +68,7 @@ internal static class Cli
                 "bench" => Bench(o),
                 "peak" => Peak(o),
                 "filter" => FilterCommand.Run(o),
+                "ocr" => OcrCommand.Run(o),
                 "demo" => DemoCommand.Run(o),
                 "bench-vision" => VisionBenchCommand.Run(o),
                 _ => Fail($"unknown command '{args[0]}'.\n\n{Usage}"),

@@ -60,6 +60,7 @@ public sealed record AlongAxis(AxisOp Op, int Axis) : Layer
         return s;
     }
 
+    [PushConstants("along_axis")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, Inner, Lines, Flags; }
 

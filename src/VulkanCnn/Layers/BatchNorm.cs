@@ -50,6 +50,7 @@ public sealed record BatchNorm : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => output.ElementCount;
 
+    [PushConstants("channel_affine")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int Count, HW, C; }
 

@@ -31,6 +31,7 @@ public sealed record Concat : Layer
         return f.With(axis, checked((int)total));
     }
 
+    [PushConstants("copy_channels")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int Count, DstOffset; }
 

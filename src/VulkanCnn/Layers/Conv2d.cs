@@ -86,12 +86,14 @@ public sealed record Conv2d : Layer
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) =>
         output.ElementCount * (inputs[0][1] / Groups) * KernelH * KernelW;
 
+    [PushConstants("conv2d_c*")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {
         public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, BlocksPerGroup, BlockOffset, DispatchBlocks;
     }
 
+    [PushConstants("depthwise_conv2d", "depthwise_conv2d_window")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct DepthwisePush { public int C, H, W, K, OH, OW, PadTop, PadLeft; }
 

@@ -35,26 +35,35 @@ public sealed record ConvTranspose2d : Layer
     public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs, string node)
     {
         CheckInputCount(node, "ConvTranspose", inputs, 1);
-        var (n, s) = ImageView(node, "ConvTranspose", inputs[0]);
-        if (inputs[0].Rank == 3 && (KernelH != 1 || StrideH != 1 || PadTop != 0 || PadBottom != 0 || OutputPadH != 0))
-            throw new ArgumentException($"{node}: a 1-D ConvTranspose (input {inputs[0]}) needs kernel height and stride 1 and no height padding.");
+        var output = WindowShape(inputs[0], node);
+        int c = inputs[0][1];
+        CheckLength(node, $"ConvTranspose weights (D={c} × K/groups={OutChannels / Groups} × {KernelH} × {KernelW})", Weights.Length, (long)c * (OutChannels / Groups) * KernelH * KernelW);
+        if (Bias != null) CheckLength(node, "ConvTranspose bias", Bias.Length, OutChannels);
+        return output;
+    }
+
+    /// <summary>The output shape for <paramref name="input"/> by the window settings alone (the weights not looked at).</summary>
+    internal TensorShape WindowShape(TensorShape input, string node)
+    {
+        var (n, s) = ImageView(node, "ConvTranspose", input);
+        if (input.Rank == 3 && (KernelH != 1 || StrideH != 1 || PadTop != 0 || PadBottom != 0 || OutputPadH != 0))
+            throw new ArgumentException($"{node}: a 1-D ConvTranspose (input {input}) needs kernel height and stride 1 and no height padding.");
         if (n > 65535) throw new NotSupportedException($"{node}: ConvTranspose batch {n} exceeds 65,535.");
         CheckNotEmpty(node, s);
         if (OutChannels <= 0 || KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || Groups <= 0 || DilationH <= 0 || DilationW <= 0)
             throw new ArgumentException($"{node}: ConvTranspose needs positive sizes (K={OutChannels}, F={KernelH}x{KernelW}, S={StrideH}x{StrideW}, groups={Groups}).");
         if (s.C % Groups != 0 || OutChannels % Groups != 0)
             throw new ArgumentException($"{node}: ConvTranspose with {Groups} groups needs input ({s.C}) and output ({OutChannels}) channels divisible by {Groups}.");
-        CheckLength(node, $"ConvTranspose weights (D={s.C} × K/groups={OutChannels / Groups} × {KernelH} × {KernelW})", Weights.Length, (long)s.C * (OutChannels / Groups) * KernelH * KernelW);
-        if (Bias != null) CheckLength(node, "ConvTranspose bias", Bias.Length, OutChannels);
         int oh = (s.H - 1) * StrideH - PadTop - PadBottom + DilationH * (KernelH - 1) + 1 + OutputPadH;
         int ow = (s.W - 1) * StrideW - PadLeft - PadRight + DilationW * (KernelW - 1) + 1 + OutputPadW;
         if (oh <= 0 || ow <= 0) throw new ArgumentException($"{node}: ConvTranspose output {ow}x{oh} is empty.");
-        return ImageTensor(n, new Shape(OutChannels, oh, ow), inputs[0].Rank);
+        return ImageTensor(n, new Shape(OutChannels, oh, ow), input.Rank);
     }
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) =>
         inputs[0].ElementCount * (OutChannels / Groups) * KernelH * KernelW;
 
+    [PushConstants("conv_transpose2d")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, H, W, K, OH, OW, PadTop, PadLeft, Cg, Kg, KgQ, Batches; }
 
@@ -120,10 +129,17 @@ public sealed record ConvTranspose2d : Layer
         c.CheckBinding(io.Name, "the weights", (ulong)packed.Length * 4);
         var w = c.Upload(packed, io.Name + " weights");
         var b = c.Upload(bias, io.Name + " bias");
+        EmitDispatch(c, io.Inputs[0], w, b, io.Output, n, s, o);
+    }
+
+    /// <summary>The conv_transpose2d.comp dispatch over weights packed as [g][K/4][Fh][Fw][D/groups] vec4 and their bias.</summary>
+    internal void EmitDispatch(LayerCompiler c, BufferSlice input, BufferSlice weights, BufferSlice bias, BufferSlice output, int n, Shape s, Shape o)
+    {
+        int cg = s.C / Groups, kg = OutChannels / Groups, kq = (kg + 3) / 4;
         var (ak, al, be) = Activation.Spec;
         var k = c.Kernel("conv_transpose2d", 4, (uint)Marshal.SizeOf<Push>(), KernelH, KernelW, StrideH, StrideW, DilationH, DilationW, ak, al, be);
         var (gx, gz) = LayerCompiler.Grid((o.H * o.W + 63) / 64);
-        c.Dispatch(k, new[] { io.Inputs[0], w, b, io.Output },
+        c.Dispatch(k, new[] { input, weights, bias, output },
             new Push { C = s.C, H = s.H, W = s.W, K = o.C, OH = o.H, OW = o.W, PadTop = PadTop, PadLeft = PadLeft, Cg = cg, Kg = kg, KgQ = kq, Batches = n },
             gx, checked((uint)(n * Groups * kq)), gz);
     }

@@ -36,6 +36,7 @@ public sealed record Dense : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => inputs[0].ElementCount * OutFeatures;
 
+    [PushConstants("dense", "dense_v4")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int N, K, N4, RowOffset; }
 

@@ -14,6 +14,7 @@ public enum BinaryOp
     Less = 10, Greater = 11, LessOrEqual = 12, GreaterOrEqual = 13, And = 14, Or = 15, Xor = 16,
 }
 
+[PushConstants("eltwise", "eltwise_ext")]
 [StructLayout(LayoutKind.Sequential)]
 internal struct EltwisePush { public int Count, HW, C; }
 
@@ -70,6 +71,7 @@ public sealed record PRelu(float[] Slopes) : Layer
     }
 }
 
+[PushConstants("broadcast", "broadcast_ext")]
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct BroadcastPush
 {

@@ -23,6 +23,7 @@ public sealed record Gather(int Axis) : Layer
         return new TensorShape(o);
     }
 
+    [PushConstants("gather")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int Count, Inner, N, Axis; }
 

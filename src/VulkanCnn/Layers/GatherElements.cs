@@ -26,6 +26,7 @@ public sealed record GatherElements(int Axis) : Layer
         return ix;
     }
 
+    [PushConstants("gather_elements")]
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct Push
     {

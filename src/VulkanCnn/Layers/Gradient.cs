@@ -19,6 +19,7 @@ public enum GradientMode
 /// </summary>
 public sealed record Gradient(GradientMode Mode) : Layer
 {
+    [PushConstants("gradient")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int Count, HW; }
 

@@ -25,6 +25,7 @@ public sealed record InstanceNorm(float[] Scale, float[] Bias) : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => 3 * output.ElementCount;
 
+    [PushConstants("instance_norm")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int HW; public float Epsilon; public int C; }
 

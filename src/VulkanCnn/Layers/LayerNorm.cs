@@ -30,6 +30,7 @@ public sealed record LayerNorm(int Axis, float[]? Scale, float[]? Bias) : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => 4 * output.ElementCount;
 
+    [PushConstants("layer_norm")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int N, Rows; public float Epsilon; }
 

@@ -53,6 +53,7 @@ public sealed record MatMul : Layer
         return (long)p.Batch * p.M * p.K * p.N;
     }
 
+    [PushConstants("matmul")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int M, K, N, StrideA, StrideB, StrideC; }
 

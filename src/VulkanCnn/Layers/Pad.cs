@@ -42,6 +42,7 @@ public sealed record Pad(int[] Before, int[] After) : Layer
         return new TensorShape(o);
     }
 
+    [PushConstants("pad")]
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct Push
     {

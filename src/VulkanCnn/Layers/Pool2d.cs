@@ -44,6 +44,7 @@ public sealed record Pool2d : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => Kind == PoolKind.Average ? output.ElementCount * KernelH * KernelW : 0;
 
+    [PushConstants("pool2d", "pool2d_avg")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, H, W, OH, OW, PadTop, PadLeft, PadBottom, PadRight; }
 
@@ -77,6 +78,7 @@ public sealed record GlobalPool2d : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => Kind == PoolKind.Average ? inputs[0].ElementCount : 0;
 
+    [PushConstants("globalpool", "globalpool_avg")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, HW; }
 

@@ -45,6 +45,7 @@ public sealed record Reduce(ReduceKind Kind, int[] Axes) : Layer
 
     public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => inputs[0].ElementCount;
 
+    [PushConstants("reduce")]
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct Push
     {

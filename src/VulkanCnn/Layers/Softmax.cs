@@ -23,6 +23,7 @@ public sealed record Softmax : Layer
         return inputs[0];
     }
 
+    [PushConstants("softmax")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, Inner, Count; }
 

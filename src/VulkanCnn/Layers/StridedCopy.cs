@@ -7,6 +7,7 @@ namespace VulkanCnn.Layers;
 
 internal static class StridedCopy
 {
+    [PushConstants("strided_copy")]
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct Push
     {

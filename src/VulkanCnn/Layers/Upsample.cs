@@ -37,6 +37,7 @@ public sealed record Upsample : Layer
         return ImageTensor(n, new Shape(s.C, oh, ow), inputs[0].Rank);
     }
 
+    [PushConstants("upsample")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push { public int C, H, W, OH, OW; public float ScaleY, ScaleX; }
 

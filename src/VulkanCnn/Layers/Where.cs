@@ -26,6 +26,7 @@ public sealed record Where : Layer
     private static (List<long> Dims, List<long>[] Strides) Merge(IReadOnlyList<TensorShape> ins, TensorShape o) =>
         StridedAxes.Merge(o.Dims, ins.Select(t => StridedAxes.BroadcastStrides(t, o)).ToArray());
 
+    [PushConstants("where")]
     [StructLayout(LayoutKind.Sequential)]
     internal unsafe struct Push
     {

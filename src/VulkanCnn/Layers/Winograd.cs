@@ -9,12 +9,15 @@ namespace VulkanCnn.Layers;
 
 internal static class Winograd
 {
+    [PushConstants("winograd_input", "winograd4_input")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct InputPush { public int C, H, W, TilesW, Tiles, TPad, PadTop, PadLeft; }
 
+    [PushConstants("winograd_gemm_c*")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct GemmPush { public int C, K, TPad, Blocks; }
 
+    [PushConstants("winograd_output", "winograd4_output")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct OutputPush { public int K, OH, OW, TilesW, Tiles, TPad; }
 

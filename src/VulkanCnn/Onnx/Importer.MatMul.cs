@@ -65,6 +65,22 @@ internal sealed partial class Importer
     {
         var a = RtIn(0);
         var b = RtIn(1);
+        // The kernel reads one matrix per output batch item or one shared matrix: an operand that broadcasts along only
+        // some of the batch axes ([2,1,K,N] against [1,3,M,K]) is expanded to the output's batch axes first.
+        if (a.Dims.Length > 2 || b.Dims.Length > 2)
+        {
+            int[] Batch(int[] d) => d.Length > 2 ? d[..^2] : Array.Empty<int>();
+            var ob = BroadcastDims(Batch(a.Dims), Batch(b.Dims));
+            Rt Expanded(Rt v, string side)
+            {
+                long n = Product(Batch(v.Dims));
+                if (n == 1 || n == Product(ob)) return v;
+                var dims = ob.Concat(v.Dims[^2..]).ToArray();
+                return new Rt(_b.Add(new Expand(new TensorShape(dims)), Unique(Out + "_expand_" + side), v.Node), dims);
+            }
+            a = Expanded(a, "a");
+            b = Expanded(b, "b");
+        }
         var plan = MatMul.Plan(new TensorShape(a.Dims), new TensorShape(b.Dims), _node.Name);
         SetRt(new MatMul(), plan.Output.ToArray(), a.Node, b.Node);
     }

@@ -13,7 +13,15 @@ internal sealed partial class Importer
         int rank = x.Dims.Length;
         bool axesInput = kind == ReduceKind.Sum ? _opset >= 13 : _opset >= 18;
         long[] axes = axesInput ? OptCst(1, "axes")?.T.ToInt64s() ?? Array.Empty<long>() : AttrInts("axes") ?? Array.Empty<long>();
-        if (axes.Length == 0 && AttrInt("noop_with_empty_axes", 0) != 0) { _vals[Out] = x; return; }
+        if (axes.Length == 0 && AttrInt("noop_with_empty_axes", 0) != 0)
+        {
+            // Nothing is reduced, but L1, L2 and the sum of squares still map each value (|v|, |v|, v²), as the
+            // definitions and ONNX Runtime do.
+            if (kind is ReduceKind.L1 or ReduceKind.L2) SetRt(new ActivationLayer(Activation.Abs), x.Dims, x.Node);
+            else if (kind == ReduceKind.SumSquare) SetRt(new Binary(Layers.BinaryOp.Mul), x.Dims, x.Node, x.Node);
+            else _vals[Out] = x;
+            return;
+        }
         var set = (axes.Length == 0 ? Enumerable.Range(0, rank) : axes.Select(a => Axis(a, rank, "axis"))).ToHashSet();
         bool keep = AttrInt("keepdims", 1) != 0;
         var kept = x.Dims.Select((v, i) => set.Contains(i) ? 1 : v).ToArray();
@@ -27,7 +35,7 @@ internal sealed partial class Importer
     private void CumSumOp()
     {
         var x = RtIn(0);
-        int axis = Axis((long)CstIn(1, "axis").V[0], x.Dims.Length, "axis");
+        int axis = Axis(ScalarInt(CstIn(1, "axis"), "axis"), x.Dims.Length, "axis");
         SetRt(new AlongAxis(AxisOp.CumSum, axis) { Exclusive = AttrInt("exclusive", 0) != 0, Reverse = AttrInt("reverse", 0) != 0 }, x.Dims, x.Node);
     }
 
@@ -36,7 +44,7 @@ internal sealed partial class Importer
     {
         var x = RtIn(0);
         int axis = Axis(AttrInt("axis", -1), x.Dims.Length, "axis");
-        long k = _opset < 10 ? AttrInt("k", 0) : (long)CstIn(1, "K").V[0];
+        long k = _opset < 10 ? AttrInt("k", 0) : ScalarInt(CstIn(1, "K"), "K");
         if (k < 1 || k > x.Dims[axis]) throw new ArgumentException($"K = {k} must lie in 1..{x.Dims[axis]} (axis {axis} of [{string.Join(",", x.Dims)}]).");
         bool smallest = AttrInt("largest", 1) == 0;
         var d = x.Dims.ToArray();

@@ -129,6 +129,7 @@ public sealed unsafe partial class FramePipeline
     }
 
     /// <summary>Mirror of the push-constant block of shaders/swizzle_bgra.comp.</summary>
+    [PushConstants("swizzle_bgra")]
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
     internal struct SwizzlePush
     {

@@ -346,7 +346,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
         }
     }
 
-    private static void Validate(PreprocessOptions o)
+    /// <summary>The checks every consumer of <see cref="PreprocessOptions"/> makes (the pre-processor, the region cropper).</summary>
+    internal static void Validate(PreprocessOptions o)
     {
         if (o.Width <= 0 || o.Height <= 0) throw new ArgumentException($"Model input size {o.Width}x{o.Height} must be positive.", nameof(o));
         if (o.Mean is not { Length: 3 }) throw new ArgumentException($"Mean needs 3 values (one per channel), got {o.Mean?.Length ?? 0}.", nameof(o));
@@ -439,6 +440,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     // --------------------------------------------------------------------------------------------------------
 
     /// <summary>Mirror of the push-constant block of shaders/preprocess.comp.</summary>
+    [PushConstants("preprocess", "preprocess_reduced", "preprocess_rgba")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {
@@ -451,6 +453,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     }
 
     /// <summary>Mirror of the push-constant block of shaders/preprocess_reduce.comp.</summary>
+    [PushConstants("preprocess_reduce", "preprocess_reduce_rgba")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct ReducePush
     {

@@ -358,6 +358,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     // --------------------------------------------------------------------------------------------------------
 
     /// <summary>Mirror of the push-constant block of shaders/overlay.comp.</summary>
+    [PushConstants("overlay")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {

@@ -89,6 +89,8 @@ internal sealed class LayerCompiler
     {
         if (bindings.Length != kernel.BindingCount)
             throw new InvalidOperationException($"{kernel.Name} takes {kernel.BindingCount} buffers, {bindings.Length} given.");
+        if (PushConstantsAttribute.Of<T>() is not { } mirror || !mirror.Names(kernel.Name))
+            throw new InvalidOperationException($"{kernel.Name}: {typeof(T).FullName} is not the mirror of its push-constant block (no [PushConstants(\"{kernel.Name}\")]).");
         var bytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(in push, 1)).ToArray();
         if (bytes.Length != kernel.PushConstantSize)
             throw new InvalidOperationException($"{kernel.Name}: push-constant struct is {bytes.Length} bytes, the pipeline layout says {kernel.PushConstantSize}.");

@@ -12,6 +12,7 @@ public sealed record PeakResult(double GflopsPerSecond, double Milliseconds, lon
 /// <summary>Device peak measurement.</summary>
 public static unsafe class PeakMeter
 {
+    [PushConstants("peak")]
     [StructLayout(LayoutKind.Sequential)]
     private struct Push { public float A, B; }
 

@@ -203,11 +203,16 @@ internal sealed unsafe class Recording : IDisposable
         // A range that ends before the last dispatch continues in a later submission, which starts with its own barrier.
         if (to == _dispatches.Count)
         {
+            // The results go to the host, and to later submissions' dispatches and copies (a crop program feeding a
+            // session, a session feeding post-processing).
             if (_hostMapped)
-                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
+                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit,
+                    PipelineStageFlags.HostBit | PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit,
+                    AccessFlags.HostReadBit | AccessFlags.ShaderReadBit | AccessFlags.TransferReadBit);
             else
             {
-                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit, AccessFlags.TransferReadBit);
+                _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.ComputeShaderBit, AccessFlags.ShaderWriteBit, PipelineStageFlags.TransferBit | PipelineStageFlags.ComputeShaderBit,
+                    AccessFlags.TransferReadBit | AccessFlags.ShaderReadBit);
                 foreach (var c in _copyOut) Copy(cmd, c);
                 _ctx.CmdMemoryBarrier(cmd, PipelineStageFlags.TransferBit, AccessFlags.TransferWriteBit, PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
             }

@@ -106,4 +106,24 @@ public class CliTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    [Test]
+    public void OcrRefusesAMissingModelFolderOrModelBeforeOpeningTheDevice()
+    {
+        var (code, _, err) = Vcnn("ocr", TestFiles.Cached("images", "page.png"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(err, Does.Contain("--models DIR"));
+        string empty = Path.Combine(Path.GetTempPath(), $"vcnn-ocr-{Environment.ProcessId}");
+        Directory.CreateDirectory(empty);
+        try
+        {
+            (code, _, err) = Vcnn("ocr", TestFiles.Cached("images", "page.png"), "--models", empty);
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(err, Does.Contain("ch_PP-OCRv4_det_infer.onnx").And.Contain("does not exist"));
+        }
+        finally { Directory.Delete(empty, true); }
+        (code, _, err) = Vcnn("ocr", "a.png", "b.png", "--models", empty);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("one image"));
+    }
 }

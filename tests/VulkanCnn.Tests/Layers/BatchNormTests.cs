@@ -3,6 +3,7 @@
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -74,5 +75,25 @@ public class BatchNormTests : GpuTest
         var bn = new BatchNorm { Scale = new[] { 1f }, Shift = new[] { 0f }, Mean = new[] { 0f }, Variance = new[] { -1f }, Epsilon = 1e-5f };
         var e = Assert.Throws<ArgumentException>(() => bn.OutputShape(new TensorShape[] { new Shape(1, 2, 2) }, "badbn"))!;
         Assert.That(e.Message, Does.Contain("badbn").And.Contain("variance"));
+    }
+}
+
+/// <summary>Batch normalisation per channel (the channel is axis 1 at any rank).</summary>
+internal sealed class BatchNormReference : LayerReference<BatchNorm>
+{
+    public override float[] Compute(BatchNorm bn, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerImage(x[0], ChannelView(s[0]), ChannelView(o), (xi, si, _) => BatchNormRef(bn, xi, si));
+
+    public static float[] BatchNormRef(BatchNorm bn, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        var y = new float[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int c = i / hw;
+            double v = (x[i] - bn.Mean[c]) / Math.Sqrt(bn.Variance[c] + bn.Epsilon) * bn.Scale[c] + bn.Shift[c];
+            y[i] = bn.Activation.Apply((float)v);
+        }
+        return y;
     }
 }

@@ -3,6 +3,7 @@
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -55,5 +56,30 @@ public class ConcatTests : GpuTest
         var y = b.Input(3, 5, 6, "y");
         var e = Assert.Throws<ArgumentException>(() => b.Add(new Concat(), "badcat", x, y))!;
         Assert.That(e.Message, Does.Contain("badcat").And.Contain("[1,3,5,7]").And.Contain("[1,3,5,6]"));
+    }
+}
+
+/// <summary>Concatenation on any axis: each input's elements moved along the axis.</summary>
+internal sealed class ConcatReference : LayerReference<Concat>
+{
+    public override float[] Compute(Concat cat, float[][] x, TensorShape[] s, TensorShape o) =>
+        ConcatRef(cat, x, s, o);
+
+    public static float[] ConcatRef(Concat cat, float[][] x, TensorShape[] s, TensorShape o)
+    {
+        int axis = cat.Axis < 0 ? cat.Axis + o.Rank : cat.Axis;
+        var y = new float[o.ElementCount];
+        int at = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            for (long e = 0; e < x[i].Length; e++)
+            {
+                var idx = Index(e, s[i]);
+                idx[axis] += at;
+                y[Flat(idx, o)] = x[i][e];
+            }
+            at += s[i][axis];
+        }
+        return y;
     }
 }

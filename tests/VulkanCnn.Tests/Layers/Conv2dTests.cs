@@ -3,6 +3,7 @@
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -119,5 +120,43 @@ public class Conv2dTests : GpuTest
         var e3 = Assert.Throws<ArgumentException>(() => x.Conv(4, 3, new float[4 * 9], groups: 2, name: "badgroups"))!;
         Assert.That(e3.Message, Does.Contain("badgroups").And.Contain("divisible"));
         Assert.Throws<ArgumentException>(() => b.Input(0, 8, 8, "empty"));
+    }
+}
+
+/// <summary>Convolution from the definition, image by image: every output pixel sums its window (padding modes, dilation, groups).</summary>
+internal sealed class Conv2dReference : LayerReference<Conv2d>
+{
+    public override float[] Compute(Conv2d c, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerImage(x[0], s[0], o, (xi, si, oi) => Conv(c, xi, si, oi));
+
+    public static float[] Conv(Conv2d c, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        int cg = s.C / c.Groups, kg = c.OutChannels / c.Groups;
+        for (int k = 0; k < o.C; k++)
+        {
+            int g = k / kg;
+            for (int oy = 0; oy < o.H; oy++)
+                for (int ox = 0; ox < o.W; ox++)
+                {
+                    double acc = c.Bias?[k] ?? 0;
+                    for (int ci = 0; ci < cg; ci++)
+                        for (int ky = 0; ky < c.KernelH; ky++)
+                            for (int kx = 0; kx < c.KernelW; kx++)
+                            {
+                                int iy = oy * c.StrideH - c.PadTop + ky * c.DilationH;
+                                int ix = ox * c.StrideW - c.PadLeft + kx * c.DilationW;
+                                if (c.PaddingMode == PaddingMode.Zero)
+                                {
+                                    if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+                                }
+                                else { iy = MapIndex(iy, s.H, c.PaddingMode); ix = MapIndex(ix, s.W, c.PaddingMode); }
+                                double w = c.Weights[((k * cg + ci) * c.KernelH + ky) * c.KernelW + kx];
+                                acc += w * x[((g * cg + ci) * s.H + iy) * s.W + ix];
+                            }
+                    y[(k * o.H + oy) * o.W + ox] = c.Activation.Apply((float)acc);
+                }
+        }
+        return y;
     }
 }

@@ -2,6 +2,8 @@
 // dilation, output padding, bias and fused activation.
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -68,5 +70,43 @@ public class ConvTranspose2dTests : GpuTest
         var t = new ConvTranspose2d { OutChannels = 2, KernelH = 3, KernelW = 3, StrideH = 2, StrideW = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1, Weights = new float[4 * 2 * 9] };
         Assert.That(t.OutputShape(new TensorShape[] { new Shape(4, 7, 7) }, "t"), Is.EqualTo(new Shape(2, 13, 13)));
         Assert.That((t with { OutputPadH = 1, OutputPadW = 1 }).OutputShape(new TensorShape[] { new Shape(4, 7, 7) }, "t"), Is.EqualTo(new Shape(2, 14, 14)));
+    }
+}
+
+/// <summary>Transposed convolution in its scatter form, image by image.</summary>
+internal sealed class ConvTranspose2dReference : LayerReference<ConvTranspose2d>
+{
+    public override float[] Compute(ConvTranspose2d t, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerImage(x[0], s[0], o, (xi, si, oi) => ConvTranspose(t, xi, si, oi));
+
+    public static float[] ConvTranspose(ConvTranspose2d t, float[] x, Shape s, Shape o)
+    {
+        // Scatter form, straight from the definition: every input pixel adds its weighted kernel to the output.
+        var acc = new double[o.Size];
+        int cg = s.C / t.Groups, kg = t.OutChannels / t.Groups;
+        for (int ci = 0; ci < s.C; ci++)
+        {
+            int g = ci / cg;
+            for (int iy = 0; iy < s.H; iy++)
+                for (int ix = 0; ix < s.W; ix++)
+                {
+                    double v = x[(ci * s.H + iy) * s.W + ix];
+                    for (int kk = 0; kk < kg; kk++)
+                        for (int ky = 0; ky < t.KernelH; ky++)
+                            for (int kx = 0; kx < t.KernelW; kx++)
+                            {
+                                int oy = iy * t.StrideH - t.PadTop + ky * t.DilationH;
+                                int ox = ix * t.StrideW - t.PadLeft + kx * t.DilationW;
+                                if (oy < 0 || oy >= o.H || ox < 0 || ox >= o.W) continue;
+                                int k = g * kg + kk;
+                                acc[(k * o.H + oy) * o.W + ox] += v * t.Weights[((ci * kg + kk) * t.KernelH + ky) * t.KernelW + kx];
+                            }
+                }
+        }
+        var y = new float[o.Size];
+        for (int k = 0; k < o.C; k++)
+            for (int p = 0; p < o.H * o.W; p++)
+                y[k * o.H * o.W + p] = t.Activation.Apply((float)(acc[k * o.H * o.W + p] + (t.Bias?[k] ?? 0)));
+        return y;
     }
 }

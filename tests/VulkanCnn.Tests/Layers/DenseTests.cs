@@ -3,6 +3,7 @@
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -60,5 +61,24 @@ public class DenseTests : GpuTest
         var x = b.Input(2, 3, 4);
         var e = Assert.Throws<ArgumentException>(() => x.Dense(5, new float[100], name: "fcbad"))!;
         Assert.That(e.Message, Does.Contain("fcbad").And.Contain("100").And.Contain("120"));
+    }
+}
+
+/// <summary>Dense on each batch item's flattened values.</summary>
+internal sealed class DenseReference : LayerReference<Dense>
+{
+    public override float[] Compute(Dense d, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerRow(x[0], s[0], o, xi => DenseRef(d, xi));
+
+    public static float[] DenseRef(Dense d, float[] x)
+    {
+        var y = new float[d.OutFeatures];
+        for (int k = 0; k < d.OutFeatures; k++)
+        {
+            double acc = d.Bias?[k] ?? 0;
+            for (int i = 0; i < x.Length; i++) acc += (double)d.Weights[(long)k * x.Length + i] * x[i];
+            y[k] = d.Activation.Apply((float)acc);
+        }
+        return y;
     }
 }

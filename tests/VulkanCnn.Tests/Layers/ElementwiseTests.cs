@@ -3,6 +3,7 @@
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -217,4 +218,66 @@ public class ElementwiseTests : GpuTest
         var e = Assert.Throws<ArgumentException>(() => b.Add(new Binary(BinaryOp.Add), "badadd", x, y))!;
         Assert.That(e.Message, Does.Contain("badadd").And.Contain("[1,3,1,1]").And.Contain("[1,4,6,5]"));
     }
+}
+
+/// <summary>An activation applied to each element.</summary>
+internal sealed class ActivationLayerReference : LayerReference<ActivationLayer>
+{
+    public override float[] Compute(ActivationLayer a, float[][] x, TensorShape[] s, TensorShape o) =>
+        x[0].Select(a.Activation.Apply).ToArray();
+}
+
+/// <summary>PReLU with one slope, or one per channel.</summary>
+internal sealed class PReluReference : LayerReference<PRelu>
+{
+    public override float[] Compute(PRelu pr, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerImage(x[0], ChannelView(s[0]), ChannelView(o), (xi, si, _) => PReluRef(pr, xi, si));
+
+    public static float[] PReluRef(PRelu p, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        return x.Select((v, i) => v >= 0 ? v : v * p.Slopes[p.Slopes.Length == 1 ? 0 : i / hw]).ToArray();
+    }
+}
+
+/// <summary>Binary operators with numpy broadcasting, against a second input or a constant operand.</summary>
+internal sealed class BinaryReference : LayerReference<Binary>
+{
+    public override float[] Compute(Binary b, float[][] x, TensorShape[] s, TensorShape o) =>
+        b.Operand != null
+            ? BroadcastRef(b, x[0], s[0], b.Operand, b.OperandShape(s[0]), o)
+            : BroadcastRef(b, x[0], s[0], x[1], s[1], o);
+
+    /// <summary>numpy broadcasting: output index aligned at the last axis, size-1 axes read at 0.</summary>
+    public static float[] BroadcastRef(Binary b, float[] x, TensorShape sx, float[] u, TensorShape su, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var oi = Index(i, o);
+            float xv = x[BroadcastSource(oi, sx, o.Rank)], v = u[BroadcastSource(oi, su, o.Rank)];
+            y[i] = b.Activation.Apply(BinaryValue(b.Op, xv, v));
+        }
+        return y;
+    }
+
+    private static float BinaryValue(BinaryOp op, float xv, float v) => op switch
+    {
+        BinaryOp.Add => xv + v,
+        BinaryOp.Sub => xv - v,
+        BinaryOp.Mul => xv * v,
+        BinaryOp.Div => xv / v,
+        BinaryOp.Max => float.IsNaN(xv) || float.IsNaN(v) ? float.NaN : Math.Max(xv, v),
+        BinaryOp.Min => float.IsNaN(xv) || float.IsNaN(v) ? float.NaN : Math.Min(xv, v),
+        BinaryOp.Less => xv < v ? 1 : 0,
+        BinaryOp.Greater => xv > v ? 1 : 0,
+        BinaryOp.LessOrEqual => xv <= v ? 1 : 0,
+        BinaryOp.GreaterOrEqual => xv >= v ? 1 : 0,
+        BinaryOp.And => xv != 0 && v != 0 ? 1 : 0,
+        BinaryOp.Or => xv != 0 || v != 0 ? 1 : 0,
+        BinaryOp.Xor => (xv != 0) != (v != 0) ? 1 : 0,
+        BinaryOp.Equal => xv == v ? 1 : 0,
+        BinaryOp.Pow => v == 0 ? 1 : xv < 0 && v != Math.Floor(v) ? float.NaN : (float)Math.Pow(xv, v),
+        _ => throw new NotSupportedException(op.ToString()),
+    };
 }

@@ -3,6 +3,7 @@
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
 using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -58,5 +59,29 @@ public class GradientTests : GpuTest
         var e = Assert.Throws<ArgumentException>(() => x.Then(new Gradient(GradientMode.Magnitude), "grad1"))!;
         Assert.That(e.Message, Does.Contain("grad1").And.Contain("even").And.Contain("3"));
         Assert.That(new Gradient(GradientMode.Direction).OutputShape(new TensorShape[] { new Shape(4, 5, 6) }, "g"), Is.EqualTo(new Shape(2, 5, 6)));
+    }
+}
+
+/// <summary>Gradient strength or direction from (fx, fy) channel pairs, image by image.</summary>
+internal sealed class GradientReference : LayerReference<Gradient>
+{
+    public override float[] Compute(Gradient g, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerImage(x[0], s[0], o, (xi, _, oi) => GradientRef(g, xi, oi));
+
+    /// <summary>Channel c of the output from input channels 2c (fx) and 2c+1 (fy): strength or direction atan2(fy, fx),
+    /// with the layer's convention of 0 where fx = fy = 0 and π (not −π) on the negative fx axis.</summary>
+    public static float[] GradientRef(Gradient g, float[] x, Shape o)
+    {
+        int hw = o.H * o.W;
+        var y = new float[o.Size];
+        for (int c = 0; c < o.C; c++)
+            for (int p = 0; p < hw; p++)
+            {
+                double fx = x[2 * c * hw + p], fy = x[(2 * c + 1) * hw + p];
+                y[c * hw + p] = (float)(g.Mode == GradientMode.Magnitude
+                    ? Math.Sqrt(fx * fx + fy * fy)
+                    : fy == 0 ? (fx < 0 ? Math.PI : 0) : Math.Atan2(fy, fx));
+            }
+        return y;
     }
 }

@@ -2,6 +2,8 @@
 // and the zero pad folded into the convolution after it.
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -56,5 +58,33 @@ public class PadTests : GpuTest
         var conv = new Conv2d { OutChannels = 1, KernelH = 3, KernelW = 3, PadTop = 1, PadBottom = 1, PadLeft = 1, PadRight = 1, PaddingMode = PaddingMode.Wrap, Weights = new float[9] };
         var ex = Assert.Throws<ArgumentException>(() => c.Add(conv, "conv", c.Input(1, 4, 4)));
         Assert.That(ex!.Message, Does.Contain("conv").And.Contain("wrap"));
+    }
+}
+
+/// <summary>Pad and crop on any axis, every padding mode.</summary>
+internal sealed class PadReference : LayerReference<Pad>
+{
+    public override float[] Compute(Pad pd, float[][] x, TensorShape[] s, TensorShape o) =>
+        PadRef(pd, x[0], s[0], o);
+
+    public static float[] PadRef(Pad p, float[] x, TensorShape s, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var idx = Index(i, o);
+            bool inside = true;
+            for (int k = 0; k < idx.Length; k++)
+            {
+                idx[k] -= p.Before[k];
+                if (idx[k] < 0 || idx[k] >= s[k])
+                {
+                    inside = false;
+                    if (p.Mode != PaddingMode.Zero) idx[k] = MapIndex(idx[k], s[k], p.Mode);
+                }
+            }
+            y[i] = p.Mode == PaddingMode.Zero && !inside ? p.Value : x[Flat(idx, s)];
+        }
+        return y;
     }
 }

@@ -2,6 +2,8 @@
 // padding, floor and ceil mode, count_include_pad; global pooling over maps larger than one workgroup.
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -91,5 +93,55 @@ public class Pool2dTests : GpuTest
         // Max over values shifted below zero, so that a zero-initialised maximum would be wrong.
         var x = TestData.Random(rng, s.Size).Select(v => kind == PoolKind.Max ? v - 3 : v + 0.25f).ToArray();
         CheckLayer(new GlobalPool2d { Kind = kind }, new[] { s }, rng, $"global {kind} over {w}x{h}", inputs: new[] { x });
+    }
+}
+
+/// <summary>Max and average pooling over each window, image by image.</summary>
+internal sealed class Pool2dReference : LayerReference<Pool2d>
+{
+    public override float[] Compute(Pool2d p, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerImage(x[0], s[0], o, (xi, si, oi) => Pool(p, xi, si, oi));
+
+    public static float[] Pool(Pool2d p, float[] x, Shape s, Shape o)
+    {
+        var y = new float[o.Size];
+        for (int c = 0; c < o.C; c++)
+            for (int oy = 0; oy < o.H; oy++)
+                for (int ox = 0; ox < o.W; ox++)
+                {
+                    double sum = 0, max = double.NegativeInfinity;
+                    int n = 0, cells = 0;
+                    for (int ky = 0; ky < p.KernelH; ky++)
+                        for (int kx = 0; kx < p.KernelW; kx++)
+                        {
+                            int iy = oy * p.StrideH - p.PadTop + ky, ix = ox * p.StrideW - p.PadLeft + kx;
+                            // Cells inside the padded input count for count_include_pad; cells past it never do.
+                            if (iy < s.H + p.PadBottom && ix < s.W + p.PadRight) cells++;
+                            if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+                            double v = x[(c * s.H + iy) * s.W + ix];
+                            sum += v; max = Math.Max(max, v); n++;
+                        }
+                    y[(c * o.H + oy) * o.W + ox] = p.Kind == PoolKind.Max ? (float)max : (float)(sum / (p.CountIncludePad ? cells : n));
+                }
+        return y;
+    }
+}
+
+/// <summary>Global max and average pooling per channel, image by image.</summary>
+internal sealed class GlobalPool2dReference : LayerReference<GlobalPool2d>
+{
+    public override float[] Compute(GlobalPool2d g, float[][] x, TensorShape[] s, TensorShape o) =>
+        PerImage(x[0], s[0], o, (xi, si, _) => GlobalPool(g, xi, si));
+
+    public static float[] GlobalPool(GlobalPool2d g, float[] x, Shape s)
+    {
+        int hw = s.H * s.W;
+        var y = new float[s.C];
+        for (int c = 0; c < s.C; c++)
+        {
+            var seg = x.AsSpan(c * hw, hw).ToArray();
+            y[c] = g.Kind == PoolKind.Max ? seg.Max() : (float)(seg.Sum(v => (double)v) / hw);
+        }
+        return y;
     }
 }

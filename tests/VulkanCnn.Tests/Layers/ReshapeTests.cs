@@ -1,6 +1,8 @@
 // Reshape (an alias, no GPU work) and Constant (uploaded values copied into the activation buffer).
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -39,4 +41,32 @@ public class ReshapeTests : GpuTest
         var x = TestData.Random(rng, 105);
         TestData.AssertClose(Reference.CpuReference.Run(net, x)[0], RunGpu(net, x)[0], $"x + constant {shape}");
     }
+}
+
+/// <summary>Reshape keeps the values in order.</summary>
+internal sealed class ReshapeReference : LayerReference<Reshape>
+{
+    public override float[] Compute(Reshape layer, float[][] x, TensorShape[] s, TensorShape o) =>
+        (float[])x[0].Clone();
+}
+
+/// <summary>Flatten (Layers/Input.cs) keeps the values in order.</summary>
+internal sealed class FlattenReference : LayerReference<Flatten>
+{
+    public override float[] Compute(Flatten layer, float[][] x, TensorShape[] s, TensorShape o) =>
+        (float[])x[0].Clone();
+}
+
+/// <summary>Identity (Layers/Input.cs) is its input.</summary>
+internal sealed class IdentityReference : LayerReference<Identity>
+{
+    public override float[] Compute(Identity layer, float[][] x, TensorShape[] s, TensorShape o) =>
+        (float[])x[0].Clone();
+}
+
+/// <summary>A constant is its values.</summary>
+internal sealed class ConstantReference : LayerReference<Constant>
+{
+    public override float[] Compute(Constant k, float[][] x, TensorShape[] s, TensorShape o) =>
+        (float[])k.Values.Clone();
 }

@@ -67,6 +67,54 @@ public class RuntimeConvTests : GpuTest
         }
     }
 
+    private static ConvTranspose2d TransposedWindow(int k, int f, int stride, int groups = 1, int pad = 0, int outputPad = 0, bool oneD = false, float[]? bias = null) => new()
+    {
+        OutChannels = k, KernelH = oneD ? 1 : f, KernelW = f, StrideH = oneD ? 1 : stride, StrideW = stride, Groups = groups,
+        PadTop = oneD ? 0 : pad, PadBottom = oneD ? 0 : pad, PadLeft = pad, PadRight = pad, OutputPadH = oneD ? 0 : outputPad, OutputPadW = outputPad,
+        Weights = Array.Empty<float>(), Bias = bias,
+    };
+
+    // Transposed: the 2x2/2 upsampling of decoders (sub-pixel for constant weights), 3x3/2 with padding and output
+    // padding, groups with a ragged K/groups, a constant bias, 1-D.
+    private static IEnumerable<TestCaseData> TransposedCases()
+    {
+        yield return new TestCaseData(new[] { 1, 6, 5, 7 }, TransposedWindow(4, 2, 2), true).SetName("transposed 2x2/2, bias input");
+        yield return new TestCaseData(new[] { 2, 4, 6, 5 }, TransposedWindow(6, 3, 2, pad: 1, outputPad: 1), false).SetName("transposed 3x3/2 pad 1 output pad 1, batch 2");
+        yield return new TestCaseData(new[] { 1, 6, 4, 4 }, TransposedWindow(10, 3, 1, groups: 2, bias: Enumerable.Range(0, 10).Select(i => i * 0.1f).ToArray()), false).SetName("transposed groups 2, ragged K/groups 5, constant bias");
+        yield return new TestCaseData(new[] { 1, 3, 9 }, TransposedWindow(5, 4, 2, pad: 1, oneD: true), true).SetName("transposed 1-D");
+    }
+
+    [TestCaseSource(nameof(TransposedCases))]
+    public void TransposedMatchesTheTransposedConvolutionWithTheseWeightsAsConstants(int[] inputDims, ConvTranspose2d window, bool biasInput)
+    {
+        var xs = new TensorShape(inputDims);
+        int kg = window.OutChannels / window.Groups;
+        var ws = xs.Rank == 3 ? new TensorShape(xs[1], kg, window.KernelW) : new TensorShape(xs[1], kg, window.KernelH, window.KernelW);
+        var b = new NetworkBuilder("runtime conv transpose");
+        var x = b.Input(xs, "x");
+        var w = b.Input(ws, "w");
+        var inputs = biasInput ? new[] { x, w, b.Input(new TensorShape(window.OutChannels), "b") } : new[] { x, w };
+        b.Add(new RuntimeConvTranspose(window), "deconv", inputs).Output();
+        var net = b.Build();
+        var rng = new Random(inputDims.Sum() * 3 + window.OutChannels);
+        var xv = TestData.Random(rng, xs.ElementCount);
+        var wv = TestData.Random(rng, ws.ElementCount, 0.5f);
+        var bv = TestData.Random(rng, window.OutChannels, 0.5f);
+        var y = biasInput ? GpuSetUp.Run(net, xv, wv, bv)[0] : GpuSetUp.Run(net, xv, wv)[0];
+        var rb = new NetworkBuilder("constant conv transpose");
+        rb.Input(xs, "x").Then(window with { Weights = wv, Bias = biasInput ? bv : window.Bias }, "deconv").Output();
+        TestData.AssertClose(CpuReference.Run(rb.Build(), xv)[0], y, "transposed with run-time weights");
+    }
+
+    [Test]
+    public void OnnxConvTransposeWithGraphInputWeightsAgreesWithOnnxRuntime()
+    {
+        var g = new OnnxGraph();
+        g.Output(g.Node("ConvTranspose", new[] { g.Input("x", 1, 4, 5, 6), g.Input("w", 4, 3, 3, 3), g.Input("b", 6) },
+            ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }), ("output_padding", new long[] { 1, 0 }), ("group", 2L)));
+        OnnxOracle.Compare(g, new Random(10), "ConvTranspose with graph-input weights");
+    }
+
     [Test]
     public void WrongWeightOrBiasShapesNameTheNodeAndTheShapes()
     {
@@ -105,4 +153,18 @@ public class RuntimeConvTests : GpuTest
         g.Output(g.Node("Conv", new[] { xcorr, g.Random("head", r, 0.3f, 2, c, 1, 1), g.Random("hb", r, 0.1f, 2) }));
         OnnxOracle.Compare(g, new Random(9), "depthwise cross-correlation");
     }
+}
+
+/// <summary>A Conv with run-time weights: the constant-weight reference with input 1 as the weights (and input 2 as the bias).</summary>
+internal sealed class RuntimeConvReference : LayerReference<RuntimeConv>
+{
+    public override float[] Compute(RuntimeConv r, float[][] x, TensorShape[] s, TensorShape o) =>
+        new Conv2dReference().Compute(r.Window with { Weights = x[1], Bias = x.Length == 3 ? x[2] : r.Window.Bias }, x[..1], s[..1], o);
+}
+
+/// <summary>A ConvTranspose with run-time weights: the constant-weight reference with input 1 as the weights (and input 2 as the bias).</summary>
+internal sealed class RuntimeConvTransposeReference : LayerReference<RuntimeConvTranspose>
+{
+    public override float[] Compute(RuntimeConvTranspose r, float[][] x, TensorShape[] s, TensorShape o) =>
+        new ConvTranspose2dReference().Compute(r.Window with { Weights = x[1], Bias = x.Length == 3 ? x[2] : r.Window.Bias }, x[..1], s[..1], o);
 }

@@ -1,6 +1,8 @@
 // Slice on the GPU against the C# reference: boxes with offsets, steps (negative included) on every axis.
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -23,5 +25,24 @@ public class SliceTests : GpuTest
         var b = new NetworkBuilder();
         var ex = Assert.Throws<ArgumentException>(() => b.Add(Slice.Along(new Shape(2, 5, 3), 2, 2, 4), "bad", b.Input(2, 5, 3)));
         Assert.That(ex!.Message, Does.Contain("bad").And.Contain("axis 2 (size 5)"));
+    }
+}
+
+/// <summary>Slice: output index i of each axis reads start + i·step.</summary>
+internal sealed class SliceReference : LayerReference<Slice>
+{
+    public override float[] Compute(Slice sl, float[][] x, TensorShape[] s, TensorShape o) =>
+        SliceRef(sl, x[0], s[0], o);
+
+    public static float[] SliceRef(Slice sl, float[] x, TensorShape s, TensorShape o)
+    {
+        var y = new float[o.ElementCount];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var idx = Index(i, o);
+            for (int k = 0; k < idx.Length; k++) idx[k] = sl.Starts[k] + idx[k] * sl.Steps[k];
+            y[i] = x[Flat(idx, s)];
+        }
+        return y;
     }
 }

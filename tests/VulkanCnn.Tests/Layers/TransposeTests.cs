@@ -1,6 +1,8 @@
 // Transpose on the GPU against the C# reference for every permutation, and one hand-checked NHWC → NCHW case.
 using VulkanCnn.Graph;
 using VulkanCnn.Layers;
+using VulkanCnn.Tests.Reference;
+using static VulkanCnn.Tests.Reference.TensorIndex;
 
 namespace VulkanCnn.Tests.Layers;
 
@@ -33,5 +35,25 @@ public class TransposeTests : GpuTest
         var b = new NetworkBuilder();
         var ex = Assert.Throws<ArgumentException>(() => b.Add(new Transpose(0, 0, 1), "bad", b.Input(2, 2, 3)));
         Assert.That(ex!.Message, Does.Contain("bad").And.Contain("(0,0,1)"));
+    }
+}
+
+/// <summary>Transpose: each output element read from the permuted index.</summary>
+internal sealed class TransposeReference : LayerReference<Transpose>
+{
+    public override float[] Compute(Transpose t, float[][] x, TensorShape[] s, TensorShape o) =>
+        TransposeRef(t, x[0], s[0], o);
+
+    public static float[] TransposeRef(Transpose t, float[] x, TensorShape s, TensorShape o)
+    {
+        var y = new float[x.Length];
+        for (long i = 0; i < y.Length; i++)
+        {
+            var oi = Index(i, o);
+            var si = new int[s.Rank];
+            for (int k = 0; k < oi.Length; k++) si[t.Perm[k]] = oi[k];
+            y[i] = x[Flat(si, s)];
+        }
+        return y;
     }
 }

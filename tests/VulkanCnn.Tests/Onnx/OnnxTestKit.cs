@@ -167,6 +167,51 @@ internal static class OnnxOracle
         return errs;
     }
 
+    /// <summary>ONNX Runtime's outputs with their shapes.</summary>
+    public static (float[] Data, long[] Dims)[] RunOrtWithShapes(byte[] model, IReadOnlyList<(string Name, float[] Data, long[] Dims)> inputs)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using var session = new InferenceSession(model, options);
+        var values = inputs.Select(i => OrtValue.CreateTensorValueFromMemory(i.Data, i.Dims)).ToArray();
+        try
+        {
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, inputs.Select(i => i.Name).ToArray(), values, session.OutputNames);
+            return results.Select(r => (r.GetTensorDataAsSpan<float>().ToArray(), r.GetTensorTypeAndShape().Shape)).ToArray();
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The imported network on the GPU and on the C# reference (<see cref="Reference.CpuReference"/>, so the references
+    /// are checked by the oracle too) against ONNX Runtime: every output's shape exactly, its values with the mixed check.
+    /// </summary>
+    public static void CompareEverywhere(OnnxGraph g, IReadOnlyList<(string Name, float[] Data, long[] Dims)> inputs, string what, double eps = 1e-3)
+    {
+        var bytes = g.Bytes();
+        var expected = RunOrtWithShapes(bytes, inputs);
+        var import = OnnxImporter.Import(OnnxModel.Load(bytes, what), inputs.ToDictionary(i => i.Name, i => i.Dims.Select(d => (int)d).ToArray()));
+        var net = import.Network;
+        var byName = inputs.ToDictionary(i => i.Name, i => i.Data);
+        var xs = net.InputIds.Select(id => byName[net.Nodes[id].Name]).ToArray();
+        var gpu = GpuSetUp.Run(net, xs);
+        var cpu = Reference.CpuReference.Run(net, xs);
+        Assert.That(gpu.Length, Is.EqualTo(expected.Length), $"{what}: number of outputs");
+        var errs = new List<string>();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            string name = g.Graph.Output[i].Name;
+            Assert.That(import.OutputDims[name].Select(d => (long)d), Is.EqualTo(expected[i].Dims), $"{what}: shape of output {i} ({name})");
+            double eg = TestData.AssertClose(expected[i].Data, gpu[i], $"{what}: output {i} ({name}) on the GPU", eps);
+            double ec = TestData.AssertClose(expected[i].Data, cpu[i], $"{what}: output {i} ({name}) on the C# reference", eps);
+            errs.Add($"{eg:G3} (reference {ec:G3})");
+        }
+        TestContext.Out.WriteLine($"{what}: max |VulkanCnn - ONNX Runtime| per output: {string.Join(", ", errs)}");
+    }
+
     /// <summary>Writes the backend-test layout for a model, with ONNX Runtime's outputs as the expected ones.</summary>
     public static void WriteBackendCase(string dir, OnnxGraph g, Random rng, float scale = 1f)
     {

@@ -264,6 +264,7 @@ internal sealed unsafe class BlazeFaceGpuDecoder : IDisposable
     }
 
     /// <summary>Mirror of shaders/blazeface_decode.comp's push constants.</summary>
+    [PushConstants("blazeface_decode")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct DecodePush
     {
@@ -272,6 +273,7 @@ internal sealed unsafe class BlazeFaceGpuDecoder : IDisposable
     }
 
     /// <summary>Mirror of shaders/nms.comp's push constants.</summary>
+    [PushConstants("nms")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct NmsPush
     {

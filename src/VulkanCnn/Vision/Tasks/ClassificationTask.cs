@@ -166,6 +166,7 @@ public sealed unsafe class ClassificationTask : VisionTask
     }
 
     /// <summary>Mirror of shaders/topk.comp's push constants.</summary>
+    [PushConstants("topk")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {

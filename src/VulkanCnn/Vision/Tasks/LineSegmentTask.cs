@@ -161,6 +161,7 @@ public sealed unsafe class LineSegmentTask : VisionTask
     }
 
     /// <summary>Mirror of shaders/mlsd_decode.comp's push constants.</summary>
+    [PushConstants("mlsd_decode")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct DecodePush
     {
@@ -169,6 +170,7 @@ public sealed unsafe class LineSegmentTask : VisionTask
     }
 
     /// <summary>Mirror of shaders/mlsd_topk.comp's push constants.</summary>
+    [PushConstants("mlsd_topk")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct TopKPush
     {

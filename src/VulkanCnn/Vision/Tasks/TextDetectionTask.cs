@@ -304,6 +304,7 @@ public sealed unsafe class TextDetectionTask : VisionTask
     }
 
     /// <summary>Mirror of shaders/text_regions.comp's push constants.</summary>
+    [PushConstants("text_regions")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct RegionsPush
     {
@@ -313,6 +314,7 @@ public sealed unsafe class TextDetectionTask : VisionTask
     }
 
     /// <summary>Mirror of shaders/text_mask.comp's push constants.</summary>
+    [PushConstants("text_mask")]
     [StructLayout(LayoutKind.Sequential)]
     internal struct Push
     {
