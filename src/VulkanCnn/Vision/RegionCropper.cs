@@ -82,6 +82,8 @@ public sealed unsafe class RegionCropper : IDisposable
     private readonly ComputeProgram _program;
     private readonly CropRegion[] _current;
     private readonly int _frameBytes, _itemFloats;
+    internal readonly ExclusiveUse Use = new("RegionCropper");
+    private readonly LinkedListNode<IDisposable>? _tracked;
     private bool _disposed;
 
     /// <summary>A cropper with an output tensor of its own (read it with <see cref="GetOutput"/>).</summary>
@@ -125,6 +127,7 @@ public sealed unsafe class RegionCropper : IDisposable
             throw new ArgumentException($"{maxRegions} crops of {options.Width}x{options.Height} need {outBytes:N0} bytes and the {frameWidth}x{frameHeight} frame {_frameBytes:N0}; " +
                                         $"{context.DeviceInfo.Name} binds at most {context.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange).");
         _staging = new MemoryArena(context, MemoryUsage.Staging);
+        _tracked = context.Track(this);
         try
         {
             if (session != null)
@@ -172,6 +175,7 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Copies a frame (FrameWidth·FrameHeight·4 bytes) in.</summary>
     public void Upload(ReadOnlySpan<byte> frame)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         if (frame.Length != _frameBytes)
             throw new ArgumentException($"A {FrameWidth}x{FrameHeight} {Format} frame has {_frameBytes} bytes; got {frame.Length}.", nameof(frame));
@@ -181,10 +185,12 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Sets the regions of the next batch (at most <see cref="MaxRegions"/>; none gives a batch of padding).</summary>
     public void SetRegions(ReadOnlySpan<CropRegion> regions)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         if (regions.Length > MaxRegions)
             throw new ArgumentException($"{regions.Length} regions given; this cropper takes at most {MaxRegions} per batch.", nameof(regions));
         var dst = new Span<float>((byte*)_regions.Mapped + 16, regions.Length * 8);
+        Span<float> v = stackalloc float[8];
         for (int i = 0; i < regions.Length; i++)
         {
             var r = regions[i];
@@ -197,7 +203,7 @@ public sealed unsafe class RegionCropper : IDisposable
                 throw new ArgumentException($"Region {i} shrinks {su:0.##}x{sv:0.##} frame pixels into one crop pixel; at most {MaxShrink} (use a larger crop or a smaller frame).", nameof(regions));
             if (r.Width < 1 || r.Width > Options.Width)
                 throw new ArgumentException($"Region {i} is {r.Width} pixels wide; the crops are 1 to {Options.Width}.", nameof(regions));
-            ReadOnlySpan<float> v = stackalloc float[] { r.A, r.B, r.C, r.Width, r.D, r.E, r.F, 0 };
+            (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]) = (r.A, r.B, r.C, r.Width, r.D, r.E, r.F, 0);
             v.CopyTo(dst.Slice(i * 8, 8));
             _current[i] = r;
         }
@@ -208,6 +214,7 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Crops the current regions of the uploaded frame and waits.</summary>
     public void Run()
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         _program.Run();
     }
@@ -223,6 +230,7 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Copies the crops of the last run, <see cref="Count"/> items of 3·Height·Width floats, into <paramref name="destination"/>.</summary>
     public void GetOutput(Span<float> destination)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         int n = Count * _itemFloats;
         if (destination.Length != n)
@@ -258,7 +266,9 @@ public sealed unsafe class RegionCropper : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = Use.Enter();
         _disposed = true;
+        _ctx?.Untrack(_tracked);
         _program?.Dispose();
         _staging?.Dispose();
     }

@@ -112,6 +112,34 @@ public class VisionLifetimeTests
     }
 
     [Test]
+    public void ARegionCropperIsTrackedGuardedAndSafeToDisposeAfterItsContext()
+    {
+        var ctx = OwnContexts.Create();
+        var options = new PreprocessOptions { Width = 8, Height = 4 };
+        var frame = PipelineKit.Frame(W, H, 3, 3, seed: 5);
+        var regions = new[] { CropRegion.FromBox(0, 0, 20, 10, 8, 4) };
+        var cropper = new RegionCropper(ctx, W, H, PixelFormat.Rgba8, options, 2);
+        cropper.Process(frame, regions);
+        var before = cropper.ReadOutput();
+        using (new HeldOnAnotherThread(cropper.Use))
+            foreach (var (name, call) in new (string, TestDelegate)[]
+                     {
+                         ("Upload", () => cropper.Upload(frame)), ("SetRegions", () => cropper.SetRegions(regions)),
+                         ("Run", cropper.Run), ("ReadOutput", () => cropper.ReadOutput()), ("Dispose", cropper.Dispose),
+                     })
+                Assert.That(Assert.Throws<InvalidOperationException>(call, name)!.Message, Does.Contain("RegionCropper"), name);
+        cropper.Run();
+        Assert.That(cropper.ReadOutput(), Is.EqualTo(before), "the refused calls changed nothing");
+
+        ctx.Dispose();
+        Assert.DoesNotThrow(cropper.Dispose, "after the context");
+        Assert.DoesNotThrow(cropper.Dispose, "twice");
+        OwnContexts.AssertOnlyAliveReports(ctx, "cropper disposed after the context", "RegionCropper");
+        Assert.Throws<ObjectDisposedException>(cropper.Run, "Run after the context");
+        Assert.Throws<ObjectDisposedException>(() => new RegionCropper(ctx, W, H, PixelFormat.Rgba8, options, 2), "new after the context");
+    }
+
+    [Test]
     public void ADeviceLostInAPipelineSubmissionLeaksNothingAndANewContextRuns()
     {
         var frame = PipelineKit.Frame(W, H, 3, 3, seed: 5);
