@@ -9,6 +9,10 @@ namespace VulkanCnn.Cli;
 
 internal static class RunCommand
 {
+    /// <summary>For the fuzz target of `vcnn run`: stop after the arguments, files and import are checked, before the
+    /// device is opened (no GPU work in the fuzz loop).</summary>
+    internal static bool DryRun { get; set; }
+
     /// <summary>--input-shape NAME=1,3,H,W options as a dictionary.</summary>
     internal static Dictionary<string, int[]> InputShapes(Options o)
     {
@@ -162,6 +166,14 @@ internal static class RunCommand
         foreach (var (name, (data, dims)) in given)
             if (!shapes.ContainsKey(name)) shapes[name] = dims.Length > 0 && dims[0] == 1 ? dims : new[] { 1 }.Concat(dims).ToArray();
         var import = OnnxImporter.Import(model, shapes);
+        // Every input's values against its imported shape, before the device is opened and the network compiled.
+        foreach (var (name, (data, _)) in given)
+        {
+            long expected = import.InputDims[name].Aggregate(1L, (a, d) => a * d);
+            if (data.LongLength != expected)
+                throw new ArgumentException($"--input {name}: the file gives {data.LongLength:N0} values, the input [{string.Join(",", import.InputDims[name])}] takes {expected:N0}.");
+        }
+        if (DryRun) return 0;
         using var ctx = Cli.OpenContext(o);
         using var session = new Session(ctx, import.Network);
         var net = session.Network;

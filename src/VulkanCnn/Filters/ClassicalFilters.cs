@@ -303,12 +303,14 @@ public static class ClassicalFilters
 
 /// <summary>
 /// Runs classical filters on a <see cref="VulkanCnn.Vulkan.VulkanContext"/>, keeping one compiled <see cref="Session"/> per
-/// (kind, options, image shape) so that filtering many frames of one size compiles once. Not thread-safe.
+/// (kind, options, image shape) so that filtering many frames of one size compiles once. Not thread-safe: a call while
+/// another thread is inside one throws <see cref="InvalidOperationException"/>. Disposing the context disposes its sessions.
 /// </summary>
 public sealed class FilterRunner : IDisposable
 {
     private readonly Vulkan.VulkanContext _ctx;
     private readonly Dictionary<(FilterKind, FilterOptions, Shape), Session> _sessions = new();
+    private readonly ExclusiveUse _use = new("FilterRunner");
     private bool _disposed;
 
     /// <summary>A runner on <paramref name="context"/>; the context must outlive it.</summary>
@@ -327,6 +329,7 @@ public sealed class FilterRunner : IDisposable
     /// </summary>
     public float[] Apply(FilterKind kind, ReadOnlySpan<float> image, Shape shape, FilterOptions? options = null)
     {
+        using var use = _use.Enter();
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new FilterOptions();
         if (image.Length != shape.Size)
@@ -345,6 +348,7 @@ public sealed class FilterRunner : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = _use.Enter();
         _disposed = true;
         foreach (var s in _sessions.Values) s.Dispose();
         _sessions.Clear();

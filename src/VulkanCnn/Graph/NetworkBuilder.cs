@@ -87,7 +87,14 @@ public sealed class NetworkBuilder
         if (layer.InputCount >= 0 && inputs.Length != layer.InputCount)
             throw new ArgumentException($"{name}: {layer.TypeName} takes {layer.InputCount} input(s), {inputs.Length} given.");
         var shapes = inputs.Select(i => _nodes[i.Id].OutputShape).ToArray();
-        var shape = layer.OutputShape(shapes, name);
+        TensorShape shape;
+        // Layers compute their output sizes in checked arithmetic; an overflow means sizes past any tensor, bad input.
+        try { shape = layer.OutputShape(shapes, name); }
+        catch (OverflowException e)
+        {
+            throw new ArgumentException($"{name}: {layer.TypeName} ({layer.Describe()}) of {string.Join(" and ", shapes.Select(x => x.ToString()))}: " +
+                                        "its output size overflows 32-bit arithmetic.", e);
+        }
         int id = _nodes.Count;
         _nodes.Add(new NetworkNode(id, name, layer, inputs.Select(i => i.Id).ToArray(), shape));
         if (layer is InputLayer) _inputs.Add(id);

@@ -51,7 +51,11 @@ public sealed unsafe class Session : IDisposable
     private Recording? _last;
     private double[] _layerMs = Array.Empty<double>();
     private LayerTime[]? _times;
+    private readonly LinkedListNode<IDisposable> _tracked;
     private bool _disposed;
+
+    /// <summary>One thread at a time: the public entry points enter it (a frame pipeline enters it around its own use).</summary>
+    internal readonly ExclusiveUse Use;
 
     public Session(VulkanContext context, Network network, SessionOptions? options = null)
     {
@@ -60,6 +64,7 @@ public sealed unsafe class Session : IDisposable
         context.ThrowIfDisposed();
         options ??= new SessionOptions();
         _ctx = context;
+        Use = new ExclusiveUse($"Session '{network.Name}'");
         if (options.MaxBatch is int max) network = network.WithBatch(max);
         Network = options.Optimize ? Optimizer.Optimize(network) : network;
         try { _batch = Network.Inputs.Any(n => n.OutputShape.Rank > 0) ? Network.Batch : null; }
@@ -71,6 +76,7 @@ public sealed unsafe class Session : IDisposable
         _profile = options.Profile && context.DeviceInfo.TimestampsSupported;
         _winograd = options.Winograd;
         var nodes = Network.Nodes;
+        _tracked = context.Track(this);
         _weights = new MemoryArena(context, MemoryUsage.Device);
         _activations = new MemoryArena(context, MemoryUsage.Device);
         try
@@ -187,6 +193,7 @@ public sealed unsafe class Session : IDisposable
     /// </summary>
     public void SetInput(ReadOnlySpan<float> data, int index = 0)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         CheckIndex(index, _inputHost.Length, "input");
         var shape = InputShape(index);
@@ -271,6 +278,7 @@ public sealed unsafe class Session : IDisposable
     /// </summary>
     public void GetOutput(Span<float> destination, int index = 0)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         CheckIndex(index, _outputHost.Length, "output");
         var shape = OutputShape(index, LastBatch == 0 ? MaxBatch : LastBatch);
@@ -290,6 +298,7 @@ public sealed unsafe class Session : IDisposable
     /// </summary>
     public void Run(int batch)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         var rec = RecordingFor(batch);
         for (int i = 0; i < _inputItems.Length; i++)
@@ -303,6 +312,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Records the command buffer for runs of <paramref name="batch"/> now rather than on its first run.</summary>
     public void Prepare(int batch)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         RecordingFor(batch);
     }
@@ -310,6 +320,7 @@ public sealed unsafe class Session : IDisposable
     /// <summary>Convenience: sets the single input (the whole batch or its first k items), runs that batch, and returns the first output as a new array.</summary>
     public float[] Run(ReadOnlySpan<float> input)
     {
+        using var use = Use.Enter();
         SetInput(input);
         int batch = _inputItems[0] == 0 ? MaxBatch : _inputItems[0];
         Run(batch);
@@ -419,15 +430,17 @@ public sealed unsafe class Session : IDisposable
 
     private void ThrowIfDisposed()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         _ctx.ThrowIfDisposed();
+        ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
-    /// <inheritdoc/>
+    /// <summary>Frees everything the session holds; idempotent, and a no-op once its context has been disposed (which disposed it).</summary>
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = Use.Enter();
         _disposed = true;
+        _ctx.Untrack(_tracked);
         var vk = _ctx.Vk;
         // The command buffer may still be in flight after an exception: wait for its fence first.
         if (_fence.Handle != 0)

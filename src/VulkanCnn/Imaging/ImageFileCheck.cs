@@ -16,21 +16,26 @@ internal static class ImageFileCheck
     /// Reads, checks and decodes the image at <paramref name="path"/>. InvalidDataException naming the file for a truncated
     /// PNG or JPEG, a size of 0 or past <see cref="ImageIO.MaxPixels"/>, and whatever ImageSharp cannot decode.
     /// </summary>
-    public static Image<Rgb24> LoadRgb24(string path)
+    public static Image<Rgb24> LoadRgb24(string path) => DecodeRgb24(path, Read(path));
+
+    /// <summary><see cref="LoadRgb24"/> for a file's bytes; <paramref name="path"/> names it in errors.</summary>
+    public static Image<Rgb24> DecodeRgb24(string path, byte[] bytes)
     {
-        var bytes = Read(path);
         Check(path, bytes);
+        // ImageSharp's decoders (2.1) let NullReference, IndexOutOfRange, ArgumentOutOfRange and NotSupported exceptions
+        // escape on corrupt data (found by fuzzing, tests/VulkanCnn.Fuzz): whatever the decoder throws on these bytes is
+        // the file's fault and is reported as such, with the decoder's exception inside.
         try { return Image.Load<Rgb24>(bytes); }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or InvalidMemoryOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"Cannot read image '{path}': {e.Message}", e);
+            throw new InvalidDataException($"Cannot read image '{path}': {(e is ImageFormatException or InvalidMemoryOperationException ? e.Message : $"the decoder failed ({e.GetType().Name}: {e.Message})")}", e);
         }
     }
 
     /// <summary>The checked width and height of the image at <paramref name="path"/> (the whole file is checked, nothing decoded).</summary>
     public static (int Width, int Height) Identify(string path) => Check(path, Read(path));
 
-    private static byte[] Read(string path)
+    public static byte[] Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
@@ -48,9 +53,9 @@ internal static class ImageFileCheck
             // Other formats (BMP, GIF, TGA, TIFF, WebP): ImageSharp reads the header; its decoders check the rest.
             IImageInfo? info;
             try { info = Image.Identify(bytes); }
-            catch (Exception e) when (e is InvalidImageContentException or ImageFormatException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                throw new InvalidDataException($"Cannot read image '{path}': {e.Message}", e);
+                throw new InvalidDataException($"Cannot read image '{path}': {(e is ImageFormatException ? e.Message : $"the decoder failed ({e.GetType().Name}: {e.Message})")}", e);
             }
             if (info == null)
                 throw new InvalidDataException($"Cannot read image '{path}': unknown format ({bytes.Length} bytes; PNG, JPEG, BMP, GIF, TGA, TIFF and WebP are read).");

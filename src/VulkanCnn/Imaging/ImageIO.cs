@@ -45,11 +45,33 @@ public static class ImageIO
     public static (float[] Pixels, Shape Shape) Load(string path, bool grayscale = false, int? width = null, int? height = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        CheckResizeTarget(path, width, height);
+        return Decode(ImageFileCheck.Read(path), path, grayscale, width, height);
+    }
+
+    /// <summary>
+    /// <see cref="Load(string, bool, int?, int?)"/> for an image file's bytes; <paramref name="name"/> stands for the file
+    /// in error messages.
+    /// </summary>
+    public static (float[] Pixels, Shape Shape) Load(byte[] bytes, string name, bool grayscale = false, int? width = null, int? height = null)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentNullException.ThrowIfNull(name);
+        CheckResizeTarget(name, width, height);
+        return Decode(bytes, name, grayscale, width, height);
+    }
+
+    private static void CheckResizeTarget(string path, int? width, int? height)
+    {
         if (width is <= 0 || height is <= 0)
             throw new ArgumentException($"Resize target for '{path}' must be positive, got width {width}, height {height}.");
         if ((long?)width * height > MaxPixels)
             throw new ArgumentException($"Resize target {width}x{height} for '{path}' has more than {MaxPixels:N0} pixels (ImageIO.MaxPixels).");
-        using var image = ImageFileCheck.LoadRgb24(path);
+    }
+
+    private static (float[] Pixels, Shape Shape) Decode(byte[] bytes, string path, bool grayscale, int? width, int? height)
+    {
+        using var image = ImageFileCheck.DecodeRgb24(path, bytes);
         if (width != null || height != null)
         {
             // In double: a 1-pixel-high image resized to a given width may ask for a height past int.
@@ -180,6 +202,12 @@ public static class ImageIO
     public static void WriteNpyArray(string path, ReadOnlySpan<float> data, IReadOnlyList<int> dims)
     {
         ArgumentNullException.ThrowIfNull(path);
+        File.WriteAllBytes(path, NpyArrayBytes(path, data, dims));
+    }
+
+    /// <summary>The bytes of <see cref="WriteNpyArray"/>'s file (<paramref name="path"/> only names it in errors).</summary>
+    internal static byte[] NpyArrayBytes(string path, ReadOnlySpan<float> data, IReadOnlyList<int> dims)
+    {
         long count = dims.Aggregate(1L, (a, d) => a * d);
         if (count != data.Length) throw new ArgumentException($"'{path}': dimensions ({string.Join(", ", dims)}) need {count} floats, got {data.Length}.");
         string shape = dims.Count == 1 ? $"({dims[0]},)" : $"({string.Join(", ", dims)})";
@@ -193,7 +221,7 @@ public static class ImageIO
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
         Encoding.ASCII.GetBytes(header, bytes.AsSpan(10));
         for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(total + 4 * i), data[i]);
-        File.WriteAllBytes(path, bytes);
+        return bytes;
     }
 
     /// <summary>
@@ -204,7 +232,14 @@ public static class ImageIO
     public static (float[] Data, int[] Shape) ReadNpy(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = File.ReadAllBytes(path);
+        return ReadNpy(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary><see cref="ReadNpy(string)"/> for a .npy file's bytes; <paramref name="path"/> names it in errors.</summary>
+    public static (float[] Data, int[] Shape) ReadNpy(byte[] bytes, string path)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentNullException.ThrowIfNull(path);
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(NpyMagic))
             throw new InvalidDataException($"'{path}' is not a .npy file (no \\x93NUMPY magic in its {bytes.Length} bytes).");
         int major = bytes[6];

@@ -15,10 +15,10 @@ public sealed record DepthToSpace(int BlockSize, bool Crd = false) : Layer
     {
         CheckInputCount(node, "DepthToSpace", inputs, 1);
         var (n, s) = ImageView(node, "DepthToSpace", inputs[0], allow1D: false);
-        int b2 = BlockSize * BlockSize;
+        long b2 = (long)BlockSize * BlockSize;   // in 64 bits: 65536² wraps to 0 in 32
         if (BlockSize < 1 || s.C % b2 != 0)
             throw new ArgumentException($"{node}: DepthToSpace block size {BlockSize} needs a channel count divisible by {b2}; the input has {s.C}.");
-        return TensorShape.Image(n, s.C / b2, checked(s.H * BlockSize), checked(s.W * BlockSize));
+        return TensorShape.Image(n, (int)(s.C / b2), checked(s.H * BlockSize), checked(s.W * BlockSize));
     }
 
     internal override void Compile(LayerCompiler c, NodeIO io)

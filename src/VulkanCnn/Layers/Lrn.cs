@@ -26,7 +26,8 @@ public sealed record Lrn : Layer
         return inputs[0];
     }
 
-    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => output.ElementCount * (Size + 2);
+    // In 64 bits: Size + 2 wraps negative for a Size near 2^31 (vcnn info printed negative multiply-adds).
+    public override long MultiplyAdds(IReadOnlyList<TensorShape> inputs, TensorShape output) => output.ElementCount * (Size + 2L);
 
     [PushConstants("lrn")]
     [StructLayout(LayoutKind.Sequential)]

@@ -12,7 +12,7 @@ internal sealed partial class Importer
     private void FoldConstant()
     {
         var t = Attr("value")?.T;
-        if (t != null) { _vals[Out] = new Cst(OnnxModel.Decode(t, Src, Path.GetDirectoryName(Path.GetFullPath(Src)))); return; }
+        if (t != null) { _vals[Out] = new Cst(OnnxModel.Decode(t, Src, _m.BaseDirectory)); return; }
         if (Attr("value_float") is { } f) { SetCst(Array.Empty<int>(), new double[] { f.F }, true); return; }
         if (Attr("value_floats") is { } fs) { SetCst(new[] { fs.Floats.Count }, fs.Floats.Select(v => (double)v).ToArray(), true); return; }
         if (Attr("value_int") is { } i) { SetCst(Array.Empty<int>(), new double[] { i.I }, false); return; }
@@ -47,14 +47,17 @@ internal sealed partial class Importer
             }
             case "ConstantOfShape":
             {
-                var dims = c[0]!.T.ToInt64s().Select(x => (int)x).ToArray();
+                var dims = DimsFrom(c[0]!.T.ToInt64s(), "ConstantOfShape's shape");
+                int count = FoldCount(dims, "ConstantOfShape", 0);
                 var val = Attr("value")?.T is { } t ? OnnxModel.Decode(t, Src, null) : null;
-                SetCst(dims, Enumerable.Repeat(val?.Values[0] ?? 0.0, (int)Product(dims)).ToArray(), val?.IsFloat ?? true);
+                if (val != null && val.ElementCount != 1)
+                    throw new ArgumentException($"ConstantOfShape's value has {val.ElementCount:N0} elements; it must hold one.");
+                SetCst(dims, Enumerable.Repeat(val?.Values[0] ?? 0.0, count).ToArray(), val?.IsFloat ?? true);
                 return;
             }
             case "Reshape":
             {
-                var dims = ReshapeTarget(c[0]!.Dims, _opset < 5 ? AttrInts("shape")! : c[1]!.T.ToInt64s(), AttrInt("allowzero", 0) != 0);
+                var dims = ReshapeTarget(c[0]!.Dims, ReshapeShape(), AttrInt("allowzero", 0) != 0);
                 SetCst(dims, c[0]!.V, c[0]!.T.IsFloat);
                 return;
             }
@@ -74,23 +77,32 @@ internal sealed partial class Importer
             case "Slice": FoldSlice(c); return;
             case "Range":
             {
+                for (int k = 0; k < 3; k++)
+                    if (c[k]!.V.Length != 1) throw new ArgumentException($"Range's {new[] { "start", "limit", "delta" }[k]} has {c[k]!.V.Length:N0} elements; it must be a scalar.");
                 double start = c[0]!.V[0], limit = c[1]!.V[0], delta = c[2]!.V[0];
-                int n = Math.Max(0, (int)Math.Ceiling((limit - start) / delta));
+                if (delta == 0 || !double.IsFinite(start) || !double.IsFinite(limit) || !double.IsFinite(delta))
+                    throw new ArgumentException($"Range from {start} to {limit} by {delta}: the values must be finite and the step not 0.");
+                double steps = Math.Max(0, Math.Ceiling((limit - start) / delta));
+                if (steps > MaxGeneratedElements)
+                    throw new UnsupportedException($"Range from {start} to {limit} by {delta} has {steps:N0} elements, more than the {MaxGeneratedElements:N0} a fold may create");
+                int n = (int)steps;
                 SetCst(new[] { n }, Enumerable.Range(0, n).Select(i => start + i * delta).ToArray(), c[0]!.T.IsFloat);
                 return;
             }
             case "Expand":
             {
-                var shape = c[1]!.T.ToInt64s().Select(v => (int)v).ToArray();
+                var shape = DimsFrom(c[1]!.T.ToInt64s(), "Expand's shape");
                 var outDims = BroadcastDims(c[0]!.Dims, shape);
-                SetCst(outDims, Enumerable.Range(0, (int)Product(outDims)).Select(i => c[0]!.V[BroadcastIndex(i, outDims, c[0]!.Dims)]).ToArray(), c[0]!.T.IsFloat);
+                SetCst(outDims, BroadcastTo(c[0]!, outDims, "Expand"), c[0]!.T.IsFloat);
                 return;
             }
             case "Where":
             {
                 var d = BroadcastDims(BroadcastDims(c[0]!.Dims, c[1]!.Dims), c[2]!.Dims);
-                var v = Enumerable.Range(0, (int)Product(d)).Select(i => c[0]!.V[BroadcastIndex(i, d, c[0]!.Dims)] != 0
-                    ? c[1]!.V[BroadcastIndex(i, d, c[1]!.Dims)] : c[2]!.V[BroadcastIndex(i, d, c[2]!.Dims)]).ToArray();
+                FoldCount(d, "Where", c.Max(x => x!.V.Length));
+                double[] cond = BroadcastTo(c[0]!, d, "Where"), x1 = BroadcastTo(c[1]!, d, "Where"), x2 = BroadcastTo(c[2]!, d, "Where");
+                var v = new double[cond.Length];
+                for (int i = 0; i < v.Length; i++) v[i] = cond[i] != 0 ? x1[i] : x2[i];
                 SetCst(d, v, c[1]!.T.IsFloat);
                 return;
             }
@@ -112,10 +124,13 @@ internal sealed partial class Importer
             "GreaterOrEqual" => (a, b) => a >= b ? 1 : 0, "And" => (a, b) => a != 0 && b != 0 ? 1 : 0, "Or" => (a, b) => a != 0 || b != 0 ? 1 : 0,
             "Xor" => (a, b) => (a != 0) != (b != 0) ? 1 : 0, _ => null,
         };
-        if (binary != null && c.Length == 2)
+        if (binary != null && c.Length == 2 && c[0] != null && c[1] != null)
         {
             var d = BroadcastDims(c[0]!.Dims, c[1]!.Dims);
-            var v = Enumerable.Range(0, (int)Product(d)).Select(i => binary(c[0]!.V[BroadcastIndex(i, d, c[0]!.Dims)], c[1]!.V[BroadcastIndex(i, d, c[1]!.Dims)])).ToArray();
+            FoldCount(d, op, Math.Max(c[0]!.V.Length, c[1]!.V.Length));
+            double[] x0 = BroadcastTo(c[0]!, d, op), x1 = BroadcastTo(c[1]!, d, op);
+            var v = new double[x0.Length];
+            for (int i = 0; i < v.Length; i++) v[i] = binary(x0[i], x1[i]);
             SetCst(d, v, op is not ("Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "And" or "Or" or "Xor") && c[0]!.T.IsFloat);
             return;
         }
@@ -127,8 +142,9 @@ internal sealed partial class Importer
         var d = data.Dims;
         int axis = Axis(AttrInt("axis", 0), d.Length, "axis");
         int outer = (int)Product(d.Take(axis)), inner = (int)Product(d.Skip(axis + 1)), n = d[axis];
+        foreach (var v in idx.V) if (!(v >= -n && v < n)) throw new ArgumentException($"Gather index {v} is outside axis {axis} of size {n}.");
         var ind = idx.V.Select(v => (int)(v < 0 ? v + n : v)).ToArray();
-        foreach (var v in ind) if (v < 0 || v >= n) throw new ArgumentException($"Gather index {v} is outside axis {axis} of size {n}.");
+        FoldCount(d.Take(axis).Concat(idx.Dims).Concat(d.Skip(axis + 1)).ToArray(), "Gather", Math.Max(data.V.Length, idx.V.Length));
         var r = new List<double>();
         for (int o = 0; o < outer; o++)
             foreach (var k in ind)
@@ -140,6 +156,10 @@ internal sealed partial class Importer
     {
         int rank = parts[0].Dims.Length;
         int axis = Axis(AttrInt("axis", 0), rank, "axis");
+        foreach (var p in parts)
+            if (p.Dims.Length != rank || p.Dims.Where((v, k) => k != axis && v != parts[0].Dims[k]).Any())
+                throw new ArgumentException($"Concat along axis {axis} of [{string.Join(",", parts[0].Dims)}] and [{string.Join(",", p.Dims)}]: the other dimensions differ.");
+        FoldCount(parts[0].Dims.Select((v, k) => k == axis ? (int)Math.Min(int.MaxValue, parts.Sum(p => (long)p.Dims[axis])) : v).ToArray(), "Concat");
         int outer = (int)Product(parts[0].Dims.Take(axis));
         var r = new List<double>();
         for (int o = 0; o < outer; o++)
@@ -156,7 +176,7 @@ internal sealed partial class Importer
     private void FoldTranspose(Cst x)
     {
         var d = x.Dims;
-        var perm = (AttrInts("perm") ?? Enumerable.Range(0, d.Length).Reverse().Select(v => (long)v).ToArray()).Select(v => (int)v).ToArray();
+        var perm = Permutation(d);
         var od = perm.Select(p => d[p]).ToArray();
         var strides = new int[d.Length];
         for (int k = d.Length - 1, s = 1; k >= 0; s *= d[k], k--) strides[k] = s;

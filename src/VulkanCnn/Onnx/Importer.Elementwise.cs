@@ -23,8 +23,8 @@ internal sealed partial class Importer
         }
         else
         {
-            if (OptCst(1, "min") is { } mn) lo = (float)mn.V[0];
-            if (OptCst(2, "max") is { } mx) hi = (float)mx.V[0];
+            if (OptCst(1, "min") is { } mn) lo = (float)Scalar(mn, "min");
+            if (OptCst(2, "max") is { } mx) hi = (float)Scalar(mx, "max");
         }
         Act(lo == 0 && hi == float.MaxValue ? Activation.Relu : Activation.Clip(lo, hi));
     }

@@ -50,7 +50,7 @@ internal sealed partial class Importer
         if (c == null) return null;
         var d = BroadcastDims(dims, c.Dims);
         if (!d.SequenceEqual(dims)) throw new UnsupportedException($"{what} of shape [{string.Join(",", c.Dims)}] for normalised axes [{string.Join(",", dims)}]");
-        return Enumerable.Range(0, (int)Product(dims)).Select(k => (float)c.V[BroadcastIndex(k, dims, c.Dims)]).ToArray();
+        return BroadcastTo(c, dims, what).Select(v => (float)v).ToArray();
     }
 
     private void LayerNormOp()
@@ -66,7 +66,7 @@ internal sealed partial class Importer
     {
         var x = RtIn(0);
         if (x.Dims.Length < 3) throw new ArgumentException($"input [{string.Join(",", x.Dims)}] needs a batch, a channel and a spatial axis.");
-        int g = (int)AttrInt("num_groups", 0), ch = x.Dims[1];
+        int g = AttrInt32("num_groups", 0), ch = x.Dims[1];
         if (g < 1 || ch % g != 0) throw new ArgumentException($"num_groups {g} must divide the {ch} channels.");
         var scale = CstIn(1, "scale"); var bias = CstIn(2, "bias");
         // Opset 18 gives one scale and bias per group, 21 one per channel.
@@ -82,7 +82,7 @@ internal sealed partial class Importer
     private void LrnOp()
     {
         var x = RtIn(0);
-        SetRt(new Lrn { Size = (int)AttrInt("size", 0), Alpha = AttrFloat("alpha", 1e-4f), Beta = AttrFloat("beta", 0.75f), Bias = AttrFloat("bias", 1f) }, x.Dims, x.Node);
+        SetRt(new Lrn { Size = AttrInt32("size", 0), Alpha = AttrFloat("alpha", 1e-4f), Beta = AttrFloat("beta", 0.75f), Bias = AttrFloat("bias", 1f) }, x.Dims, x.Node);
     }
 
     private void InstanceNormOp()

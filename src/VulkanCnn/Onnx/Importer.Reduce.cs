@@ -35,7 +35,7 @@ internal sealed partial class Importer
     private void CumSumOp()
     {
         var x = RtIn(0);
-        int axis = Axis((long)CstIn(1, "axis").V[0], x.Dims.Length, "axis");
+        int axis = Axis(ScalarInt(CstIn(1, "axis"), "axis"), x.Dims.Length, "axis");
         SetRt(new AlongAxis(AxisOp.CumSum, axis) { Exclusive = AttrInt("exclusive", 0) != 0, Reverse = AttrInt("reverse", 0) != 0 }, x.Dims, x.Node);
     }
 
@@ -44,7 +44,7 @@ internal sealed partial class Importer
     {
         var x = RtIn(0);
         int axis = Axis(AttrInt("axis", -1), x.Dims.Length, "axis");
-        long k = _opset < 10 ? AttrInt("k", 0) : (long)CstIn(1, "K").V[0];
+        long k = _opset < 10 ? AttrInt("k", 0) : ScalarInt(CstIn(1, "K"), "K");
         if (k < 1 || k > x.Dims[axis]) throw new ArgumentException($"K = {k} must lie in 1..{x.Dims[axis]} (axis {axis} of [{string.Join(",", x.Dims)}]).");
         bool smallest = AttrInt("largest", 1) == 0;
         var d = x.Dims.ToArray();

@@ -12,8 +12,13 @@ internal sealed partial class Importer
         var ins = Enumerable.Range(0, _node.Input.Count).Where(i => _node.Input[i] != "").Select(i => RtIn(i)).ToArray();
         int rank = ins[0].Dims.Length;
         int axis = Axis(AttrInt("axis", 1), rank, "axis");
+        foreach (var r in ins)
+            if (r.Dims.Length != rank || r.Dims.Where((v, k) => k != axis && v != ins[0].Dims[k]).Any())
+                throw new ArgumentException($"Concat along axis {axis} of [{string.Join(",", ins[0].Dims)}] and [{string.Join(",", r.Dims)}]: the other dimensions differ.");
         var dims = ins[0].Dims.ToArray();
-        dims[axis] = ins.Sum(r => r.Dims[axis]);
+        long total = ins.Sum(r => (long)r.Dims[axis]);
+        if (total > int.MaxValue) throw new UnsupportedException($"Concat along axis {axis} gives {total:N0}, more than {int.MaxValue:N0}");
+        dims[axis] = (int)total;
         SetRt(new Concat { Axis = axis }, dims, ins.Select(r => r.Node).ToArray());
     }
 
@@ -21,7 +26,7 @@ internal sealed partial class Importer
     {
         var x = RtIn(0);
         int rank = x.Dims.Length;
-        int axis = (int)AttrInt("axis", 1);
+        int axis = AttrInt32("axis", 1);
         if (axis < 0) axis += rank;
         if (axis < 0 || axis > rank) throw new ArgumentException($"axis {AttrInt("axis", 1)} is outside a tensor of rank {rank}.");
         ReshapeTo(x, new[] { (int)Product(x.Dims.Take(axis)), (int)Product(x.Dims.Skip(axis)) });
@@ -35,24 +40,24 @@ internal sealed partial class Importer
         {
             if (shape[i] == -1) { if (infer >= 0) throw new ArgumentException($"shape [{string.Join(",", shape)}] has two -1 entries."); infer = i; dims[i] = 1; }
             else if (shape[i] == 0 && !allowZero) dims[i] = i < from.Length ? from[i] : throw new ArgumentException($"shape [{string.Join(",", shape)}] copies dimension {i}, which the input [{string.Join(",", from)}] does not have.");
-            else dims[i] = checked((int)shape[i]);
+            else if (shape[i] < 0 || shape[i] > int.MaxValue) throw new ArgumentException($"shape [{string.Join(",", shape)}] has the entry {shape[i]}; entries are -1 (inferred), 0 (copied) or a size up to {int.MaxValue:N0}.");
+            else dims[i] = (int)shape[i];
         }
         long total = Product(from);
         if (infer >= 0)
         {
-            long rest = Product(dims);
+            long rest = SaturatedProduct(dims);
             if (rest == 0 || total % rest != 0) throw new ArgumentException($"cannot reshape [{string.Join(",", from)}] to [{string.Join(",", shape)}].");
             dims[infer] = (int)(total / rest);
         }
-        if (Product(dims) != total) throw new ArgumentException($"cannot reshape [{string.Join(",", from)}] ({total} values) to [{string.Join(",", shape)}] ({Product(dims)} values).");
+        if (SaturatedProduct(dims) != total) throw new ArgumentException($"cannot reshape [{string.Join(",", from)}] ({total:N0} values) to [{string.Join(",", shape)}] ({(SaturatedProduct(dims) == long.MaxValue ? "over 2^63" : SaturatedProduct(dims).ToString("N0"))} values).");
         return dims;
     }
 
     private void ReshapeOp()
     {
         var x = RtIn(0);
-        long[] shape = _opset < 5 ? AttrInts("shape")! : CstIn(1, "shape").T.ToInt64s();
-        var dims = ReshapeTarget(x.Dims, shape, AttrInt("allowzero", 0) != 0);
+        var dims = ReshapeTarget(x.Dims, ReshapeShape(), AttrInt("allowzero", 0) != 0);
         ReshapeTo(x, dims);
     }
 
@@ -75,6 +80,7 @@ internal sealed partial class Importer
         {
             int rank = d.Length + axes.Length;
             var ax = axes.Select(a => Axis(a, rank, "axis")).ToHashSet();
+            if (ax.Count != axes.Length) throw new ArgumentException($"{what}: axes [{string.Join(",", axes)}] name an axis twice.");
             var r = new List<int>();
             int j = 0;
             for (int i = 0; i < rank; i++) r.Add(ax.Contains(i) ? 1 : d[j++]);
@@ -96,15 +102,28 @@ internal sealed partial class Importer
     {
         var x = RtIn(0);
         int rank = x.Dims.Length;
-        var perm = (AttrInts("perm") ?? Enumerable.Range(0, rank).Reverse().Select(v => (long)v).ToArray()).Select(v => (int)v).ToArray();
-        if (perm.Length != rank || !perm.OrderBy(v => v).SequenceEqual(Enumerable.Range(0, rank)))
-            throw new ArgumentException($"perm [{string.Join(",", perm)}] is not a permutation of the {rank} axes of [{string.Join(",", x.Dims)}].");
+        var perm = Permutation(x.Dims);
         var dims = perm.Select(p => x.Dims[p]).ToArray();
         // Axes of size 1 may move freely: only the order of the others matters for the data.
         var moved = perm.Where(p => x.Dims[p] != 1).ToArray();
         if (moved.SequenceEqual(moved.OrderBy(v => v))) { ReshapeTo(x, dims); return; }
         SetRt(new Layers.Transpose(perm), dims, x.Node);
     }
+
+    /// <summary>Transpose's perm (reversed axes by default), checked to be a permutation of the axes of <paramref name="d"/>.</summary>
+    private int[] Permutation(int[] d)
+    {
+        int rank = d.Length;
+        var perm = AttrInts("perm") ?? Enumerable.Range(0, rank).Reverse().Select(v => (long)v).ToArray();
+        if (perm.Length != rank || !perm.OrderBy(v => v).SequenceEqual(Enumerable.Range(0, rank).Select(v => (long)v)))
+            throw new ArgumentException($"perm [{string.Join(",", perm)}] is not a permutation of the {rank} axes of [{string.Join(",", d)}].");
+        return perm.Select(v => (int)v).ToArray();
+    }
+
+    /// <summary>Reshape's target: the attribute before opset 5, the constant second input after.</summary>
+    private long[] ReshapeShape() => _opset < 5
+        ? AttrInts("shape") ?? throw new ArgumentException("the shape attribute is missing.")
+        : CstIn(1, "shape").T.ToInt64s();
 
     private void PadOp()
     {
@@ -126,6 +145,8 @@ internal sealed partial class Importer
             {
                 // Opset 18: pads for the listed axes only.
                 var axes = ax.T.ToInt64s().Select(a => Axis(a, rank, "axis")).ToArray();
+                if (pads.Length != 2 * axes.Length)
+                    throw new ArgumentException($"pads [{string.Join(",", pads)}] must have {2 * axes.Length} values for the axes [{string.Join(",", axes)}].");
                 var full = new long[2 * rank];
                 for (int k = 0; k < axes.Length; k++) { full[axes[k]] = pads[k]; full[rank + axes[k]] = pads[axes.Length + k]; }
                 pads = full;
@@ -137,9 +158,17 @@ internal sealed partial class Importer
             "constant" => PaddingMode.Zero, "edge" => PaddingMode.Replicate, "reflect" => PaddingMode.Reflect, "wrap" => PaddingMode.Wrap,
             _ => throw new UnsupportedException($"Pad mode '{mode}' is not supported (constant, edge, reflect and wrap are)"),
         };
-        var before = pads.Take(rank).Select(v => checked((int)v)).ToArray();
-        var after = pads.Skip(rank).Select(v => checked((int)v)).ToArray();
-        var dims = x.Dims.Select((v, i) => v + before[i] + after[i]).ToArray();
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            bool inRange = pads[i] is >= -int.MaxValue and <= int.MaxValue && pads[rank + i] is >= -int.MaxValue and <= int.MaxValue;
+            long d = inRange ? x.Dims[i] + pads[i] + pads[rank + i] : -1;
+            if (!inRange || d < 1 || d > int.MaxValue)
+                throw new ArgumentException($"pads [{string.Join(",", pads)}] make axis {i} of [{string.Join(",", x.Dims)}] {(d < 1 ? d.ToString("N0") : "too large")}; each padded axis must keep 1 to {int.MaxValue:N0} elements.");
+            dims[i] = (int)d;
+        }
+        var before = pads.Take(rank).Select(v => (int)v).ToArray();
+        var after = pads.Skip(rank).Select(v => (int)v).ToArray();
         if (before.All(v => v == 0) && after.All(v => v == 0)) { _vals[Out] = x; return; }
         SetRt(new Pad(before, after) { Mode = pm, Value = value }, dims, x.Node);
     }
@@ -173,7 +202,7 @@ internal sealed partial class Importer
             if (_opset < 18 && n % outs != 0) throw new ArgumentException($"axis {axis} of size {n} does not split into {outs} equal parts.");
             split = Enumerable.Range(0, outs).Select(i => (long)Math.Min(part, n - i * part)).ToArray();
         }
-        if (split.Length != outs || split.Sum() != n)
+        if (split.Length != outs || split.Any(v => v < 0 || v > n) || split.Sum() != n)
             throw new ArgumentException($"split [{string.Join(",", split)}] does not divide axis {axis} of size {n} into {outs} outputs.");
         return (axis, split);
     }
@@ -207,7 +236,8 @@ internal sealed partial class Importer
         long[] starts, ends, axes, steps;
         if (_opset < 10)
         {
-            starts = AttrInts("starts")!; ends = AttrInts("ends")!;
+            starts = AttrInts("starts") ?? throw new ArgumentException("the starts attribute is missing.");
+            ends = AttrInts("ends") ?? throw new ArgumentException("the ends attribute is missing.");
             axes = AttrInts("axes") ?? Enumerable.Range(0, starts.Length).Select(v => (long)v).ToArray();
             steps = Enumerable.Repeat(1L, starts.Length).ToArray();
         }
@@ -217,13 +247,20 @@ internal sealed partial class Importer
             axes = OptCst(3, "axes")?.T.ToInt64s() ?? Enumerable.Range(0, starts.Length).Select(v => (long)v).ToArray();
             steps = OptCst(4, "steps")?.T.ToInt64s() ?? Enumerable.Repeat(1L, starts.Length).ToArray();
         }
+        if (starts == null || ends == null) throw new ArgumentException("the starts and ends attributes are required.");
+        if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
+            throw new ArgumentException($"starts [{string.Join(",", starts)}], ends [{string.Join(",", ends)}], axes [{string.Join(",", axes)}] and steps [{string.Join(",", steps)}] must have one value each per sliced axis.");
         var lo = new int[d.Length]; var step = Enumerable.Repeat(1, d.Length).ToArray(); var cnt = d.ToArray();
         for (int k = 0; k < axes.Length; k++)
         {
             int a = Axis(axes[k], d.Length, "axis");
             long n = d[a], st = steps[k];
             if (st == 0) throw new ArgumentException("Slice step 0.");
-            long s = starts[k] < 0 ? starts[k] + n : starts[k], e = ends[k] < 0 ? ends[k] + n : ends[k];
+            long s, e;
+            // Steps beyond the axis take one element at most: clamped to n + 1 so that the arithmetic cannot overflow.
+            st = Math.Clamp(st, -(n + 1), n + 1);
+            long sStart = starts[k] == long.MinValue ? -n - 1 : starts[k], sEnd = ends[k] == long.MinValue ? -n - 1 : ends[k];
+            s = sStart < 0 ? sStart + n : sStart; e = sEnd < 0 ? sEnd + n : sEnd;
             if (st > 0) { s = Math.Clamp(s, 0, n); e = Math.Clamp(e, 0, n); cnt[a] = (int)Math.Max(0, (e - s + st - 1) / st); }
             else { s = Math.Clamp(s, 0, n - 1); e = Math.Clamp(e, -1, n - 1); cnt[a] = (int)Math.Max(0, (s - e - st - 1) / -st); }
             lo[a] = (int)s; step[a] = (int)st;
@@ -234,7 +271,7 @@ internal sealed partial class Importer
     private void ExpandOp()
     {
         var x = RtIn(0);
-        var shape = CstIn(1, "shape").T.ToInt64s().Select(v => checked((int)v)).ToArray();
+        var shape = Int32s(CstIn(1, "shape").T.ToInt64s(), "shape");
         var d = BroadcastDims(x.Dims, shape);
         if (d.SequenceEqual(x.Dims)) { _vals[Out] = x; return; }
         SetRt(new Layers.Expand(new TensorShape(shape)), d, x.Node);
@@ -243,7 +280,7 @@ internal sealed partial class Importer
     private void TileOp()
     {
         var x = RtIn(0);
-        var reps = CstIn(1, "repeats").T.ToInt64s().Select(v => checked((int)v)).ToArray();
+        var reps = Int32s(CstIn(1, "repeats").T.ToInt64s(), "repeats");
         if (reps.Length != x.Dims.Length) throw new ArgumentException($"repeats [{string.Join(",", reps)}] must have one value per axis of [{string.Join(",", x.Dims)}].");
         if (reps.All(r => r == 1)) { _vals[Out] = x; return; }
         SetRt(new Tile(reps), x.Dims.Select((v, k) => v * reps[k]).ToArray(), x.Node);
@@ -257,7 +294,7 @@ internal sealed partial class Importer
         if (ind is Cst ci)
         {
             foreach (var v in ci.V)
-                if (v < -x.Dims[axis] || v >= x.Dims[axis])
+                if (!(v >= -x.Dims[axis] && v < x.Dims[axis]))   // NaN included
                     throw new ArgumentException($"index {v} is outside axis {axis} of size {x.Dims[axis]} (data [{string.Join(",", x.Dims)}]).");
             if (ci.V.Length == 1)
             {

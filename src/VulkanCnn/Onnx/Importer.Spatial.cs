@@ -28,9 +28,11 @@ internal sealed partial class Importer
         if (pads.Length == 2) pads = new[] { 0L, pads[0], 0L, pads[1] };
         if (strides.Length != 2 || dil.Length != 2 || pads.Length != 4)
             throw new ArgumentException($"strides [{string.Join(",", strides)}], dilations [{string.Join(",", dil)}] and pads [{string.Join(",", pads)}] must have 2, 2 and 4 values for a 2-D window.");
-        var s = strides.Select(v => (int)v).ToArray();
-        var d = dil.Select(v => (int)v).ToArray();
-        var p = pads.Select(v => (int)v).ToArray();   // top, left, bottom, right
+        var s = Int32s(strides, "strides");
+        var d = Int32s(dil, "dilations");
+        var p = Int32s(pads, "pads");   // top, left, bottom, right
+        if (s.Any(v => v < 1) || d.Any(v => v < 1) || p.Any(v => v < 0))
+            throw new ArgumentException($"strides [{string.Join(",", s)}] and dilations [{string.Join(",", d)}] must be at least 1 and pads [{string.Join(",", p)}] at least 0.");
         string autoPad = AttrString("auto_pad", "NOTSET");
         switch (autoPad)
         {
@@ -41,9 +43,10 @@ internal sealed partial class Importer
                 int[] size = { h, w }, k = { kh, kw };
                 for (int a = 0; a < 2; a++)
                 {
-                    int o = (size[a] + s[a] - 1) / s[a];
-                    int total = Math.Max(0, (o - 1) * s[a] + (k[a] - 1) * d[a] + 1 - size[a]);
-                    int small = total / 2, big = total - small;
+                    long o = ((long)size[a] + s[a] - 1) / s[a];
+                    long total = Math.Max(0, (o - 1) * s[a] + (k[a] - 1L) * d[a] + 1 - size[a]);
+                    if (total > int.MaxValue) throw new ArgumentException($"auto_pad {autoPad} needs {total:N0} pixels of padding on axis {a}.");
+                    int small = (int)(total / 2), big = (int)total - small;
                     p[a] = autoPad == "SAME_UPPER" ? small : big;
                     p[a + 2] = autoPad == "SAME_UPPER" ? big : small;
                 }
@@ -53,51 +56,29 @@ internal sealed partial class Importer
         return (new[] { kh, kw }, s, d, p);
     }
 
+    /// <summary>A Conv: constant weights and bias become a <see cref="Conv2d"/>; weights or a bias that the graph computes
+    /// (or takes as inputs) become inputs of a <see cref="RuntimeConv"/> with the same window.</summary>
     private void ConvOp()
     {
         var x = Spatial4("Conv");
-        if (In(1) is Rt || In(2) is Rt) { RuntimeConvOp(x); return; }
-        var w = CstIn(1, "weights");
-        var b = OptCst(2, "bias");
-        if (w.Dims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
-        var wd = Image4(w.Dims);
+        bool runtime = In(1) is Rt || In(2) is Rt;
+        var wDims = runtime ? RtIn(1, "weights").Dims : CstIn(1, "weights").Dims;
+        if (wDims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", wDims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
+        var wd = Image4(wDims);
         var xd = Image4(x.Dims);
         var (k, s, d, p) = Window(wd[2], wd[3], xd[2], xd[3]);
         var ks = AttrInts("kernel_shape");
         if (ks != null && ks.Length == 1) ks = new[] { 1L, ks[0] };
         if (ks != null && (ks.Length != 2 || ks[0] != k[0] || ks[1] != k[1]))
-            throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", w.Dims)}].");
+            throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", wDims)}].");
         var layer = new Conv2d
         {
             OutChannels = wd[0], KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
-            PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], Groups = (int)AttrInt("group", 1), Rounding = Rounding.Floor,
-            Weights = w.T.ToFloats(), Bias = b?.T.ToFloats(),
+            PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], Groups = AttrInt32("group", 1), Rounding = Rounding.Floor,
+            Weights = runtime ? Array.Empty<float>() : CstIn(1, "weights").T.ToFloats(), Bias = In(2) is Cst b ? b.T.ToFloats() : null,
         };
-        var node = _b.Add(layer, Unique(Out), x.Node);
-        _vals[Out] = new Rt(node, Dims4(node.Shape));
-    }
-
-    /// <summary>A Conv whose weights or bias the graph computes (or takes as inputs): the window as for constant weights,
-    /// the tensors as inputs of a <see cref="RuntimeConv"/>.</summary>
-    private void RuntimeConvOp(Rt x)
-    {
-        var w = RtIn(1, "weights");
-        if (w.Dims.Length != x.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", w.Dims)}] for input [{string.Join(",", x.Dims)}]; 1-D and 2-D convolutions are supported");
-        var wd = Image4(w.Dims);
-        var xd = Image4(x.Dims);
-        var (k, s, d, p) = Window(wd[2], wd[3], xd[2], xd[3]);
-        var ks = AttrInts("kernel_shape");
-        if (ks != null && ks.Length == 1) ks = new[] { 1L, ks[0] };
-        if (ks != null && (ks.Length != 2 || ks[0] != k[0] || ks[1] != k[1]))
-            throw new ArgumentException($"kernel_shape [{string.Join(",", ks)}] does not match the weights [{string.Join(",", w.Dims)}].");
-        var window = new Conv2d
-        {
-            OutChannels = wd[0], KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
-            PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], Groups = (int)AttrInt("group", 1), Rounding = Rounding.Floor,
-            Weights = Array.Empty<float>(), Bias = In(2) is Cst cb ? cb.T.ToFloats() : null,
-        };
-        var inputs = In(2) is Rt ? new[] { x.Node, w.Node, RtIn(2, "bias").Node } : new[] { x.Node, w.Node };
-        var node = _b.Add(new RuntimeConv(window), Unique(Out), inputs);
+        var node = !runtime ? _b.Add(layer, Unique(Out), x.Node)
+            : _b.Add(new RuntimeConv(layer), Unique(Out), In(2) is Rt ? new[] { x.Node, RtIn(1).Node, RtIn(2, "bias").Node } : new[] { x.Node, RtIn(1).Node });
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
@@ -114,29 +95,32 @@ internal sealed partial class Importer
         if (wDims.Length != xr.Dims.Length) throw new UnsupportedException($"weights of shape [{string.Join(",", wDims)}] for input [{string.Join(",", xr.Dims)}]; 1-D and 2-D transposed convolutions are supported");
         var x = new { xr.Node, Dims = Image4(xr.Dims) };
         var wdims = Image4(wDims);
-        int group = (int)AttrInt("group", 1);
+        int group = AttrInt32("group", 1);
         var (k, s, d, p) = Window(wdims[2], wdims[3], x.Dims[2], x.Dims[3], transposed: true);
         var opa = AttrInts("output_padding") ?? new long[] { 0, 0 };
         if (opa.Length == 1) opa = new[] { 0L, opa[0] };
-        var op = opa.Select(v => (int)v).ToArray();
+        if (opa.Length != 2) throw new ArgumentException($"output_padding [{string.Join(",", opa)}] must have one value per spatial axis.");
+        var op = Int32s(opa, "output_padding");
         var outShape = AttrInts("output_shape");
         string autoPad = AttrString("auto_pad", "NOTSET");
         if (outShape != null || autoPad is "SAME_UPPER" or "SAME_LOWER")
         {
             // The padding that gives the requested size (ONNX ConvTranspose's rule; SAME: input size × stride).
-            int[] target = outShape != null ? outShape.Skip(outShape.Length - 2).Select(v => (int)v).ToArray() : new[] { x.Dims[2] * s[0], x.Dims[3] * s[1] };
+            if (outShape != null && outShape.Length < 2) throw new ArgumentException($"output_shape [{string.Join(",", outShape)}] needs a size per spatial axis.");
+            long[] target = outShape != null ? outShape.Skip(outShape.Length - 2).ToArray() : new[] { (long)x.Dims[2] * s[0], (long)x.Dims[3] * s[1] };
             for (int a = 0; a < 2; a++)
             {
-                int total = s[a] * (x.Dims[2 + a] - 1) + op[a] + (k[a] - 1) * d[a] + 1 - target[a];
+                long total = (long)s[a] * (x.Dims[2 + a] - 1) + op[a] + (k[a] - 1L) * d[a] + 1 - target[a];
                 if (total < 0) throw new UnsupportedException($"output_shape [{string.Join(",", target)}] needs negative padding ({total}) on axis {a}");
+                if (total > int.MaxValue) throw new ArgumentException($"output_shape [{string.Join(",", target)}] needs {total:N0} pixels of padding on axis {a}.");
                 bool upper = autoPad == "SAME_UPPER";
-                p[a] = upper ? total / 2 : total - total / 2;
-                p[a + 2] = total - p[a];
+                p[a] = (int)(upper ? total / 2 : total - total / 2);
+                p[a + 2] = (int)total - p[a];
             }
         }
         var layer = new ConvTranspose2d
         {
-            OutChannels = wdims[1] * group, KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
+            OutChannels = (long)wdims[1] * group is var oc and >= 1 and <= int.MaxValue ? (int)oc : throw new ArgumentException($"group {group} × {wdims[1]} output channels per group is not a channel count."), KernelH = k[0], KernelW = k[1], StrideH = s[0], StrideW = s[1], DilationH = d[0], DilationW = d[1],
             PadTop = p[0], PadLeft = p[1], PadBottom = p[2], PadRight = p[3], OutputPadH = op[0], OutputPadW = op[1], Groups = group,
             Weights = w?.T.ToFloats() ?? Array.Empty<float>(), Bias = b?.T.ToFloats(),
         };
@@ -185,7 +169,7 @@ internal sealed partial class Importer
             var sc = OptCst(si, "scales");
             if (sc != null && sc.V.Length > 0) scales = sc.T.ToFloats();
             var sz = _opset >= 11 ? OptCst(3, "sizes") : null;
-            if (sz != null && sz.V.Length > 0) sizes = sz.T.ToInt64s().Select(v => (int)v).ToArray();
+            if (sz != null && sz.V.Length > 0) sizes = Int32s(sz.T.ToInt64s(), "sizes");
             coord = AttrString("coordinate_transformation_mode", _opset < 11 ? "asymmetric" : "half_pixel");
             // Resize-10 has no nearest_mode: ONNX Runtime rounds as Upsample does ("simple": floor when scaling up).
             nearest = _opset < 11 ? "simple" : AttrString("nearest_mode", "round_prefer_floor");
@@ -244,14 +228,14 @@ internal sealed partial class Importer
         var x = Spatial4("DepthToSpace");
         string mode = AttrString("mode", "DCR");
         if (mode is not ("DCR" or "CRD")) throw new ArgumentException($"mode '{mode}' is not DCR or CRD.");
-        var node = _b.Add(new DepthToSpace((int)AttrInt("blocksize", 0), mode == "CRD"), Unique(Out), x.Node);
+        var node = _b.Add(new DepthToSpace(AttrInt32("blocksize", 0), mode == "CRD"), Unique(Out), x.Node);
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 
     private void SpaceToDepthOp()
     {
         var x = Spatial4("SpaceToDepth");
-        var node = _b.Add(new SpaceToDepth((int)AttrInt("blocksize", 0)), Unique(Out), x.Node);
+        var node = _b.Add(new SpaceToDepth(AttrInt32("blocksize", 0)), Unique(Out), x.Node);
         _vals[Out] = new Rt(node, Dims4(node.Shape));
     }
 }

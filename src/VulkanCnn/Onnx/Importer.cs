@@ -146,6 +146,37 @@ internal sealed partial class Importer
     private static readonly Dictionary<string, (Action<Importer> Convert, bool FoldsWhenConstant)> ByOp =
         Table.ToDictionary(r => r.Op, r => (r.Convert, r.FoldsWhenConstant));
 
+    /// <summary>
+    /// How many inputs a node of each operator may list (over every opset the importer reads; optional ones may be "").
+    /// The first <c>Min</c> must be named. Operators not listed take exactly one. Checked before a node converts, so that
+    /// no converter meets a missing input.
+    /// </summary>
+    private static readonly Dictionary<string, (int Min, int Max)> Arity = new()
+    {
+        ["Conv"] = (2, 3), ["ConvTranspose"] = (2, 3), ["Clip"] = (1, 3), ["PRelu"] = (2, 2), ["BatchNormalization"] = (5, 5),
+        ["LayerNormalization"] = (2, 3), ["GroupNormalization"] = (3, 3), ["InstanceNormalization"] = (3, 3),
+        ["Add"] = (2, 2), ["Sub"] = (2, 2), ["Mul"] = (2, 2), ["Div"] = (2, 2), ["Pow"] = (2, 2), ["Equal"] = (2, 2), ["Less"] = (2, 2),
+        ["Greater"] = (2, 2), ["LessOrEqual"] = (2, 2), ["GreaterOrEqual"] = (2, 2), ["And"] = (2, 2), ["Or"] = (2, 2), ["Xor"] = (2, 2),
+        ["Max"] = (1, int.MaxValue), ["Min"] = (1, int.MaxValue), ["Sum"] = (1, int.MaxValue), ["Concat"] = (1, int.MaxValue),
+        ["Where"] = (3, 3), ["ReduceMean"] = (1, 2), ["ReduceMax"] = (1, 2), ["ReduceSum"] = (1, 2), ["ReduceMin"] = (1, 2),
+        ["ReduceProd"] = (1, 2), ["ReduceL1"] = (1, 2), ["ReduceL2"] = (1, 2), ["ReduceSumSquare"] = (1, 2), ["CumSum"] = (2, 2),
+        ["TopK"] = (1, 2), ["GatherElements"] = (2, 2), ["Pad"] = (1, 4), ["Split"] = (1, 2), ["Slice"] = (1, 5), ["Gather"] = (2, 2),
+        ["Expand"] = (2, 2), ["Tile"] = (2, 2), ["Gemm"] = (2, 3), ["MatMul"] = (2, 2), ["Reshape"] = (1, 2), ["Squeeze"] = (1, 2),
+        ["Unsqueeze"] = (1, 2), ["Resize"] = (1, 4), ["Upsample"] = (1, 2), ["Dropout"] = (1, 3), ["Constant"] = (0, 0), ["Range"] = (3, 3),
+    };
+
+    /// <summary>The most elements a value computed at load (a folded constant) may hold: 2^27, 1 GiB in the folder's
+    /// doubles. Checked before the values are computed.</summary>
+    internal const long MaxFoldedElements = 1L << 27;
+
+    /// <summary>The most elements a fold may create beyond its largest input (Range, ConstantOfShape, Expand and other
+    /// broadcasts): 2^24.</summary>
+    internal const long MaxGeneratedElements = 1L << 24;
+
+    /// <summary>The most elements a run-time tensor may hold: the engine indexes tensors with 32-bit integers, and no
+    /// device binds more than 4 GiB (2^30 floats) as one storage buffer anyway.</summary>
+    internal const long MaxTensorElements = int.MaxValue;
+
     /// <summary>The supported operators, in table order.</summary>
     internal static IReadOnlyCollection<string> Supported { get; } = Table.Select(r => r.Op).ToArray();
 
@@ -187,25 +218,43 @@ internal sealed partial class Importer
         foreach (var vi in g.Input)
         {
             if (_m.Initializers.ContainsKey(vi.Name)) continue;   // IR < 4 lists initializers as inputs too
-            var dims = InputDims(vi);
-            inputDims[vi.Name] = dims;
-            _vals[vi.Name] = new Rt(_b.Add(new InputLayer(ToShape(dims, $"input '{vi.Name}'")), Unique(vi.Name)), dims);
+            if (string.IsNullOrEmpty(vi.Name)) throw new InvalidDataException($"'{Src}': graph input {g.Input.IndexOf(vi)} has no name.");
+            if (_vals.ContainsKey(vi.Name)) throw new InvalidDataException($"'{Src}': graph input '{vi.Name}' is listed twice.");
+            try
+            {
+                var dims = InputDims(vi);
+                var shape = ToShape(dims, $"input '{vi.Name}'");
+                inputDims[vi.Name] = dims;
+                _vals[vi.Name] = new Rt(_b.Add(new InputLayer(shape), Unique(vi.Name)), dims);
+            }
+            catch (UnsupportedException e)
+            {
+                _unsupported.Add($"  input '{vi.Name}': {e.Message}");
+                _vals[vi.Name] = new Bad();
+            }
         }
 
         foreach (var n in g.Node)
         {
             _node = n;
             string domain = n.Domain is "" or "ai.onnx" ? "" : n.Domain;
+            CheckOutputs(n);
             if (domain != "" || !ByOp.ContainsKey(n.OpType))
             {
                 Report(domain == "" ? "operator not supported" : $"domain '{n.Domain}' not supported");
                 continue;
             }
+            var (min, max) = Arity.GetValueOrDefault(n.OpType, (1, 1));
+            if (n.Input.Count < min || n.Input.Count > max || n.Input.Take(min).Any(i => i == ""))
+                throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) has inputs [{string.Join(", ", n.Input.Select(i => $"'{i}'"))}]; " +
+                                               $"{n.OpType} takes {(min == max ? $"{min}" : max == int.MaxValue ? $"at least {min}" : $"{min} to {max}")}{(min > 0 ? $", the first {min} named" : "")}.");
+            if (n.OpType is "Max" or "Min" or "Sum" && n.Input.Contains(""))
+                throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) has an unnamed input; {n.OpType} takes no optional inputs.");
             if (n.Input.Any(i => i != "" && _vals.TryGetValue(i, out var v) && v is Bad)) { MarkBad(); continue; }
             foreach (var i in n.Input)
                 if (i != "" && !_vals.ContainsKey(i))
                     throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) reads '{i}', which no earlier node, input or initializer produces (graph not topologically sorted, or truncated?).");
-            try { Convert(n); }
+            try { Convert(n); CheckResults(n); }
             // Outside what VulkanCnn runs (the importer's own refusals and the layers' engine limits): collected.
             catch (NotSupportedException e) { Report(e.Message); }
             catch (ArgumentException e) { throw new ArgumentException($"'{Src}': node '{n.Name}' ({n.OpType}): {e.Message}", e); }
@@ -214,6 +263,8 @@ internal sealed partial class Importer
         var outputDims = new Dictionary<string, int[]>();
         foreach (var o in g.Output)
         {
+            if (g.Output.Count(x => x.Name == o.Name) > 1)
+                throw new InvalidDataException($"'{Src}': graph output '{o.Name}' is listed {g.Output.Count(x => x.Name == o.Name)} times; output names must be unique.");
             if (!_vals.TryGetValue(o.Name, out var v))
                 throw new InvalidDataException($"'{Src}': graph output '{o.Name}' is produced by no node.");
             if (v is Bad) continue;
@@ -228,7 +279,86 @@ internal sealed partial class Importer
         if (_unsupported.Count > 0)
             throw new NotSupportedException($"'{Src}' (opset {_opset}) uses {_unsupported.Count} thing(s) VulkanCnn cannot run:\n" + string.Join("\n", _unsupported));
         if (outputDims.Count == 0) throw new InvalidDataException($"'{Src}' has no graph output.");
-        return new OnnxImport(_b.Build(), inputDims, outputDims);
+        Network net;
+        try { net = _b.Build(); }
+        catch (ArgumentException e) { throw new ArgumentException($"'{Src}': {e.Message}", e); }
+        return new OnnxImport(net, inputDims, outputDims);
+    }
+
+    /// <summary>
+    /// ONNX graphs are in single-assignment form: a node's outputs are named by no input, initializer or earlier node,
+    /// and not twice by the node itself (two writers of one name would leave one of them silently unused).
+    /// </summary>
+    private void CheckOutputs(NodeProto n)
+    {
+        if (n.Output.Count == 0 || (n.Output[0] == "" && n.OpType != "Split"))
+            throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) has no (named) first output.");
+        for (int k = 0; k < n.Output.Count; k++)
+        {
+            string o = n.Output[k];
+            if (o == "") continue;
+            if (_vals.ContainsKey(o) || n.Output.Take(k).Contains(o))
+            {
+                string by = _m.Initializers.ContainsKey(o) ? "an initializer" : _m.Proto.Graph.Input.Any(i => i.Name == o) ? "a graph input"
+                    : n.Output.Take(k).Contains(o) ? "another output of the same node" : "an earlier node";
+                throw new InvalidDataException($"'{Src}': node '{n.Name}' ({n.OpType}) writes '{o}', which {by} already produces; every value must have one producer.");
+            }
+        }
+    }
+
+    /// <summary>The values a node produced: run-time tensors within the engine's size, folded constants within the
+    /// folder's (the converters check before they allocate; this catches the rest).</summary>
+    private void CheckResults(NodeProto n)
+    {
+        foreach (var o in n.Output)
+            if (o != "" && _vals.TryGetValue(o, out var v) && v is Rt r) CheckRuntimeDims(r.Dims, $"output '{o}'");
+    }
+
+    /// <summary>Run-time dims: positive, rank at most 8, at most <see cref="MaxTensorElements"/> elements.</summary>
+    private static void CheckRuntimeDims(int[] dims, string what)
+    {
+        if (dims.Length > TensorShape.MaxRank)
+            throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}]; tensors of rank up to {TensorShape.MaxRank} are supported");
+        if (dims.Any(d => d <= 0))
+            throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}]; empty tensors are not supported");
+        long count = 1;
+        foreach (int d in dims)
+        {
+            count *= d;   // at most 2^31 · 2^31 before the check below stops the loop
+            if (count > MaxTensorElements)
+                throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}], more than {MaxTensorElements:N0} elements; a tensor is indexed with 32 bits");
+        }
+    }
+
+    /// <summary>The element count of a value the folder is about to compute; refused past <see cref="MaxFoldedElements"/>.</summary>
+    private static int FoldCount(int[] dims, string what, long largestInput = long.MaxValue)
+    {
+        // A fold may not create more than 2^24 elements beyond its largest input: Range, ConstantOfShape and broadcasts
+        // make much from little, and a chain of them must stay well inside the fuzzer's 5 s per input.
+        long allowed = Math.Min(MaxFoldedElements, Math.Max(largestInput, MaxGeneratedElements));
+        // The product of the non-zero dims is held to the limit too, so that no partial product of an empty constant's
+        // dims (Flatten, Gather, Concat) can overflow.
+        long count = 1, extent = 1;
+        foreach (int d in dims)
+        {
+            if (d < 0) throw new ArgumentException($"{what}: shape [{string.Join(",", dims)}] has a negative dimension.");
+            count *= d;
+            extent *= Math.Max(d, 1);
+            if (extent > allowed)
+                throw new UnsupportedException($"{what}: a constant of shape [{string.Join(",", dims)}] has more than {allowed:N0} elements, " +
+                                               (allowed == MaxFoldedElements ? "the most computed at load" : $"the most a fold may create from inputs of {Math.Max(0, largestInput):N0}"));
+        }
+        return (int)count;
+    }
+
+    /// <summary>Integers from a shape-like constant as dims, each in 0..int.MaxValue (or -1 where <paramref name="minusOne"/>).</summary>
+    private static int[] DimsFrom(IEnumerable<long> values, string what, bool minusOne = false)
+    {
+        var v = values.ToArray();
+        foreach (var x in v)
+            if (x < (minusOne ? -1 : 0) || x > int.MaxValue)
+                throw new ArgumentException($"{what} [{string.Join(",", v)}] has the value {x}; dimensions are 0 to {int.MaxValue:N0}.");
+        return v.Select(x => (int)x).ToArray();
     }
 
     private void Report(string reason)
@@ -252,7 +382,7 @@ internal sealed partial class Importer
 
     private int[] InputDims(ValueInfoProto vi)
     {
-        var tt = vi.Type?.TensorType ?? throw new UnsupportedException($"input '{vi.Name}' is not a tensor");
+        var tt = vi.Type?.TensorType ?? throw new UnsupportedException("it is not a tensor (or declares no type)");
         if (tt.ElemType != (int)TensorProto.Types.DataType.Float)
             throw new NotSupportedException($"'{Src}': input '{vi.Name}' has element type {(TensorProto.Types.DataType)tt.ElemType}; only float32 inputs are supported.");
         if (_shapes != null && _shapes.TryGetValue(vi.Name, out var given))
@@ -272,7 +402,11 @@ internal sealed partial class Importer
         for (int i = 0; i < dims.Length; i++)
         {
             var d = tt.Shape.Dim[i];
-            if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0) dims[i] = checked((int)d.DimValue);
+            bool isValue = d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue;
+            if (isValue && (d.DimValue <= 0 || d.DimValue > int.MaxValue))
+                throw new ArgumentException($"'{Src}': input '{vi.Name}' dimension {i} is {d.DimValue}; a dimension is 1 to {int.MaxValue:N0} " +
+                                            $"(give the shape with --input-shape {vi.Name}=... if the model's is wrong).");
+            if (isValue) dims[i] = (int)d.DimValue;
             else if (i == 0 && dims.Length > 1) dims[i] = 1;   // a symbolic batch: 1 unless the caller gives the shape
             else
                 throw new ArgumentException($"'{Src}': input '{vi.Name}' dimension {i} is symbolic ('{(d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : "?")}'); " +
@@ -283,10 +417,7 @@ internal sealed partial class Importer
 
     private static TensorShape ToShape(int[] dims, string what)
     {
-        if (dims.Length > TensorShape.MaxRank)
-            throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}]; tensors of rank up to {TensorShape.MaxRank} are supported");
-        if (dims.Any(d => d <= 0))
-            throw new UnsupportedException($"{what} has shape [{string.Join(",", dims)}]; empty tensors are not supported");
+        CheckRuntimeDims(dims, what);
         return new TensorShape(dims);
     }
 
@@ -295,6 +426,22 @@ internal sealed partial class Importer
     private AttributeProto? Attr(string name) => _node.Attribute.FirstOrDefault(a => a.Name == name);
 
     private long AttrInt(string name, long def) => Attr(name) is { } a ? a.I : def;
+
+    /// <summary>An int attribute that must fit 32 bits (sizes, groups, axes): a larger one is an error, never wrapped.</summary>
+    private int AttrInt32(string name, long def)
+    {
+        long v = AttrInt(name, def);
+        return v is >= int.MinValue and <= int.MaxValue ? (int)v : throw new ArgumentException($"attribute '{name}' = {v:N0} is outside 32-bit integers.");
+    }
+
+    /// <summary>Integers that must each fit 32 bits (kernel sizes, strides, pads, target sizes).</summary>
+    private static int[] Int32s(IEnumerable<long> values, string what)
+    {
+        var v = values.ToArray();
+        foreach (var x in v)
+            if (x is < int.MinValue or > int.MaxValue) throw new ArgumentException($"{what} [{string.Join(",", v)}] has {x:N0}, outside 32-bit integers.");
+        return v.Select(x => (int)x).ToArray();
+    }
 
     private float AttrFloat(string name, float def) => Attr(name) is { } a ? a.F : def;
 
@@ -323,6 +470,17 @@ internal sealed partial class Importer
 
     private Cst? OptCst(int i, string what) => In(i) == null ? null : CstIn(i, what);
 
+    /// <summary>The one value of a constant that must be a scalar (or hold one element).</summary>
+    private static double Scalar(Cst c, string what) =>
+        c.V.Length == 1 ? c.V[0] : throw new ArgumentException($"{what} has {c.V.Length:N0} values (shape [{string.Join(",", c.Dims)}]); it must hold one.");
+
+    /// <summary><see cref="Scalar"/> as an integer (axes, counts): finite and within 64 bits.</summary>
+    private static long ScalarInt(Cst c, string what)
+    {
+        double v = Scalar(c, what);
+        return v is >= long.MinValue and < long.MaxValue && v == Math.Floor(v) ? (long)v : throw new ArgumentException($"{what} = {v} is not an integer.");
+    }
+
     private Node ConstNode(string name, Cst c, int[] dims)
     {
         var shape = ToShape(dims, $"constant '{name}'");
@@ -340,7 +498,13 @@ internal sealed partial class Importer
         _vals[Out] = new Rt(node, dims);
     }
 
-    private void SetCst(int[] dims, double[] values, bool isFloat) => _vals[Out] = new Cst(new OnnxTensor(Out, dims, isFloat, values));
+    private void SetCst(int[] dims, double[] values, bool isFloat)
+    {
+        FoldCount(dims, _node.OpType);
+        if (SaturatedProduct(dims) != values.LongLength)
+            throw new InvalidOperationException($"internal error: {_node.OpType} folded {values.LongLength:N0} values for shape [{string.Join(",", dims)}].");
+        _vals[Out] = new Cst(new OnnxTensor(Out, dims, isFloat, values));
+    }
 
     private static int Axis(long axis, int rank, string what)
     {
@@ -350,6 +514,18 @@ internal sealed partial class Importer
     }
 
     private static long Product(IEnumerable<int> d) => d.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>The product of dims, long.MaxValue where it would overflow (for messages and comparisons).</summary>
+    private static long SaturatedProduct(IEnumerable<int> d)
+    {
+        long p = 1;
+        foreach (int v in d)
+        {
+            if (v == 0) return 0;
+            if (p > long.MaxValue / Math.Max(1, Math.Abs((long)v))) p = long.MaxValue; else p *= v;
+        }
+        return p;
+    }
 
     private static int[] Dims4(TensorShape s) => s.ToArray();
 
@@ -387,18 +563,31 @@ internal sealed partial class Importer
         return d;
     }
 
-    // Index into a tensor of shape `src` (broadcast to `dims`) for flat output index i.
-    private static int BroadcastIndex(int i, int[] dims, int[] src)
+    /// <summary>
+    /// The values of <paramref name="x"/> broadcast (numpy rules) to <paramref name="dims"/>, in row-major order: an
+    /// odometer over the output with the source's strides (0 on broadcast axes), so a fold of millions of elements costs
+    /// a few nanoseconds each instead of an index decomposition and an allocation per element.
+    /// </summary>
+    private static double[] BroadcastTo(Cst x, int[] dims, string what)
     {
-        var ps = Pad(src, dims.Length);
-        int idx = 0, stride = 1;
-        for (int k = dims.Length - 1; k >= 0; k--)
+        int n = FoldCount(dims, what, x.V.Length), rank = dims.Length;
+        var src = Pad(x.Dims, rank);
+        var stride = new long[rank];
+        for (int k = rank - 1, s = 1; k >= 0; s *= src[k], k--) stride[k] = src[k] == 1 ? 0 : s;
+        var r = new double[n];
+        var coord = new int[rank];
+        long at = 0;
+        for (int i = 0; i < n; i++)
         {
-            int coord = i % dims[k];
-            i /= dims[k];
-            if (ps[k] != 1) idx += coord * stride;
-            stride *= ps[k];
+            r[i] = x.V[at];
+            for (int k = rank - 1; k >= 0; k--)
+            {
+                at += stride[k];
+                if (++coord[k] < dims[k]) break;
+                at -= stride[k] * dims[k];
+                coord[k] = 0;
+            }
         }
-        return idx;
+        return r;
     }
 }

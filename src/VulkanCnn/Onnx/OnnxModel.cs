@@ -49,6 +49,9 @@ public sealed class OnnxTensor
 /// </summary>
 public sealed class OnnxModel
 {
+    /// <summary>The most elements a tensor read from a file may hold (2^30: 8 GiB as the importer's doubles).</summary>
+    public const long MaxTensorElements = 1L << 30;
+
     /// <summary>Operator-set versions of the default domain that the importer knows.</summary>
     public const int MinOpset = 1, MaxOpset = 21;
 
@@ -66,10 +69,14 @@ public sealed class OnnxModel
     public IReadOnlyList<string> InputNames => Proto.Graph.Input.Select(i => i.Name).Where(n => !Initializers.ContainsKey(n)).ToArray();
     public IReadOnlyList<string> OutputNames => Proto.Graph.Output.Select(o => o.Name).ToArray();
 
+    /// <summary>The folder external data is read from (null for a model read from bytes without one: no external data).</summary>
+    internal string? BaseDirectory { get; }
+
     private OnnxModel(ModelProto proto, string source, string? baseDirectory)
     {
         Proto = proto;
         Source = source;
+        BaseDirectory = baseDirectory;
         if (proto.Graph == null)
             throw new InvalidDataException($"'{source}' is not an ONNX model: it has no graph (an empty, truncated or non-ONNX file?).");
         if (proto.IrVersion < 3)
@@ -82,7 +89,11 @@ public sealed class OnnxModel
         Opset = (int)opset.Version;
         Initializers = new Dictionary<string, OnnxTensor>();
         foreach (var t in proto.Graph.Initializer)
+        {
+            if (Initializers.ContainsKey(t.Name))
+                throw new InvalidDataException($"'{source}': two initializers are named '{t.Name}'; every value must have one producer.");
             Initializers[t.Name] = Decode(t, source, baseDirectory);
+        }
     }
 
     /// <summary>Reads an ONNX model file; external data files are found relative to its folder.</summary>
@@ -113,14 +124,19 @@ public sealed class OnnxModel
     {
         string what = $"'{file}': tensor '{t.Name}'";
         var dims = new int[t.Dims.Count];
-        long count = 1;
+        // Checked as it is multiplied: [2^31-1, 2^31-1, 4] must not wrap past the limit (or to 0). The product of the
+        // non-zero dims is held to the limit too, so that no partial product of an empty tensor's dims overflows later.
+        long count = 1, extent = 1;
         for (int i = 0; i < dims.Length; i++)
         {
-            if (t.Dims[i] < 0 || t.Dims[i] > int.MaxValue) throw new InvalidDataException($"{what} has dimension {i} = {t.Dims[i]}.");
+            if (t.Dims[i] < 0 || t.Dims[i] > int.MaxValue)
+                throw new InvalidDataException($"{what} has dimension {i} = {t.Dims[i]:N0} (dims [{string.Join(",", t.Dims)}]); dimensions are 0 to {int.MaxValue:N0}.");
             dims[i] = (int)t.Dims[i];
             count *= dims[i];
+            extent *= Math.Max(1, dims[i]);
+            if (extent > MaxTensorElements)
+                throw new InvalidDataException($"{what} has dims [{string.Join(",", t.Dims)}], more than {MaxTensorElements:N0} elements (the most a tensor read from a file may hold).");
         }
-        if (count > int.MaxValue / 2) throw new InvalidDataException($"{what} has {count:N0} elements, too many.");
         if (t.Segment != null) throw new NotSupportedException($"{what} is segmented; segmented tensors are not supported.");
 
         var type = (TensorProto.Types.DataType)t.DataType;
@@ -138,11 +154,14 @@ public sealed class OnnxModel
         if (t.DataLocation == TensorProto.Types.DataLocation.External) raw = ReadExternal(t, what, baseDirectory);
         else if (!t.RawData.IsEmpty) raw = t.RawData.ToByteArray();
 
+        if (raw != null && raw.LongLength != count * width)
+            throw new InvalidDataException($"{what}: {count:N0} {type} elements need {count * width:N0} bytes of data, found {raw.LongLength:N0}.");
+        if (raw == null && TypedCount(t, type) != count)
+            throw new InvalidDataException($"{what}: shape [{string.Join(",", dims)}] has {count:N0} elements, the file holds {TypedCount(t, type):N0} {type} values.");
+        // Only now, with the data known to be there, is the array allocated.
         var v = new double[count];
         if (raw != null)
         {
-            if (raw.LongLength != count * width)
-                throw new InvalidDataException($"{what}: {count:N0} {type} elements need {count * width:N0} bytes of data, found {raw.LongLength:N0}.");
             var s = raw.AsSpan();
             for (int i = 0; i < v.Length; i++)
             {
@@ -204,6 +223,16 @@ public sealed class OnnxModel
         return new OnnxTensor(t.Name, dims, isFloat, v);
     }
 
+    /// <summary>How many values the typed field that holds <paramref name="type"/> carries.</summary>
+    private static int TypedCount(TensorProto t, TensorProto.Types.DataType type) => type switch
+    {
+        TensorProto.Types.DataType.Float => t.FloatData.Count,
+        TensorProto.Types.DataType.Double => t.DoubleData.Count,
+        TensorProto.Types.DataType.Int64 => t.Int64Data.Count,
+        TensorProto.Types.DataType.Uint32 or TensorProto.Types.DataType.Uint64 => t.Uint64Data.Count,
+        _ => t.Int32Data.Count,
+    };
+
     private static byte[] ReadExternal(TensorProto t, string what, string? baseDirectory)
     {
         string? location = null;
@@ -230,7 +259,7 @@ public sealed class OnnxModel
         if (!File.Exists(path)) throw new FileNotFoundException($"{what}: external data file '{path}' does not exist.", path);
         using var f = File.OpenRead(path);
         if (length < 0) length = f.Length - offset;
-        if (offset + length > f.Length || length < 0)
+        if (offset > f.Length || length < 0 || length > f.Length - offset)
             throw new InvalidDataException($"{what}: external data at offset {offset:N0}, length {length:N0} runs past the end of '{path}' ({f.Length:N0} bytes).");
         if (length > int.MaxValue) throw new InvalidDataException($"{what}: external data of {length:N0} bytes is too large.");
         var bytes = new byte[length];

@@ -86,6 +86,9 @@ public sealed unsafe partial class FramePipeline : IDisposable
     private double _uploadMs, _preprocessMs, _inferenceMs, _postprocessMs, _overlayMs;
     private long _inferred, _skipped;
     private readonly ulong[] _stamps = new ulong[FrameQueries];
+    private readonly LinkedListNode<IDisposable>? _tracked;
+    /// <summary>One thread at a time: the public entry points enter it, and the task's session guard with it.</summary>
+    internal readonly ExclusiveUse Use = new("FramePipeline");
     private bool _disposed;
 
     /// <summary>
@@ -120,6 +123,7 @@ public sealed unsafe partial class FramePipeline : IDisposable
         var vk = context.Vk;
         _deviceArena = new MemoryArena(context, MemoryUsage.Device);
         _stagingArena = new MemoryArena(context, MemoryUsage.Staging);
+        _tracked = context.Track(this);
         try
         {
             for (int i = 0; i < Slots; i++)
@@ -205,6 +209,8 @@ public sealed unsafe partial class FramePipeline : IDisposable
     /// <exception cref="ArgumentException">The frame's size, format or layout is not one the pipeline accepts (the message says which).</exception>
     public long Submit(RenderFrame frame)
     {
+        using var use = Use.Enter();
+        using var task = _session.Use.Enter();   // the task's session is the pipeline's while a call runs
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(frame);
         if (frame.Image.Handle == 0) throw new ArgumentException("The render frame has a null image.", nameof(frame));
@@ -232,6 +238,8 @@ public sealed unsafe partial class FramePipeline : IDisposable
     /// </summary>
     public long Submit(ReadOnlySpan<byte> frame, PixelFormat format)
     {
+        using var use = Use.Enter();
+        using var task = _session.Use.Enter();
         ThrowIfDisposed();
         long bytes = FramePreprocessor.FrameBytes(Width, Height, format);
         if (frame.Length != bytes)
@@ -245,6 +253,7 @@ public sealed unsafe partial class FramePipeline : IDisposable
     /// </summary>
     public void ReadOutput(Span<byte> rgba)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         int bytes = Width * Height * 4;
         if (rgba.Length != bytes)
@@ -275,6 +284,8 @@ public sealed unsafe partial class FramePipeline : IDisposable
     /// </summary>
     public bool Poll()
     {
+        using var use = Use.Enter();
+        using var task = _session.Use.Enter();
         ThrowIfDisposed();
         return PollInference();
     }
@@ -378,19 +389,22 @@ public sealed unsafe partial class FramePipeline : IDisposable
 
     private void ThrowIfDisposed()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         _ctx.ThrowIfDisposed();
+        ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
     /// <summary>Waits for the frames and the inference in flight, then frees everything the pipeline created.</summary>
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = Use.Enter();
         _disposed = true;
         if (_ctx == null || _ctx.Device.Handle == 0) return;
+        _ctx.Untrack(_tracked);
         var vk = _ctx.Vk;
-        // GPU resources are destroyed only after the last submission that uses them has finished.
-        try { _ctx.WaitIdle(); } catch (ObjectDisposedException) { return; } catch (VulkanException) { }
+        // GPU resources are destroyed only after the last submission that uses them has finished (a disposed context
+        // disposed this pipeline first; a lost device is drained too).
+        _ctx.DrainQueue();
         foreach (var f in _frameFences) if (f.Handle != 0) vk.DestroyFence(_ctx.Device, f, null);
         if (_inferFence.Handle != 0) vk.DestroyFence(_ctx.Device, _inferFence, null);
         if (_frameTimeline.Handle != 0) vk.DestroySemaphore(_ctx.Device, _frameTimeline, null);

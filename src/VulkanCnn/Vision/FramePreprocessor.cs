@@ -118,6 +118,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
     private readonly bool _external;          // frames come from the caller's buffers; commands recorded by RecordInto
     private readonly int _frameBytes;
     private int _next, _uploaded = -1;
+    private readonly LinkedListNode<IDisposable>? _tracked;
+    private readonly ExclusiveUse _use = new("FramePreprocessor");
     private bool _disposed;
 
     /// <summary>Creates a preprocessor writing into its own output tensor (read it with <see cref="GetOutput"/>).</summary>
@@ -182,6 +184,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
         bool reduce = boxX > 1 || boxY > 1;
         int redW = (frameWidth + boxX - 1) / boxX, redH = (frameHeight + boxY - 1) / boxY;
         if (reduce || session == null) _device = new MemoryArena(context, MemoryUsage.Device);
+        _tracked = context.Track(this);
         try
         {
             if (!_external)
@@ -343,7 +346,8 @@ public sealed unsafe class FramePreprocessor : IDisposable
         }
     }
 
-    private static void Validate(PreprocessOptions o)
+    /// <summary>The checks every consumer of <see cref="PreprocessOptions"/> makes (the pre-processor, the region cropper).</summary>
+    internal static void Validate(PreprocessOptions o)
     {
         if (o.Width <= 0 || o.Height <= 0) throw new ArgumentException($"Model input size {o.Width}x{o.Height} must be positive.", nameof(o));
         if (o.Mean is not { Length: 3 }) throw new ArgumentException($"Mean needs 3 values (one per channel), got {o.Mean?.Length ?? 0}.", nameof(o));
@@ -363,6 +367,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// </summary>
     public void Upload(ReadOnlySpan<byte> frame)
     {
+        using var use = _use.Enter();
         ThrowIfDisposed();
         ThrowIfExternal();
         if (frame.Length != _frameBytes)
@@ -377,6 +382,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// <summary>Starts converting the last uploaded frame and returns without waiting (<see cref="Wait"/> waits).</summary>
     public void Submit()
     {
+        using var use = _use.Enter();
         ThrowIfDisposed();
         ThrowIfExternal();
         if (_uploaded < 0) throw new InvalidOperationException("No frame to process: call Upload first.");
@@ -388,6 +394,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// <summary>Waits until every submitted conversion has finished.</summary>
     public void Wait()
     {
+        using var use = _use.Enter();
         ThrowIfDisposed();
         for (int i = 0; i < Slots; i++) WaitSlot(i);
     }
@@ -395,6 +402,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// <summary>Converts the last uploaded frame and waits for it.</summary>
     public void Run()
     {
+        using var use = _use.Enter();
         Submit();
         Wait();
     }
@@ -402,6 +410,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// <summary>Convenience: <see cref="Upload"/> then <see cref="Run"/>.</summary>
     public void Process(ReadOnlySpan<byte> frame)
     {
+        using var use = _use.Enter();
         Upload(frame);
         Run();
     }
@@ -409,6 +418,7 @@ public sealed unsafe class FramePreprocessor : IDisposable
     /// <summary>Copies the last converted tensor (<see cref="OutputLength"/> floats) into <paramref name="destination"/>.</summary>
     public void GetOutput(Span<float> destination)
     {
+        using var use = _use.Enter();
         ThrowIfDisposed();
         if (destination.Length != OutputLength)
             throw new ArgumentException($"The preprocessed tensor has {OutputLength} floats ({Options.Channels}x{Options.Height}x{Options.Width}); the destination holds {destination.Length}.", nameof(destination));
@@ -552,16 +562,18 @@ public sealed unsafe class FramePreprocessor : IDisposable
 
     private void ThrowIfDisposed()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         _ctx.ThrowIfDisposed();
+        ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = _use.Enter();
         _disposed = true;
         if (_ctx == null) return;
+        _ctx.Untrack(_tracked);
         var vk = _ctx.Vk;
         // Resources are freed only after the last conversion that uses them has finished.
         for (int i = 0; i < (_fences?.Length ?? 0); i++)

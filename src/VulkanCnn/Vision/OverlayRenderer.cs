@@ -45,6 +45,8 @@ public sealed unsafe class OverlayRenderer : IDisposable
     private readonly CommandPool _pool;
     private readonly CommandBuffer _cmd;
     private readonly Fence _fence;
+    private readonly LinkedListNode<IDisposable>? _tracked;
+    private readonly ExclusiveUse _use = new("OverlayRenderer");
     private bool _disposed;
 
     /// <summary>Creates a renderer for frames of <paramref name="width"/>×<paramref name="height"/> pixels.</summary>
@@ -67,6 +69,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
         Height = height;
         _slots = new Slot[targets?.Length ?? 1];
         for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot();
+        _tracked = context.Track(this);
         try
         {
             if (targets == null)
@@ -125,6 +128,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     /// <summary>Copies an RGBA8 frame (<see cref="FrameByteCount"/> bytes, rows packed) into the GPU frame.</summary>
     public void Upload(ReadOnlySpan<byte> rgba)
     {
+        using var use = _use.Enter();
         ThrowIfDisposed();
         ThrowIfTargets();
         if (rgba.Length != FrameByteCount)
@@ -140,6 +144,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     public void Draw(ReadOnlySpan<OverlayBox> boxes, ReadOnlySpan<OverlayPoint> points, ReadOnlySpan<OverlaySegment> segments,
                      ReadOnlySpan<OverlayLabel> labels, OverlayMask? mask = null)
     {
+        using var use = _use.Enter();
         ThrowIfDisposed();
         ThrowIfTargets();
         var passes = Prepare(_slots[0], boxes, points, segments, labels, mask, reuseMask: false);
@@ -327,6 +332,7 @@ public sealed unsafe class OverlayRenderer : IDisposable
     /// <summary>Copies the frame (<see cref="FrameByteCount"/> RGBA bytes) into <paramref name="destination"/>.</summary>
     public void ReadRgba(Span<byte> destination)
     {
+        using var use = _use.Enter();
         ThrowIfDisposed();
         ThrowIfTargets();
         if (destination.Length != FrameByteCount)
@@ -532,16 +538,18 @@ public sealed unsafe class OverlayRenderer : IDisposable
 
     private void ThrowIfDisposed()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         _ctx.ThrowIfDisposed();
+        ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = _use.Enter();
         _disposed = true;
         if (_ctx == null) return;
+        _ctx.Untrack(_tracked);
         var vk = _ctx.Vk;
         if (_fence.Handle != 0)
         {

@@ -82,6 +82,8 @@ public sealed unsafe class RegionCropper : IDisposable
     private readonly ComputeProgram _program;
     private readonly CropRegion[] _current;
     private readonly int _frameBytes, _itemFloats;
+    internal readonly ExclusiveUse Use = new("RegionCropper");
+    private readonly LinkedListNode<IDisposable>? _tracked;
     private bool _disposed;
 
     /// <summary>A cropper with an output tensor of its own (read it with <see cref="GetOutput"/>).</summary>
@@ -105,10 +107,11 @@ public sealed unsafe class RegionCropper : IDisposable
             throw new ArgumentException($"Region crops read RGBA8 or BGRA8 frames (the frame pipeline's canvas); {format} is not one.", nameof(format));
         if (frameWidth < 1 || frameHeight < 1 || (long)frameWidth * frameHeight > Imaging.ImageIO.MaxPixels)
             throw new ArgumentException($"Frame {frameWidth}x{frameHeight} must be at least 1x1 and at most {Imaging.ImageIO.MaxPixels:N0} pixels.");
-        if (options.Width < 1 || options.Height < 1 || options.Channels != 3)
-            throw new ArgumentException($"Crops of {options.Width}x{options.Height} with {options.Channels} channels: the size must be positive and the channels 3.", nameof(options));
-        if (options.Mean.Length != 3 || options.Std.Length != 3 || options.Std.Any(s => s == 0 || !float.IsFinite(s)) || options.Mean.Any(m => !float.IsFinite(m)) || !float.IsFinite(options.Scale) || !float.IsFinite(options.PadValue))
-            throw new ArgumentException($"Mean ({string.Join(", ", options.Mean)}) and Std ({string.Join(", ", options.Std)}) need 3 finite values each, Std non-zero; Scale {options.Scale} and PadValue {options.PadValue} finite.", nameof(options));
+        FramePreprocessor.Validate(options);
+        if (options.Channels != 3)
+            throw new ArgumentException($"Crops have 3 channels; Channels is {options.Channels}.", nameof(options));
+        if (options.Mean.Any(m => !float.IsFinite(m)) || !float.IsFinite(options.Scale) || !float.IsFinite(options.PadValue))
+            throw new ArgumentException($"Mean ({string.Join(", ", options.Mean)}), Scale {options.Scale} and PadValue {options.PadValue} must be finite.", nameof(options));
         if (maxRegions < 1 || maxRegions > 65535) throw new ArgumentOutOfRangeException(nameof(maxRegions), maxRegions, "From 1 to 65,535 regions per batch.");
         _ctx = context;
         FrameWidth = frameWidth;
@@ -124,6 +127,7 @@ public sealed unsafe class RegionCropper : IDisposable
             throw new ArgumentException($"{maxRegions} crops of {options.Width}x{options.Height} need {outBytes:N0} bytes and the {frameWidth}x{frameHeight} frame {_frameBytes:N0}; " +
                                         $"{context.DeviceInfo.Name} binds at most {context.DeviceInfo.MaxStorageBufferRange:N0} (maxStorageBufferRange).");
         _staging = new MemoryArena(context, MemoryUsage.Staging);
+        _tracked = context.Track(this);
         try
         {
             if (session != null)
@@ -171,6 +175,7 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Copies a frame (FrameWidth·FrameHeight·4 bytes) in.</summary>
     public void Upload(ReadOnlySpan<byte> frame)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         if (frame.Length != _frameBytes)
             throw new ArgumentException($"A {FrameWidth}x{FrameHeight} {Format} frame has {_frameBytes} bytes; got {frame.Length}.", nameof(frame));
@@ -180,10 +185,12 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Sets the regions of the next batch (at most <see cref="MaxRegions"/>; none gives a batch of padding).</summary>
     public void SetRegions(ReadOnlySpan<CropRegion> regions)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         if (regions.Length > MaxRegions)
             throw new ArgumentException($"{regions.Length} regions given; this cropper takes at most {MaxRegions} per batch.", nameof(regions));
         var dst = new Span<float>((byte*)_regions.Mapped + 16, regions.Length * 8);
+        Span<float> v = stackalloc float[8];
         for (int i = 0; i < regions.Length; i++)
         {
             var r = regions[i];
@@ -196,7 +203,7 @@ public sealed unsafe class RegionCropper : IDisposable
                 throw new ArgumentException($"Region {i} shrinks {su:0.##}x{sv:0.##} frame pixels into one crop pixel; at most {MaxShrink} (use a larger crop or a smaller frame).", nameof(regions));
             if (r.Width < 1 || r.Width > Options.Width)
                 throw new ArgumentException($"Region {i} is {r.Width} pixels wide; the crops are 1 to {Options.Width}.", nameof(regions));
-            ReadOnlySpan<float> v = stackalloc float[] { r.A, r.B, r.C, r.Width, r.D, r.E, r.F, 0 };
+            (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]) = (r.A, r.B, r.C, r.Width, r.D, r.E, r.F, 0);
             v.CopyTo(dst.Slice(i * 8, 8));
             _current[i] = r;
         }
@@ -207,6 +214,7 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Crops the current regions of the uploaded frame and waits.</summary>
     public void Run()
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         _program.Run();
     }
@@ -222,6 +230,7 @@ public sealed unsafe class RegionCropper : IDisposable
     /// <summary>Copies the crops of the last run, <see cref="Count"/> items of 3·Height·Width floats, into <paramref name="destination"/>.</summary>
     public void GetOutput(Span<float> destination)
     {
+        using var use = Use.Enter();
         ThrowIfDisposed();
         int n = Count * _itemFloats;
         if (destination.Length != n)
@@ -257,7 +266,9 @@ public sealed unsafe class RegionCropper : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = Use.Enter();
         _disposed = true;
+        _ctx?.Untrack(_tracked);
         _program?.Dispose();
         _staging?.Dispose();
     }

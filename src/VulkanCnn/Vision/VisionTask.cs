@@ -98,16 +98,24 @@ public abstract class VisionTask : IDisposable
     /// <paramref name="format"/>) on the GPU into the model's input, runs the model and the GPU post-processing, waits,
     /// and returns the result in frame pixels.
     /// </summary>
-    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0) =>
-        Runner.Run(frame, width, height, format, frameNumber);
+    public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber = 0)
+    {
+        using var use = Session.Use.Enter();   // a task is used by one thread at a time, with its session
+        return Runner.Run(frame, width, height, format, frameNumber);
+    }
 
     /// <summary>Runs the model on the input already in <see cref="Session"/>, then the post-processing; <paramref name="transform"/> maps model-input pixels to the frame (identity when null).</summary>
-    protected VisionResult RunOnSession(FrameTransform? transform, long frameNumber) =>
-        Runner.RunSession(transform ?? new FrameTransform(1, 1, 0, 0), frameNumber);
+    protected VisionResult RunOnSession(FrameTransform? transform, long frameNumber)
+    {
+        using var use = Session.Use.Enter();
+        return Runner.RunSession(transform ?? new FrameTransform(1, 1, 0, 0), frameNumber);
+    }
 
     /// <inheritdoc/>
     public void Dispose()
     {
+        var guard = Session?.Use;
+        using var use = guard != null ? guard.Enter() : default;
         // The runner's pre-processor writes into the session: it goes first.
         if (!_runnerRetired)
         {

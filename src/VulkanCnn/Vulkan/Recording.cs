@@ -21,9 +21,12 @@ internal sealed unsafe class Recording : IDisposable
     private CommandBuffer[]? _layerCmds;
     private bool _disposed;
 
+    /// <param name="ctx">The context whose queue runs it.</param>
+    /// <param name="dispatches">The compiled dispatches, in order.</param>
     /// <param name="copyIn">Staging-to-activation copies before the first dispatch (none where inputs are host-mapped).</param>
     /// <param name="copyOut">Activation-to-staging copies after the last (none where outputs are host-mapped).</param>
     /// <param name="hostMapped">Inputs and outputs are read and written by the host in place.</param>
+    /// <param name="profile">Write a timestamp around each dispatch (per-layer GPU times).</param>
     public Recording(VulkanContext ctx, IReadOnlyList<DispatchCommand> dispatches, HostCopy[] copyIn, HostCopy[] copyOut, bool hostMapped, bool profile)
     {
         _ctx = ctx;

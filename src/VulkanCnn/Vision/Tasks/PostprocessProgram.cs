@@ -16,6 +16,7 @@ internal sealed unsafe class PostprocessProgram : IDisposable
 {
     private readonly VulkanContext _ctx;
     private readonly DescriptorPool _pool;
+    private readonly LinkedListNode<IDisposable> _tracked;
     private bool _disposed;
 
     /// <summary>Host-visible, persistently mapped memory for results the CPU reads.</summary>
@@ -33,6 +34,7 @@ internal sealed unsafe class PostprocessProgram : IDisposable
         DescriptorPool pool;
         context.Vk.CreateDescriptorPool(context.Device, &ci, null, &pool).Check("vkCreateDescriptorPool");
         _pool = pool;
+        _tracked = context.Track(this);
     }
 
     /// <summary>A descriptor set for <paramref name="kernel"/> with binding i = <paramref name="buffers"/>[i] (whole slices).</summary>
@@ -120,6 +122,7 @@ internal sealed unsafe class PostprocessProgram : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _ctx.Untrack(_tracked);
         // Descriptor sets die with their pool; callers have waited for their last submission.
         _ctx.Vk.DestroyDescriptorPool(_ctx.Device, _pool, null);
         Host.Dispose();
@@ -140,12 +143,14 @@ internal sealed unsafe class StandaloneRunner : IDisposable
     private Fence _fence;
     private QueryPool _queries;
     private FramePreprocessor? _pre;
+    private readonly LinkedListNode<IDisposable> _tracked;
     private bool _disposed;
 
     public StandaloneRunner(VisionTask task)
     {
         _task = task;
         _ctx = task.Session.Context;
+        _tracked = _ctx.Track(this);
     }
 
     /// <summary>
@@ -157,6 +162,7 @@ internal sealed unsafe class StandaloneRunner : IDisposable
     /// <summary>Preprocesses the frame into the session's input, runs the model and the post-processing.</summary>
     public VisionResult Run(ReadOnlySpan<byte> frame, int width, int height, PixelFormat format, long frameNumber)
     {
+        _ctx.ThrowIfDisposed();
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_pre == null || _pre.FrameWidth != width || _pre.FrameHeight != height || _pre.Format != format)
         {
@@ -171,6 +177,7 @@ internal sealed unsafe class StandaloneRunner : IDisposable
     /// <summary>Runs the model on the input already in the session, then the post-processing.</summary>
     public VisionResult RunSession(FrameTransform transform, long frameNumber)
     {
+        _ctx.ThrowIfDisposed();
         ObjectDisposedException.ThrowIf(_disposed, this);
         _task.Session.Run();
         Postprocess();
@@ -220,10 +227,11 @@ internal sealed unsafe class StandaloneRunner : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _ctx.Untrack(_tracked);
         _pre?.Dispose();
         if (_pool.Handle != 0)
         {
-            _ctx.WaitFence(_fence);
+            _ctx.DrainFence(_fence);
             _ctx.Vk.DestroyFence(_ctx.Device, _fence, null);
             if (_queries.Handle != 0) _ctx.Vk.DestroyQueryPool(_ctx.Device, _queries, null);
             _ctx.Vk.DestroyCommandPool(_ctx.Device, _pool, null);

@@ -47,12 +47,22 @@ public sealed unsafe class TextRecognizer : IDisposable
     private readonly string[] _classes;
     private readonly int _steps;
     private readonly CropRegion[] _batch;
+    private readonly ExclusiveUse _use = new("TextRecognizer");
+    private readonly VulkanContext _ctx;
+    private readonly LinkedListNode<IDisposable>? _tracked;
     private bool _disposed;
 
+    /// <param name="context">The context the recogniser's session, crops and decoding run on.</param>
+    /// <param name="modelPath">A CTC text recogniser in ONNX (PP-OCRv4 rec): one input [N,3,H,W], one output [N,T,classes].</param>
+    /// <param name="dictionaryPath">Its character dictionary, one entry a line (class i+1 is line i).</param>
     /// <param name="frameWidth">Width of the frames <see cref="Recognize(ReadOnlySpan{byte}, IReadOnlyList{Box})"/> reads (RGBA8).</param>
+    /// <param name="frameHeight">Height of those frames.</param>
+    /// <param name="options">Batch size, crop height and width, session options; null for the defaults.</param>
     public TextRecognizer(VulkanContext context, string modelPath, string dictionaryPath, int frameWidth, int frameHeight, TextRecognizerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.ThrowIfDisposed();
+        _ctx = context;
         Options = options ?? new TextRecognizerOptions();
         var o = Options;
         if (o.MaxLines < 1 || o.MaxLines > 1024 || o.Height < 8 || o.MaxWidth < o.Height / 4)
@@ -88,6 +98,7 @@ public sealed unsafe class TextRecognizer : IDisposable
             _decode = new ComputeProgram.Builder(context)
                 .Dispatch(kernel, new[] { _session.OutputBuffer(0), _params, _result }, new Push { Steps = _steps, Classes = classes }, (uint)o.MaxLines).Build();
             _batch = new CropRegion[o.MaxLines];
+            _tracked = context.Track(this);
         }
         catch
         {
@@ -119,6 +130,9 @@ public sealed unsafe class TextRecognizer : IDisposable
     public IReadOnlyList<RecognizedText> Recognize(ReadOnlySpan<byte> rgba, ReadOnlySpan<CropRegion> lines)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _ctx.ThrowIfDisposed();
+        using var use = _use.Enter();
+        using var session = _session.Use.Enter();
         var results = new List<RecognizedText>(lines.Length);
         _crops.Upload(rgba);
         double crop = 0, rec = 0, decode = 0;
@@ -160,7 +174,9 @@ public sealed unsafe class TextRecognizer : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        using var use = _use.Enter();
         _disposed = true;
+        _ctx?.Untrack(_tracked);
         _decode?.Dispose();
         _crops?.Dispose();
         _host?.Dispose();
