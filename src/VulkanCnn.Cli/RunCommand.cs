@@ -133,6 +133,14 @@ internal static class RunCommand
         var import = OnnxImporter.Import(model, InputShapes(o));
         var net = Optimizer.Optimize(import.Network);
         Console.WriteLine($"{path}: IR {model.IrVersion}, opset {model.Opset}, producer '{model.Producer}', {model.Proto.Graph.Node.Count} ONNX nodes -> {net.Nodes.Count} after import and optimisation");
+        PrintNetwork(import, net);
+        return 0;
+    }
+
+    /// <summary>What <c>vcnn info</c> prints of an imported network (ONNX or TFLite): its inputs and outputs, the layer
+    /// table, parameters, multiply-adds and peak activation memory.</summary>
+    internal static void PrintNetwork(OnnxImport import, Network net)
+    {
         foreach (var (name, dims) in import.InputDims) Console.WriteLine($"input  {name} [{string.Join(",", dims)}]");
         foreach (var (name, dims) in import.OutputDims) Console.WriteLine($"output {name} [{string.Join(",", dims)}]");
         Console.Write(net.SummaryTable());
@@ -140,7 +148,6 @@ internal static class RunCommand
         ulong sum = (ulong)net.Nodes.Where(n => !n.Layer.IsAlias).Sum(n => n.OutputShape.ElementCount * 4);
         Console.WriteLine($"{net.ParameterCount:N0} parameters, {net.MultiplyAdds / 1e9:0.###} G multiply-adds; " +
                           $"peak activation memory {peak / 1048576.0:0.00} MiB (buffers reused; {sum / 1048576.0:0.00} MiB without reuse)");
-        return 0;
     }
 
     public static int RunModel(Options o)

@@ -20,11 +20,7 @@ internal static class TfliteCommand
         var net = Optimizer.Optimize(import.Network);
         Console.WriteLine($"{path}: TFLite schema {model.Version}, {model.Operators.Count} operators ({string.Join(", ",
             model.Operators.GroupBy(op => op.Code.Name).Select(g => $"{g.Key} ×{g.Count()}"))}) -> {net.Nodes.Count} nodes after import and optimisation");
-        foreach (var (name, dims) in import.InputDims) Console.WriteLine($"input  {name} [{string.Join(",", dims)}]");
-        foreach (var (name, dims) in import.OutputDims) Console.WriteLine($"output {name} [{string.Join(",", dims)}]");
-        Console.Write(net.SummaryTable());
-        var (_, _, _, _, peak) = MemoryPlanner.PlanNetwork(net, 256);
-        Console.WriteLine($"{net.ParameterCount:N0} parameters, {net.MultiplyAdds / 1e9:0.###} G multiply-adds; peak activation memory {peak / 1048576.0:0.00} MiB");
+        RunCommand.PrintNetwork(import, net);
         return 0;
     }
 

@@ -2,6 +2,7 @@
 // pipeline, the task and the context leaves no Vulkan object behind (the validation layer reports leaked child
 // objects at vkDestroyDevice as errors; a control test proves those reports reach ValidationErrors). The soak runs with
 // the layer's synchronization validation on, so a missing barrier or semaphore wait in any frame is an error too.
+using VulkanCnn.Tests.Vulkan;
 using VulkanCnn.Vision;
 using VulkanCnn.Vulkan;
 using PixelFormat = VulkanCnn.Vision.PixelFormat;
@@ -10,27 +11,11 @@ namespace VulkanCnn.Tests.Vision;
 
 public class FramePipelineSoakTests
 {
-    private static VulkanContext OwnContext(bool sync = false)
-    {
-        try
-        {
-            return new VulkanContext(new VulkanContextOptions
-            {
-                Device = GpuSetUp.DeviceChoice, Validation = GpuSetUp.Validation, SynchronizationValidation = sync, PipelineCacheDirectory = "",
-            });
-        }
-        catch (NoVulkanDeviceException e)
-        {
-            Assert.Ignore("No Vulkan device: " + e.Message);
-            throw;
-        }
-    }
-
     [Test]
     public void LeakedObjectsAreReportedAtDestroyDevice()
     {
         if (!GpuSetUp.Validation) Assert.Ignore("Validation is off (VULKANCNN_TEST_VALIDATION=0).");
-        var ctx = OwnContext();
+        var ctx = OwnContexts.Create();
         ctx.CreateFence();   // deliberately leaked
         ctx.Dispose();
         Assert.That(ctx.ValidationErrors, Has.Some.Contains("VkFence").Or.Some.Contains("Fence"),
@@ -41,7 +26,7 @@ public class FramePipelineSoakTests
     public void TwoThousandFramesKeepMemoryFlatAndDisposeCleanly()
     {
         const int w = 40, h = 24, frames = 2000;
-        var ctx = OwnContext(sync: true);
+        var ctx = OwnContexts.Create(sync: true);
         try
         {
             var task = new BrightCellTask(ctx);
@@ -86,7 +71,7 @@ public class FramePipelineSoakTests
     public void SynchronizationValidationSeesAMissingBarrier()
     {
         if (!GpuSetUp.Validation) Assert.Ignore("Validation is off (VULKANCNN_TEST_VALIDATION=0).");
-        var ctx = OwnContext(sync: true);
+        var ctx = OwnContexts.Create(sync: true);
         try
         {
             // Two dispatches writing the same buffer with no barrier between them: a write-after-write hazard.
