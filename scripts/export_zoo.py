@@ -129,6 +129,8 @@ ZOO = {
                       "rank-4 tensors, GELU (Erf), layer scale"),
     "convnext_tiny_gelu_tanh": (lambda: tanh_gelu(torchvision_model("convnext_tiny", weights=None)), (1, 3, 224, 224),
                                 "convnext_tiny with GELU's tanh approximation: what the model needs besides Erf"),
+    "mobilenet_v2": (lambda: torchvision_model("mobilenet_v2", weights=None), (1, 3, 224, 224),
+                     "inverted residuals: 1x1 expand, 3x3 depthwise, linear 1x1 project, ReLU6 (Clip)"),
     "mobilenet_v3_small": (lambda: torchvision_model("mobilenet_v3_small", weights=None), (1, 3, 224, 224),
                            "HardSwish, HardSigmoid, squeeze-excitation"),
     "efficientnet_b0": (lambda: torchvision_model("efficientnet_b0", weights=None), (1, 3, 224, 224),

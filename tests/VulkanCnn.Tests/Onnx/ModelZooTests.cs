@@ -24,9 +24,9 @@ public class ModelZooTests : GpuTest
             if (File.Exists(Path.Combine(d.FullName, "VulkanCnn.sln"))) { root = d.FullName; break; }
         var dir = root == null ? null : Path.Combine(root, ".cache", "zoo");
         var files = dir != null && Directory.Exists(dir)
-            ? Directory.GetFiles(dir, "*.onnx").Select(Path.GetFileName).OrderBy(f => f, StringComparer.Ordinal).ToArray()
+            ? Directory.GetFiles(dir, "*.onnx").Select(f => Path.GetFileName(f)).OrderBy(f => f, StringComparer.Ordinal).ToArray()
             : Array.Empty<string>();
-        return files.Length > 0 ? files! : new[] { NotExported };
+        return files.Length > 0 ? files : new[] { NotExported };
     }
 
     [TestCaseSource(nameof(Models))]
