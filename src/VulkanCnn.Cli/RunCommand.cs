@@ -191,6 +191,14 @@ internal static class RunCommand
             session.SetInput(data, i);
         }
         session.Run();
+        WriteOutputs(session, import, outDir, ctx.DeviceInfo.Name);
+        return 0;
+    }
+
+    /// <summary>Writes each output of a session that has run as OUTDIR/NAME.npy in the model's shape, then the GPU time.</summary>
+    internal static void WriteOutputs(Session session, OnnxImport import, string outDir, string deviceName)
+    {
+        var net = session.Network;
         Directory.CreateDirectory(outDir);
         for (int i = 0; i < net.OutputIds.Count; i++)
         {
@@ -201,7 +209,6 @@ internal static class RunCommand
             ImageIO.WriteNpyArray(file, y, import.OutputDims[name]);
             Console.WriteLine($"{name} [{string.Join(",", import.OutputDims[name])}] -> {file}");
         }
-        Console.WriteLine($"{ctx.DeviceInfo.Name}: GPU {session.LastGpuMilliseconds:0.00} ms");
-        return 0;
+        Console.WriteLine($"{deviceName}: GPU {session.LastGpuMilliseconds:0.00} ms");
     }
 }

@@ -50,17 +50,7 @@ internal static class TfliteCommand
         var net = session.Network;
         for (int i = 0; i < net.InputIds.Count; i++) session.SetInput(given[net.Nodes[net.InputIds[i]].Name], i);
         session.Run();
-        Directory.CreateDirectory(outDir);
-        for (int i = 0; i < net.OutputIds.Count; i++)
-        {
-            string name = net.Nodes[net.OutputIds[i]].Name;
-            var y = new float[session.OutputShape(i).ElementCount];
-            session.GetOutput(y, i);
-            string file = Path.Combine(outDir, RunCommand.FileNameFor(name) + ".npy");
-            ImageIO.WriteNpyArray(file, y, import.OutputDims[name]);
-            Console.WriteLine($"{name} [{string.Join(",", import.OutputDims[name])}] -> {file}");
-        }
-        Console.WriteLine($"{ctx.DeviceInfo.Name}: GPU {session.LastGpuMilliseconds:0.00} ms");
+        RunCommand.WriteOutputs(session, import, outDir, ctx.DeviceInfo.Name);
         return 0;
     }
 
